@@ -1,0 +1,39 @@
+/**
+ * The bus carries signals, never the only copy of data: wake-ups, command
+ * completion, view-change notices and cache invalidations. Anything sent on it
+ * can be recomputed from the store, so a lost message costs latency, not data.
+ */
+export type BusHandler = (message: unknown) => void;
+
+export interface Bus {
+  /** `redis` when messages cross processes, `memory` in single-process mode. */
+  readonly kind: 'redis' | 'memory';
+  publish(channel: string, message: unknown): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Channel names, in one place so publishers and subscribers agree. */
+export const channels = {
+  /** A commit happened in a context: wake its relay. */
+  committed: (context: string) => `eventloom:${context}:committed`,
+  /** The relay appended to a context's feed: wake its projections and feed readers. */
+  feed: (context: string) => `eventloom:${context}:feed`,
+  /** A projection applied feed entries up to a seq and changed views. */
+  viewChanged: (context: string) => `eventloom:${context}:view`,
+  /** Cache keys to drop. */
+  cacheInvalidate: 'eventloom:cache:invalidate',
+} as const;
+
+/** Published on `channels.viewChanged(context)` by a projection after each applied batch. */
+export interface ViewChange {
+  context: string;
+  projection: string;
+  /** Highest feed seq whose effects are now visible in this projection's views. */
+  seq: number;
+  /** Streams touched in the batch, so listeners can filter. */
+  streams: string[];
+  /** Event ids applied in the batch (for command completion). */
+  eventIds: string[];
+}

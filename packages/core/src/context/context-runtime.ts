@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.ts';
+import type { Bus } from '../bus/bus.ts';
+import type { EventEnvelope, FeedEntry } from '../events/envelope.ts';
+import type { ViewRow } from '../projection/define-projection.ts';
+import type { ContextDefinition } from './define-context.ts';
+
+export interface CommandRequest {
+  principal: Principal;
+  /** Client-chosen; a repeat with the same key (same stream) is answered, not re-applied. */
+  idempotencyKey?: string;
+  correlationId?: string;
+}
+
+/** The answer to a command that was decided and appended. */
+export interface CommandAccepted {
+  commandId: string;
+  stream: string;
+  /** Versions written (empty when the decider produced no events). */
+  events: EventEnvelope[];
+  /** True when this answers an earlier command with the same idempotency key. */
+  duplicate: boolean;
+}
+
+export type CommandState = 'accepted' | 'applied';
+
+export interface CommandStatus {
+  commandId: string;
+  context: string;
+  state: CommandState;
+  stream: string;
+  eventIds: string[];
+  /** Feed seq of the command's last event once the relay has placed it. */
+  seq?: number;
+}
+
+export interface ViewQuery {
+  partitionKey?: string;
+  /** Extra OData filter, always built with `odata` from @azure/data-tables. */
+  filter?: string;
+  limit?: number;
+  /** Opaque continuation token from a previous page. */
+  cursor?: string;
+}
+
+export interface ViewPage {
+  rows: ViewRow[];
+  cursor?: string;
+}
+
+export interface ViewReader {
+  get(table: string, partitionKey: string, rowKey: string): Promise<ViewRow | undefined>;
+  query(table: string, query?: ViewQuery): Promise<ViewPage>;
+}
+
+export interface StreamReadOptions {
+  /** Read up to and including this version. */
+  toVersion?: number;
+  /** Read events that occurred at or before this instant. */
+  asOf?: Date;
+}
+
+/** What a context's routes get to work with. */
+export interface ContextRuntime {
+  readonly name: string;
+  readonly definition: ContextDefinition;
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** Validate → load state → decide → append. Throws ProblemError on bad input or refusal. */
+  execute(aggregate: string, command: string, input: unknown, request: CommandRequest): Promise<CommandAccepted>;
+  /** Resolves true once every projection of the context has applied the command's events; false on timeout. */
+  waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean>;
+  commandStatus(commandId: string): Promise<CommandStatus | undefined>;
+  /** A stream's events (upcast), optionally as of a version or a time. */
+  readStream(stream: string, options?: StreamReadOptions): Promise<EventEnvelope[]>;
+  /** The aggregate's state as of a version or time (time travel). */
+  loadState<TState>(aggregate: string, stream: string, options?: StreamReadOptions): Promise<{ state: TState; version: number }>;
+  readonly views: ViewReader;
+  /** Published-or-not feed entries after a seq, in order. */
+  readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]>;
+}

@@ -1,0 +1,56 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AggregateDefinition } from '../command/define-aggregate.ts';
+import type { EventDefinition } from '../events/define-event.ts';
+import type { AppEnv } from '../http/routes.ts';
+import type { ProjectionDefinition } from '../projection/define-projection.ts';
+import type { ContextRuntime } from './context-runtime.ts';
+
+/** An event this context publishes to others (seed 003: notification or ECST). */
+export interface PublishedContract {
+  event: EventDefinition;
+  /** `notification`: thin, with a link; `state`: event-carried state transfer. */
+  style: 'notification' | 'state' | 'delta';
+  /** Path (under the context) of the full resource, for notifications. */
+  link?: (data: unknown, stream: string) => string;
+  description?: string;
+}
+
+export interface ConsumedContract {
+  /** The producing context's name. */
+  from: string;
+  events: string[];
+}
+
+export interface ContextDefinition {
+  /** Lower-case letters and digits; used in URLs (`/api/{name}`) and table names. */
+  name: string;
+  title?: string;
+  events: EventDefinition[];
+  // biome-ignore lint: aggregates differ in state and command types
+  aggregates: AggregateDefinition<any, any>[];
+  projections: ProjectionDefinition[];
+  contracts?: { published?: PublishedContract[]; consumed?: ConsumedContract[] };
+  /** Adds the context's routes to its sub-app, mounted at `/api/{name}`. */
+  routes?: (app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) => void;
+  /** Runs once at `up` when the context's store is empty (demo data). */
+  seed?: (runtime: ContextRuntime) => Promise<void>;
+}
+
+const namePattern = /^[a-z][a-z0-9]{1,30}$/;
+
+export function defineContext<const T extends ContextDefinition>(definition: T): T {
+  if (!namePattern.test(definition.name)) {
+    throw new Error(`context name "${definition.name}" must be 2-31 lower-case letters or digits, starting with a letter`);
+  }
+  const types = new Set<string>();
+  for (const event of definition.events) {
+    if (types.has(event.type)) throw new Error(`context ${definition.name}: event type ${event.type} is defined twice`);
+    types.add(event.type);
+  }
+  const names = new Set<string>();
+  for (const projection of definition.projections) {
+    if (names.has(projection.name)) throw new Error(`context ${definition.name}: projection ${projection.name} is defined twice`);
+    names.add(projection.name);
+  }
+  return definition;
+}

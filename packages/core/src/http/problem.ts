@@ -1,0 +1,66 @@
+/**
+ * RFC 7807 problem details. Every error that reaches HTTP is one of these; the
+ * `type` is a stable URI-ish name clients can switch on.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  /** Field-level messages, keyed by dotted path (`amount`, `Details.0.Quantity`). */
+  errors?: Record<string, string[]>;
+  [extension: string]: unknown;
+}
+
+export class ProblemError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = 'ProblemError';
+    this.problem = problem;
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+const base = 'https://eventloom.dev/problems/';
+
+export const problems = {
+  validation: (errors: Record<string, string[]>, detail = 'The request has invalid fields.') =>
+    new ProblemError({ type: `${base}validation`, title: 'Invalid request', status: 400, detail, errors }),
+  malformed: (detail: string) =>
+    new ProblemError({ type: `${base}malformed`, title: 'Malformed request', status: 400, detail }),
+  unauthorized: (detail = 'Sign in or send a bearer token.') =>
+    new ProblemError({ type: `${base}unauthorized`, title: 'Unauthorized', status: 401, detail }),
+  forbidden: (detail: string) =>
+    new ProblemError({ type: `${base}forbidden`, title: 'Forbidden', status: 403, detail }),
+  notFound: (detail: string) =>
+    new ProblemError({ type: `${base}not-found`, title: 'Not found', status: 404, detail }),
+  conflict: (detail: string, extra: Record<string, unknown> = {}) =>
+    new ProblemError({ type: `${base}conflict`, title: 'Conflict', status: 409, detail, ...extra }),
+  tooLarge: (limit: number) =>
+    new ProblemError({ type: `${base}too-large`, title: 'Payload too large', status: 413, detail: `The body is larger than ${limit} bytes.` }),
+  /** A domain rule refused the command (e.g. insufficient funds). */
+  rejected: (code: string, detail: string, field?: string) =>
+    new ProblemError({
+      type: `${base}${code}`,
+      title: 'Command rejected',
+      status: 422,
+      detail,
+      ...(field ? { errors: { [field]: [detail] } } : {}),
+    }),
+  unavailable: (detail: string) =>
+    new ProblemError({ type: `${base}unavailable`, title: 'Service unavailable', status: 503, detail }),
+};
+
+/** Turns zod issues into the `errors` map of a validation problem. */
+export function issuesToErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
+  const errors: Record<string, string[]> = {};
+  for (const issue of issues) {
+    const key = issue.path.map(String).join('.') || '(body)';
+    (errors[key] ??= []).push(issue.message);
+  }
+  return errors;
+}

@@ -1,0 +1,14 @@
+export * from './auth/principal.ts';
+export * from './bus/bus.ts';
+export * from './command/define-aggregate.ts';
+export * from './config.ts';
+export * from './context/context-runtime.ts';
+export * from './context/define-context.ts';
+export * from './events/define-event.ts';
+export * from './events/envelope.ts';
+export * from './http/problem.ts';
+export * from './http/routes.ts';
+export * from './logger.ts';
+export * from './projection/define-projection.ts';
+export * from './runtime.ts';
+export { createRuntime } from './create-runtime.ts';
