@@ -1,0 +1,73 @@
+import { contextApp, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from 'pino';
+import type { Auth } from './auth/auth.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { authRoutes } from './auth/routes.ts';
+import { mountContext } from './context-routes.ts';
+import { addDocs } from './docs.ts';
+import { livePath, liveRoutes } from './live.ts';
+import { createMetrics } from './metrics.ts';
+import { notFound, onError } from './problem-response.ts';
+import { requestLog } from './request-log.ts';
+import { systemRoutes } from './system-routes.ts';
+
+export interface GatewayOptions {
+  runtime: Runtime;
+  contexts: readonly ContextDefinition[];
+  auth: Auth;
+  logger: Logger;
+  /** Largest request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** SSE heartbeat interval (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** Names the gateway itself uses under `/api`, so no context may take them. */
+const reservedNames = new Set(['live']);
+
+/**
+ * The gateway only composes, authenticates and documents: each context brings its
+ * routes on its own sub-app, mounted at `/api/{name}`.
+ */
+export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
+  const { runtime, contexts, auth, logger } = options;
+  const maxBody = options.bodyLimit ?? 64 * 1024;
+  const metrics = createMetrics(runtime, logger);
+  const app = contextApp();
+
+  app.use(requestId());
+  app.use(requestLog(logger));
+  app.use(metrics.measure);
+  app.use(
+    bodyLimit({
+      maxSize: maxBody,
+      onError: () => {
+        throw problems.tooLarge(maxBody);
+      },
+    }),
+  );
+  app.use(authenticate(auth, { queryTokenPaths: [livePath] }));
+
+  app.route('/', systemRoutes(runtime, metrics.registry, auth, logger));
+  app.route('/auth', authRoutes(auth));
+  app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
+  for (const context of contexts) {
+    if (reservedNames.has(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
+    mountContext(app, runtime, context);
+  }
+  addDocs(
+    app,
+    contexts.map((context) => context.name),
+  );
+
+  app.onError(onError(logger));
+  app.notFound(notFound);
+  return app;
+}
+
+export { answerCommand, preferredWait, commandReplySchema } from './command-reply.ts';
+export type { Auth } from './auth/auth.ts';
+export { loadAuth } from './auth/auth.ts';

@@ -1,0 +1,80 @@
+import { contextApp, defineRoute, problems } from '@eventloom/core';
+import { createRoute, z } from '@hono/zod-openapi';
+import { setCookie } from 'hono/cookie';
+import { tokenLifetimeSeconds, type Auth } from './auth.ts';
+import { tokenCookie } from './authenticate.ts';
+
+export const principalSchema = z
+  .object({
+    sub: z.string(),
+    role: z.enum(['owner', 'admin', 'consumer']),
+    name: z.string().optional(),
+    bank: z.string().optional(),
+    contexts: z.array(z.string()).optional(),
+  })
+  .openapi('Principal');
+
+// createRoute, not defineRoute: core's defineRoute currently loses the JSON body's
+// type (`c.req.valid('json')` becomes never). Same contract: public, stated explicitly.
+const signIn = createRoute({
+  method: 'post',
+  path: '/token',
+  tags: ['auth'],
+  summary: 'Sign in with a local account',
+  security: [],
+  'x-roles': 'public',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'A bearer token valid for 8 hours (also set as the eventloom_token cookie).',
+      content: {
+        'application/json': {
+          schema: z.object({ token: z.string(), expiresAt: z.string(), principal: principalSchema }).openapi('IssuedToken'),
+        },
+      },
+    },
+    401: { description: 'Unknown user or wrong password' },
+  },
+});
+
+const me = defineRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['auth'],
+  summary: 'Who the token belongs to',
+  roles: ['owner', 'admin', 'consumer'],
+  responses: { 200: { description: 'The caller', content: { 'application/json': { schema: principalSchema } } } },
+});
+
+/** `/auth`: sign-in and who-am-I. */
+export function authRoutes(auth: Auth) {
+  const app = contextApp();
+  app.openapi(signIn, async (c) => {
+    const { username, password } = c.req.valid('json');
+    const issued = await auth.signIn(username, password);
+    if (!issued) throw problems.unauthorized('Unknown user or wrong password.');
+    setCookie(c, tokenCookie, issued.token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: tokenLifetimeSeconds,
+      secure: new URL(c.req.url).protocol === 'https:',
+    });
+    return c.json(issued, 200);
+  });
+  app.openapi(me, (c) => {
+    const principal = c.get('principal');
+    if (!principal) throw problems.unauthorized();
+    return c.json(principal, 200);
+  });
+  return app;
+}

@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** `<repo>/.eventloom`: keys, local accounts and other machine-local state (git-ignored). */
+const defaultHome = fileURLToPath(new URL('../../../.eventloom', import.meta.url));
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  EVENTLOOM_HOME: z.string().min(1).default(defaultHome),
+  /** Largest request body in bytes (413 above it). */
+  BODY_LIMIT: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(64 * 1024),
+  EVENTLOOM_MODE: z.enum(['single-process', 'redis']).optional(),
+  /** `separate`: relays and projections run in `worker.ts`, not in the gateway process. */
+  EVENTLOOM_WORKERS: z.enum(['in-process', 'separate']).default('in-process'),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+/** Reads and validates the environment once; the message names what to set. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Gateway configuration is invalid; set these environment variables:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Relays and projections run here unless a separate worker process runs them. */
+export function runsWorkers(config: GatewayConfig): boolean {
+  return config.EVENTLOOM_MODE === 'single-process' || config.EVENTLOOM_WORKERS !== 'separate';
+}

@@ -1,0 +1,5 @@
+import counter from '@eventloom/counter-context';
+import type { ContextDefinition } from '@eventloom/core';
+
+/** The contexts this gateway hosts. Adding one is one import and one entry. */
+export const contexts: ContextDefinition[] = [counter];

@@ -1,0 +1,40 @@
+import { serve } from '@hono/node-server';
+import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { createGateway } from './app.ts';
+import { loadAuth } from './auth/auth.ts';
+import { loadGatewayConfig, runsWorkers } from './config.ts';
+import { contexts } from './host.ts';
+
+const config = loadGatewayConfig();
+const coreConfig = loadCoreConfig();
+const logger = createLogger(coreConfig.LOG_LEVEL, 'gateway');
+
+const workers = runsWorkers(config);
+const [runtime, auth] = await Promise.all([
+  createRuntime({ contexts, config: coreConfig, logger, workers }),
+  loadAuth(config.EVENTLOOM_HOME),
+]);
+const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT });
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  logger.info(
+    { url: `http://${config.HOST}:${info.port}`, contexts: contexts.map((c) => c.name), mode: runtime.mode, workers },
+    'gateway listening',
+  );
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'gateway stopping');
+  // Open SSE streams would hold close() forever; end them.
+  const forced = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5_000);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearTimeout(forced);
+  await runtime.close();
+  logger.info('gateway stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

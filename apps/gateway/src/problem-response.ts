@@ -1,0 +1,62 @@
+import { ProblemError, problems, type AppEnv, type Problem } from '@eventloom/core';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+
+const problemBase = 'https://eventloom.dev/problems/';
+
+/** Writes an RFC 7807 problem with `instance` = the request path. */
+export function problemResponse(c: Context, problem: Problem): Response {
+  const body = { ...problem, instance: problem.instance ?? c.req.path };
+  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
+    'Content-Type': 'application/problem+json',
+  });
+}
+
+/** Hono's own exceptions (validator, body limit, media type gate) as problems. */
+function fromHttpException(error: HTTPException): Problem {
+  switch (error.status) {
+    case 400:
+      // The JSON validator throws this for a body that does not parse.
+      return problems.malformed(error.message || 'The request body could not be read.').problem;
+    case 401:
+      return problems.unauthorized().problem;
+    case 403:
+      return problems.forbidden(error.message || 'Not allowed.').problem;
+    case 404:
+      return problems.notFound(error.message || 'Nothing here.').problem;
+    case 415:
+      return {
+        type: `${problemBase}unsupported-media-type`,
+        title: 'Unsupported media type',
+        status: 415,
+        detail: 'Send the body as application/json.',
+      };
+    default:
+      return {
+        type: `${problemBase}http-${error.status}`,
+        title: error.message || 'Request failed',
+        status: error.status,
+        ...(error.message ? { detail: error.message } : {}),
+      };
+  }
+}
+
+/** The gateway's one error handler: every failure leaves as problem JSON. */
+export function onError(logger: Logger): ErrorHandler<AppEnv> {
+  return (error, c) => {
+    if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
+    logger.error({ err: error, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'request failed');
+    return problemResponse(c, {
+      type: `${problemBase}internal`,
+      title: 'Internal server error',
+      status: 500,
+      detail: `Something went wrong on our side; quote request id ${c.get('requestId') ?? '(none)'} when reporting it.`,
+    });
+  };
+}
+
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  problemResponse(c, problems.notFound(`There is no ${c.req.method} ${c.req.path}.`).problem);

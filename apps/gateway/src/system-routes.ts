@@ -1,0 +1,66 @@
+import { contextApp, defineRoute, type Runtime } from '@eventloom/core';
+import { z } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Auth } from './auth/auth.ts';
+
+const healthSchema = z
+  .object({
+    ok: z.boolean(),
+    storage: z.object({ ok: z.boolean(), error: z.string().optional(), latencyMs: z.number().optional() }),
+    redis: z.object({ ok: z.boolean(), mode: z.enum(['redis', 'single-process']), error: z.string().optional() }),
+  })
+  .openapi('Health');
+
+const health = defineRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['system'],
+  summary: 'Storage and Redis reachability',
+  roles: 'public',
+  responses: {
+    200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
+    503: { description: 'Something the runtime needs is down', content: { 'application/json': { schema: healthSchema } } },
+  },
+});
+
+const metrics = defineRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['system'],
+  summary: 'Prometheus metrics: HTTP durations, appends, relay and projection lag',
+  roles: 'public',
+  responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+});
+
+const jwks = defineRoute({
+  method: 'get',
+  path: '/.well-known/jwks.json',
+  tags: ['auth'],
+  summary: 'The public key tokens are signed with',
+  roles: 'public',
+  responses: { 200: { description: 'A JSON Web Key Set', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } } },
+});
+
+/** Public operational routes: health, metrics, the signing key. */
+export function systemRoutes(runtime: Runtime, registry: Registry, auth: Auth, logger: Logger) {
+  const app = contextApp();
+  app.openapi(health, async (c) => {
+    try {
+      const result = await runtime.health();
+      return c.json(result, result.ok ? 200 : 503);
+    } catch (error) {
+      logger.error({ err: error }, 'health check failed');
+      const message = error instanceof Error ? error.message : String(error);
+      return c.json(
+        { ok: false, storage: { ok: false, error: message }, redis: { ok: false, mode: runtime.mode, error: message } },
+        503,
+      );
+    }
+  });
+  app.openapi(metrics, async (c) =>
+    c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
+  );
+  app.openapi(jwks, (c) => c.json(auth.jwks, 200));
+  return app;
+}

@@ -1,0 +1,19 @@
+import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { contexts } from './host.ts';
+
+/** Runs relays and projections without HTTP (for EVENTLOOM_WORKERS=separate). */
+const coreConfig = loadCoreConfig();
+const logger = createLogger(coreConfig.LOG_LEVEL, 'worker');
+const runtime = await createRuntime({ contexts, config: coreConfig, logger, workers: true });
+logger.info({ contexts: contexts.map((c) => c.name), mode: runtime.mode }, 'workers running');
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'workers stopping');
+  await runtime.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
