@@ -1,0 +1,24 @@
+/**
+ * The portal's sections. Banking, Events, Reports and Admin join this list as
+ * their contexts land; `roles` limits a section to the roles that may use it.
+ */
+import type { Role } from './server/jwt.ts';
+
+export interface Section {
+	href: string;
+	label: string;
+	description: string;
+	roles?: Role[];
+}
+
+export const sections: Section[] = [
+	{
+		href: '/counter',
+		label: 'Counter',
+		description: 'The example context: increment a counter and watch every open browser follow.',
+	},
+];
+
+export function sectionsFor(role: Role | undefined): Section[] {
+	return sections.filter((section) => !section.roles || (role !== undefined && section.roles.includes(role)));
+}

@@ -1,0 +1,64 @@
+/**
+ * Opens the gateway's Server-Sent Events stream of view changes for a user.
+ */
+import { gatewayUrl } from './gateway.ts';
+
+export type LiveStream =
+	| { ok: true; body: ReadableStream<Uint8Array> }
+	| { ok: false; status: number; title: string; detail: string };
+
+const encoder = new TextEncoder();
+
+export async function openLiveStream(contexts: string, token: string, signal: AbortSignal): Promise<LiveStream> {
+	const url = gatewayUrl('/api/live');
+	url.searchParams.set('contexts', contexts);
+	// The gateway takes the token in the query for EventSource clients; we send the header too.
+	url.searchParams.set('access_token', token);
+
+	let response: Response;
+	try {
+		response = await fetch(url, {
+			headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+			signal,
+		});
+	} catch {
+		return { ok: false, status: 502, title: 'Gateway unreachable', detail: 'The live stream could not be opened.' };
+	}
+
+	if (!response.ok || !response.body) {
+		await response.body?.cancel();
+		return {
+			ok: false,
+			status: response.status === 401 ? 401 : 502,
+			title: response.status === 401 ? 'Not signed in' : 'Live stream unavailable',
+			detail: `The gateway answered ${response.status} for its live stream.`,
+		};
+	}
+
+	return { ok: true, body: withOpeningComment(response.body) };
+}
+
+/**
+ * Starts the stream with an SSE comment so the browser sees the connection open
+ * at once, even if the gateway says nothing until the first change.
+ */
+function withOpeningComment(upstream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+	const reader = upstream.getReader();
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			controller.enqueue(encoder.encode(': connected\n\n'));
+		},
+		async pull(controller) {
+			try {
+				const { done, value } = await reader.read();
+				if (done) controller.close();
+				else controller.enqueue(value);
+			} catch (error) {
+				controller.error(error);
+			}
+		},
+		cancel(reason) {
+			return reader.cancel(reason);
+		},
+	});
+}
