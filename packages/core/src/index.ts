@@ -12,3 +12,4 @@ export * from './logger.ts';
 export * from './projection/define-projection.ts';
 export * from './runtime.ts';
 export { createRuntime } from './create-runtime.ts';
+export * from './http/command-reply.ts';

@@ -5,7 +5,7 @@
  */
 export type BusHandler = (message: unknown) => void;
 
-export interface Bus {
+export interface Bus extends Memo {
   /** `redis` when messages cross processes, `memory` in single-process mode. */
   readonly kind: 'redis' | 'memory';
   publish(channel: string, message: unknown): Promise<void>;
@@ -36,4 +36,10 @@ export interface ViewChange {
   streams: string[];
   /** Event ids applied in the batch (for command completion). */
   eventIds: string[];
+}
+
+/** Short-lived shared values (command status) next to the bus: Redis keys, or a map. */
+export interface Memo {
+  remember(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  recall<T>(key: string): Promise<T | undefined>;
 }

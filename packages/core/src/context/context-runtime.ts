@@ -54,6 +54,8 @@ export interface ViewReader {
 }
 
 export interface StreamReadOptions {
+  /** Read from this version on (default 1). */
+  fromVersion?: number;
   /** Read up to and including this version. */
   toVersion?: number;
   /** Read events that occurred at or before this instant. */

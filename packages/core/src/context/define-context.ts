@@ -7,7 +7,8 @@ import type { ContextRuntime } from './context-runtime.ts';
 
 /** An event this context publishes to others (seed 003: notification or ECST). */
 export interface PublishedContract {
-  event: EventDefinition;
+  // biome-ignore lint: each event has its own data type
+  event: EventDefinition<string, any>;
   /** `notification`: thin, with a link; `state`: event-carried state transfer. */
   style: 'notification' | 'state' | 'delta';
   /** Path (under the context) of the full resource, for notifications. */
@@ -25,7 +26,8 @@ export interface ContextDefinition {
   /** Lower-case letters and digits; used in URLs (`/api/{name}`) and table names. */
   name: string;
   title?: string;
-  events: EventDefinition[];
+  // biome-ignore lint: each event has its own data type
+  events: EventDefinition<string, any>[];
   // biome-ignore lint: aggregates differ in state and command types
   aggregates: AggregateDefinition<any, any>[];
   projections: ProjectionDefinition[];

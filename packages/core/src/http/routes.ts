@@ -37,9 +37,7 @@ export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
  * Every `/api` route states who may call it. `roles: 'public'` is explicit, never a
  * default; the gateway's tests walk the OpenAPI document and prove each refusal.
  */
-export function defineRoute<const R extends Omit<RouteConfig, 'security'>>(
-  config: R & { roles: Role[] | 'public' },
-) {
+export function defineRoute<const R extends RouteConfig>(config: R & { roles: Role[] | 'public' }): R {
   const { roles, ...route } = config;
   const guard = roles === 'public' ? [] : [requireRole(...roles)];
   const existing = route.middleware ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware]) : [];
@@ -48,5 +46,5 @@ export function defineRoute<const R extends Omit<RouteConfig, 'security'>>(
     middleware: [...guard, ...existing] as MiddlewareHandler[],
     security: roles === 'public' ? [] : [{ bearer: roles }],
     'x-roles': roles,
-  } as unknown as R & RouteConfig);
+  } as unknown as R) as R;
 }

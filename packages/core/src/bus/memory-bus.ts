@@ -1,0 +1,47 @@
+import type { Bus, BusHandler } from './bus.ts';
+
+/** Single-process mode: the same signals, delivered in this process only. */
+export class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  private readonly handlers = new Map<string, Set<BusHandler>>();
+
+  async publish(channel: string, message: unknown): Promise<void> {
+    const handlers = this.handlers.get(channel);
+    if (!handlers) return;
+    // Deliver asynchronously like Redis would, and on a copy so handlers cannot share state.
+    const copy = structuredClone(message);
+    queueMicrotask(() => {
+      for (const handler of handlers) handler(copy);
+    });
+  }
+
+  async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
+    let handlers = this.handlers.get(channel);
+    if (!handlers) this.handlers.set(channel, (handlers = new Set()));
+    handlers.add(handler);
+    return async () => {
+      handlers.delete(handler);
+    };
+  }
+
+  private readonly memos = new Map<string, { value: unknown; until: number }>();
+
+  async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    this.memos.set(key, { value: structuredClone(value), until: Date.now() + ttlSeconds * 1000 });
+    if (this.memos.size > 100_000) {
+      const now = Date.now();
+      for (const [k, memo] of this.memos) if (memo.until < now) this.memos.delete(k);
+    }
+  }
+
+  async recall<T>(key: string): Promise<T | undefined> {
+    const memo = this.memos.get(key);
+    if (!memo || memo.until < Date.now()) return undefined;
+    return structuredClone(memo.value) as T;
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.memos.clear();
+  }
+}

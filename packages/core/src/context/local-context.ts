@@ -1,0 +1,250 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { channels, type Bus } from '../bus/bus.ts';
+import type { AggregateDefinition } from '../command/define-aggregate.ts';
+import type { EventDefinition } from '../events/define-event.ts';
+import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
+import { issuesToErrors, problems } from '../http/problem.ts';
+import { fromEntity } from '../projection/view-buffer.ts';
+import { Feed } from '../relay/feed.ts';
+import type { CommittedHint } from '../relay/relay.ts';
+import type { EventColumns } from '../store/codec.ts';
+import { ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
+import { assertStreamId } from '../store/keys.ts';
+import { Snapshots } from '../store/snapshots.ts';
+import type { Storage } from '../store/storage.ts';
+import type { CommandAccepted, CommandRequest, CommandStatus, ContextRuntime, StreamReadOptions, ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
+import type { ContextDefinition } from './define-context.ts';
+import { Progress } from './progress.ts';
+import { StateCache } from './state-cache.ts';
+
+// Aggregates differ in state and command types; each is checked where it is defined.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyAggregate = AggregateDefinition<any, any>;
+
+const maxAttempts = 5;
+const statusTtlSeconds = 3600;
+/** Hints carry rows up to this size; larger commits make the relay read them. */
+const hintRowsLimit = 16_000;
+const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The runtime of one context in this process: its store, feed, commands and views. */
+export class LocalContext implements ContextRuntime {
+  readonly name: string;
+  readonly definition: ContextDefinition;
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly store: EventStore;
+  readonly feed: Feed;
+  readonly progress: Progress;
+  readonly views: ViewReader;
+  readonly viewTables = new Map<string, Promise<TableClient>>();
+  readonly counters = { appends: 0, events: 0 };
+  private readonly storage: Storage;
+  private readonly eventTypes: Map<string, EventDefinition>;
+  private readonly aggregates: Map<string, AnyAggregate>;
+  private readonly snapshots: Snapshots;
+  private readonly cache = new StateCache(10_000);
+
+  constructor(definition: ContextDefinition, storage: Storage, bus: Bus, log: Logger, loadCheckpoint: (projection: string) => Promise<number>) {
+    this.name = definition.name;
+    this.definition = definition;
+    this.storage = storage;
+    this.bus = bus;
+    this.log = log.child({ context: definition.name });
+    this.store = new EventStore(storage, definition.name);
+    this.store.onCommitted = (stream, rows) => void this.hint(stream, rows);
+    this.feed = new Feed(storage, definition.name);
+    this.snapshots = new Snapshots(() => storage.container(definition.name));
+    this.eventTypes = new Map(definition.events.map((e) => [e.type, e]));
+    this.aggregates = new Map(definition.aggregates.map((a) => [a.name, a]));
+    const ownProjections = definition.projections.filter((p) => !p.source || p.source === definition.name);
+    this.progress = new Progress(definition.name, ownProjections.map((p) => p.name), loadCheckpoint);
+    for (const projection of definition.projections) {
+      for (const table of projection.tables) this.viewTables.set(table, storage.table(definition.name, 'View', table));
+    }
+    this.views = { get: (t, pk, rk) => this.getView(t, pk, rk), query: (t, q) => this.queryView(t, q) };
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([this.store.ready(), this.feed.ready(), ...this.viewTables.values()]);
+  }
+
+  async execute(aggregateName: string, commandName: string, input: unknown, request: CommandRequest): Promise<CommandAccepted> {
+    const aggregate = this.aggregate(aggregateName);
+    const command = aggregate.commands[commandName];
+    if (!command) throw problems.notFound(`aggregate ${aggregateName} has no command ${commandName}`);
+    const parsed = command.schema.safeParse(input);
+    if (!parsed.success) throw problems.validation(issuesToErrors(parsed.error.issues));
+    const stream: string = command.stream(parsed.data);
+    try {
+      assertStreamId(stream);
+    } catch (error) {
+      throw problems.validation({ stream: [(error as Error).message] });
+    }
+    const key = request.idempotencyKey;
+    if (key !== undefined && !idempotencyKeyPattern.test(key)) {
+      throw problems.validation({ 'Idempotency-Key': ['must be 1-128 letters, digits, or . _ : -'] });
+    }
+    if (key !== undefined) {
+      const earlier = await this.store.findIdempotency(stream, key);
+      if (earlier) return this.answerDuplicate(stream, earlier);
+    }
+    const commandId = uuidv7();
+    const correlationId = request.correlationId ?? commandId;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const now = new Date();
+      const { state, version } = await this.currentState(aggregate, stream);
+      const decided = command.decide(parsed.data, state, { principal: request.principal, now });
+      if (decided.length === 0) return { commandId, stream, events: [], duplicate: false };
+      const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
+      try {
+        const events = await this.store.append(stream, version, newEvents, {
+          who: request.principal.sub,
+          correlationId,
+          causationId: commandId,
+          occurredAt: now.toISOString(),
+        }, key ? { idempotency: { key, commandId } } : {});
+        this.counters.appends++;
+        this.counters.events += events.length;
+        this.remember(aggregate, stream, state, version, events);
+        const status: CommandStatus = { commandId, context: this.name, state: 'accepted', stream, eventIds: events.map((e) => e.id) };
+        void this.bus.remember(statusKey(commandId), status, statusTtlSeconds);
+        return { commandId, stream, events, duplicate: false };
+      } catch (error) {
+        if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record);
+        if (!(error instanceof ConcurrencyError)) throw error;
+        this.cache.forget(aggregate.name, stream);
+      }
+    }
+    throw problems.conflict(`stream ${stream} is busy; retry the command`, { retryable: true });
+  }
+
+  waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean> {
+    return this.progress.wait(accepted.events.map((e) => e.id), timeoutMs);
+  }
+
+  async commandStatus(commandId: string): Promise<CommandStatus | undefined> {
+    const status = await this.bus.recall<CommandStatus>(statusKey(commandId));
+    if (!status) return undefined;
+    const seqs = status.eventIds.map((id) => this.progress.seq(id));
+    const seq = seqs.every((s) => s !== undefined) && seqs.length > 0 ? Math.max(...(seqs as number[])) : undefined;
+    return { ...status, state: this.progress.applied(status.eventIds) ? 'applied' : 'accepted', ...(seq !== undefined ? { seq } : {}) };
+  }
+
+  async readStream(stream: string, options: StreamReadOptions = {}): Promise<EventEnvelope[]> {
+    const events = await this.store.read(stream, options);
+    return events.map((e) => this.upcast(e));
+  }
+
+  async loadState<TState>(aggregateName: string, stream: string, options: StreamReadOptions = {}): Promise<{ state: TState; version: number }> {
+    const aggregate = this.aggregate(aggregateName);
+    if (options.toVersion === undefined && options.asOf === undefined) {
+      const { state, version } = await this.currentState(aggregate, stream);
+      return { state: state as TState, version };
+    }
+    let state = aggregate.initialState() as TState;
+    let version = 0;
+    for await (const event of this.store.iterate(stream, options)) {
+      state = aggregate.evolve(state, this.upcast(event));
+      version = event.version;
+    }
+    return { state, version };
+  }
+
+  async readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]> {
+    const entries = await this.feed.read(afterSeq, limit);
+    return entries.map((e) => this.upcast(e));
+  }
+
+  /** Reads stored data as the current version of its event type. */
+  upcast<T extends EventEnvelope>(event: T): T {
+    const definition = this.eventTypes.get(event.type);
+    if (!definition || definition.version === event.schemaVersion) return event;
+    return { ...event, data: definition.read(event.schemaVersion, event.data), schemaVersion: definition.version };
+  }
+
+  private aggregate(name: string): AnyAggregate {
+    const aggregate = this.aggregates.get(name);
+    if (!aggregate) throw problems.notFound(`context ${this.name} has no aggregate ${name}`);
+    return aggregate;
+  }
+
+  /** Latest state: from memory, else a snapshot, plus the events after it (one query). */
+  private async currentState(aggregate: AnyAggregate, stream: string): Promise<{ state: unknown; version: number; snapshotVersion: number }> {
+    let base = this.cache.get(aggregate.name, stream);
+    if (!base) {
+      const snapshot = await this.snapshots.load(aggregate.name, stream);
+      base = snapshot
+        ? { state: snapshot.state, version: snapshot.version, snapshotVersion: snapshot.version }
+        : { state: aggregate.initialState(), version: 0, snapshotVersion: 0 };
+    }
+    let { state, version } = base;
+    for await (const event of this.store.iterate(stream, { fromVersion: version + 1 })) {
+      state = aggregate.evolve(state, this.upcast(event));
+      version = event.version;
+    }
+    const current = { state, version, snapshotVersion: base.snapshotVersion };
+    this.cache.set(aggregate.name, stream, current);
+    return current;
+  }
+
+  private remember(aggregate: AnyAggregate, stream: string, state: unknown, _version: number, events: EventEnvelope[]): void {
+    let next = state;
+    for (const event of events) next = aggregate.evolve(next, this.upcast(event));
+    const last = events[events.length - 1]!;
+    const cached = this.cache.get(aggregate.name, stream);
+    let snapshotVersion = cached?.snapshotVersion ?? 0;
+    if (last.version - snapshotVersion >= (aggregate.snapshotEvery ?? 100)) {
+      snapshotVersion = last.version;
+      this.snapshots
+        .save(aggregate.name, stream, { version: last.version, at: last.occurredAt, state: next })
+        .catch((error) => this.log.warn({ err: (error as Error).message, stream }, 'snapshot not saved'));
+    }
+    this.cache.set(aggregate.name, stream, { state: next, version: last.version, snapshotVersion });
+  }
+
+  private async answerDuplicate(stream: string, record: IdempotencyRecord): Promise<CommandAccepted> {
+    const events = await this.readStream(stream, { fromVersion: record.fromVersion, toVersion: record.toVersion });
+    return { commandId: record.commandId, stream, events, duplicate: true };
+  }
+
+  private async hint(stream: string, rows: EventColumns[]): Promise<void> {
+    const size = rows.reduce((sum, r) => sum + (r.data?.length ?? 0), 0);
+    const message: CommittedHint = { stream, version: rows[rows.length - 1]!.v, ...(size <= hintRowsLimit ? { rows } : {}) };
+    await this.bus.publish(channels.committed(this.name), message);
+  }
+
+  private async table(name: string): Promise<TableClient> {
+    const table = this.viewTables.get(name);
+    if (!table) throw problems.notFound(`context ${this.name} has no view ${name}`);
+    return table;
+  }
+
+  private async getView(name: string, pk: string, rk: string) {
+    const table = await this.table(name);
+    try {
+      return fromEntity(await table.getEntity(pk, rk));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async queryView(name: string, query: ViewQuery = {}): Promise<ViewPage> {
+    const table = await this.table(name);
+    const filters: string[] = [];
+    if (query.partitionKey !== undefined) filters.push(odata`PartitionKey eq ${query.partitionKey}`);
+    if (query.filter) filters.push(`(${query.filter})`);
+    const pages = table
+      .listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : {} })
+      .byPage({ maxPageSize: query.limit ?? 1000, ...(query.cursor ? { continuationToken: query.cursor } : {}) });
+    for await (const page of pages) {
+      return { rows: page.map((row) => fromEntity(row)), ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
+    }
+    return { rows: [] };
+  }
+}
+
+const statusKey = (commandId: string) => `eventloom:command:${commandId}`;

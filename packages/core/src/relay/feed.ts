@@ -1,0 +1,113 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { FeedEntry } from '../events/envelope.ts';
+import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
+import { feedBucket, seqKey } from '../store/keys.ts';
+import type { Storage } from '../store/storage.ts';
+
+export interface FeedColumns extends EventColumns {
+  seq: number;
+  /** When the relay placed it, for lag figures. */
+  rat: string;
+}
+
+/** Largest request body for an entity-group transaction is 4 MiB; keep a margin. */
+const maxBatchBytes = 3_500_000;
+
+/**
+ * A context's feed: every event once, in a gapless total order. Rows are partitioned
+ * by seq bucket and keyed by zero-padded seq, so reading after a checkpoint is a range
+ * query and a batch of consecutive entries is one entity-group transaction. Rows are
+ * only inserted, never upserted: a relay that lost its lease gets 409 and stops.
+ */
+export class Feed {
+  readonly context: string;
+  private readonly table: Promise<TableClient>;
+  private readonly container: () => Promise<ContainerClient>;
+
+  constructor(storage: Storage, context: string) {
+    this.context = context;
+    this.table = storage.table(context, 'Feed');
+    this.container = () => storage.container(context);
+  }
+
+  async ready(): Promise<void> {
+    await this.table;
+  }
+
+  /** Inserts consecutive entries, one transaction per bucket and ≤100 rows, in order. */
+  async append(rows: FeedColumns[]): Promise<void> {
+    const table = await this.table;
+    let batch: TransactionAction[] = [];
+    let bucket = '';
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (batch.length === 1) await table.createEntity((batch[0] as ['create', Record<string, unknown> & { partitionKey: string; rowKey: string }])[1]);
+      else await table.submitTransaction(batch);
+      batch = [];
+      bytes = 0;
+    };
+    for (const row of rows) {
+      const rowBucket = feedBucket(row.seq);
+      const weight = rowWeight(row);
+      if (batch.length > 0 && (rowBucket !== bucket || batch.length === 100 || bytes + weight > maxBatchBytes)) await flush();
+      bucket = rowBucket;
+      bytes += weight;
+      batch.push(['create', { partitionKey: rowBucket, rowKey: seqKey(row.seq), ...row }]);
+    }
+    await flush();
+  }
+
+  /** Raw rows after a seq, in order, at most `limit`. */
+  async rowsAfter(afterSeq: number, limit: number): Promise<FeedColumns[]> {
+    const table = await this.table;
+    const rows: FeedColumns[] = [];
+    const pages = table
+      .listEntities<FeedColumns>({
+        queryOptions: { filter: odata`PartitionKey ge ${feedBucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}` },
+      })
+      .byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const row of page) {
+        rows.push(row);
+        if (rows.length >= limit) return rows;
+      }
+    }
+    return rows;
+  }
+
+  async read(afterSeq: number, limit: number): Promise<FeedEntry[]> {
+    const rows = await this.rowsAfter(afterSeq, limit);
+    return Promise.all(rows.map((row) => this.decode(row)));
+  }
+
+  async decode(row: FeedColumns): Promise<FeedEntry> {
+    return { ...(await fromColumns(row, this.container)), seq: Number(row.seq) };
+  }
+
+  /** The highest seq, scanning from a known lower bound (keys only). */
+  async head(fromSeq = 0): Promise<number> {
+    let head = fromSeq;
+    for (;;) {
+      const rows = await this.keysAfter(head, 1000);
+      if (rows.length === 0) return head;
+      head = rows[rows.length - 1]!;
+    }
+  }
+
+  private async keysAfter(afterSeq: number, limit: number): Promise<number[]> {
+    const table = await this.table;
+    const seqs: number[] = [];
+    const pages = table
+      .listEntities<{ seq: number }>({
+        queryOptions: { filter: odata`PartitionKey ge ${feedBucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}`, select: ['seq'] },
+      })
+      .byPage({ maxPageSize: limit });
+    for await (const page of pages) {
+      for (const row of page) seqs.push(Number(row.seq));
+      if (seqs.length >= limit) break;
+    }
+    return seqs;
+  }
+}

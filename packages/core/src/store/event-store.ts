@@ -1,0 +1,211 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
+import { v7 as uuidv7 } from 'uuid';
+import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
+import { fromColumns, toColumns, type EventColumns } from './codec.ts';
+import { assertStreamId, versionKey } from './keys.ts';
+import { PendingMarkers } from './pending-markers.ts';
+import { isConflict, isNotFound, type Storage } from './storage.ts';
+
+/** Another writer appended at the same version first. Reload and try again. */
+export class ConcurrencyError extends Error {
+  readonly stream: string;
+  readonly expectedVersion: number;
+  constructor(stream: string, expectedVersion: number) {
+    super(`stream ${stream} moved past version ${expectedVersion}; reload and retry`);
+    this.name = 'ConcurrencyError';
+    this.stream = stream;
+    this.expectedVersion = expectedVersion;
+  }
+}
+
+/** A command already applied under this idempotency key. */
+export class DuplicateCommandError extends Error {
+  readonly record: IdempotencyRecord;
+  constructor(record: IdempotencyRecord) {
+    super(`command ${record.commandId} was already applied under this idempotency key`);
+    this.name = 'DuplicateCommandError';
+    this.record = record;
+  }
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  commandId: string;
+  fromVersion: number;
+  toVersion: number;
+}
+
+export interface AppendOptions {
+  /** Stored atomically with the events; a second append with the same key fails as a duplicate. */
+  idempotency?: { key: string; commandId: string };
+}
+
+export interface ReadOptions {
+  fromVersion?: number;
+  toVersion?: number;
+  asOf?: Date;
+}
+
+/** A batch (entity-group transaction) holds at most 100 rows. */
+const maxEventsPerAppend = 99;
+const idempotencyRowKey = (key: string) => `cmd|${key}`;
+
+/**
+ * The event store of one context: one Azure table, a partition per stream, a row per
+ * event keyed by its zero-padded version. Rows are only ever inserted, so a second
+ * writer at the same version gets 409 instead of overwriting.
+ *
+ * The event rows are themselves the outbox: the relay finds streams with unrelayed
+ * events through a pending marker written before the append (see PendingMarkers), so an
+ * append of one event is a single insert, as cheap as a raw one.
+ */
+export class EventStore {
+  readonly context: string;
+  private readonly events: Promise<TableClient>;
+  private readonly container: () => Promise<ContainerClient>;
+  readonly markers: PendingMarkers;
+  /** Called after each commit with the rows written (the relay's wake-up). */
+  onCommitted: ((stream: string, rows: EventColumns[]) => void) | undefined;
+
+  constructor(storage: Storage, context: string) {
+    this.context = context;
+    this.events = storage.table(context, 'Events');
+    this.container = () => storage.container(context);
+    this.markers = new PendingMarkers(storage, context);
+  }
+
+  /** Creates the tables and container up front so the first command is not slowed. */
+  async ready(): Promise<void> {
+    await Promise.all([this.events, this.container(), this.markers.ready()]);
+  }
+
+  /**
+   * Appends events after `expectedVersion` (0 for a new stream) in one atomic step.
+   * Throws ConcurrencyError when the stream has moved on, DuplicateCommandError when
+   * the idempotency key was used before.
+   */
+  async append(stream: string, expectedVersion: number, events: NewEvent[], metadata: EventMetadata, options: AppendOptions = {}): Promise<EventEnvelope[]> {
+    assertStreamId(stream);
+    if (events.length === 0) return [];
+    if (events.length > maxEventsPerAppend) throw new RangeError(`an append holds at most ${maxEventsPerAppend} events`);
+    const occurredAt = metadata.occurredAt ?? new Date().toISOString();
+    const envelopes: EventEnvelope[] = events.map((event, i) => ({
+      id: uuidv7(),
+      type: event.type,
+      schemaVersion: event.schemaVersion ?? 1,
+      stream,
+      version: expectedVersion + 1 + i,
+      occurredAt,
+      who: metadata.who,
+      correlationId: metadata.correlationId,
+      causationId: metadata.causationId,
+      data: event.data,
+    }));
+    const rows = await Promise.all(envelopes.map((e) => toColumns(e, this.container)));
+    const entities = rows.map((columns) => ({ partitionKey: stream, rowKey: versionKey(columns.v), ...columns }));
+    const table = await this.events;
+    await this.markers.mark(stream);
+    try {
+      if (entities.length === 1 && !options.idempotency) {
+        await table.createEntity(entities[0]!);
+      } else {
+        const actions: TransactionAction[] = entities.map((entity) => ['create', entity]);
+        if (options.idempotency) {
+          const record: IdempotencyRecord = {
+            key: options.idempotency.key,
+            commandId: options.idempotency.commandId,
+            fromVersion: expectedVersion + 1,
+            toVersion: expectedVersion + events.length,
+          };
+          actions.push(['create', { partitionKey: stream, rowKey: idempotencyRowKey(record.key), ...record }]);
+        }
+        await table.submitTransaction(actions);
+      }
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      if (options.idempotency) {
+        const record = await this.findIdempotency(stream, options.idempotency.key);
+        if (record) throw new DuplicateCommandError(record);
+      }
+      throw new ConcurrencyError(stream, expectedVersion);
+    }
+    await this.markers.confirm(stream);
+    this.onCommitted?.(stream, rows);
+    return envelopes;
+  }
+
+  async findIdempotency(stream: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const table = await this.events;
+    try {
+      const row = await table.getEntity<IdempotencyRecord>(stream, idempotencyRowKey(key));
+      return { key: row.key, commandId: row.commandId, fromVersion: Number(row.fromVersion), toVersion: Number(row.toVersion) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A stream's events in version order: one partition range query. */
+  async read(stream: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
+    const events: EventEnvelope[] = [];
+    for await (const event of this.iterate(stream, options)) events.push(event);
+    return events;
+  }
+
+  async *iterate(stream: string, options: ReadOptions = {}): AsyncGenerator<EventEnvelope> {
+    assertStreamId(stream);
+    const table = await this.events;
+    const from = versionKey(Math.max(1, options.fromVersion ?? 1));
+    const to = versionKey(options.toVersion ?? 9_999_999_999);
+    const asOf = options.asOf?.toISOString();
+    const rows = table.listEntities<EventColumns>({
+      queryOptions: { filter: odata`PartitionKey eq ${stream} and RowKey ge ${from} and RowKey le ${to}` },
+    });
+    for await (const row of rows) {
+      // Versions are appended in time order, so the first later event ends an as-of read.
+      if (asOf && row.at > asOf) return;
+      yield await fromColumns(row, this.container);
+    }
+  }
+
+  /** The highest version in a stream (0 when empty) without reading every event. */
+  async head(stream: string, knownVersion = 0): Promise<number> {
+    let version = knownVersion;
+    const table = await this.events;
+    const rows = table.listEntities<{ v: number }>({
+      queryOptions: { filter: odata`PartitionKey eq ${stream} and RowKey gt ${versionKey(knownVersion)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['v'] },
+    });
+    for await (const row of rows) version = Math.max(version, Number(row.v));
+    return version;
+  }
+
+  /** Raw rows after a version, for the relay (no decoding of claimed bodies). */
+  async *rowsAfter(stream: string, afterVersion: number): AsyncGenerator<EventColumns> {
+    const table = await this.events;
+    yield* table.listEntities<EventColumns>({
+      queryOptions: { filter: odata`PartitionKey eq ${stream} and RowKey gt ${versionKey(afterVersion)} and RowKey le ${versionKey(9_999_999_999)}` },
+    });
+  }
+
+  /** Where the relay last left a retired stream (0 when never). */
+  async relayedVersion(stream: string): Promise<number> {
+    const table = await this.events;
+    try {
+      const row = await table.getEntity<{ v: number }>(stream, '~relayed');
+      return Number(row.v);
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+  }
+
+  async setRelayedVersion(stream: string, version: number): Promise<void> {
+    const table = await this.events;
+    await table.upsertEntity({ partitionKey: stream, rowKey: '~relayed', v: version }, 'Replace');
+  }
+
+  decode(row: EventColumns): Promise<EventEnvelope> {
+    return fromColumns(row, this.container);
+  }
+}

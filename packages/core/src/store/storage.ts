@@ -1,0 +1,107 @@
+import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+
+/** Azure error codes we act on, read from either SDK's RestError. */
+export function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number })?.statusCode;
+}
+
+export function isConflict(error: unknown): boolean {
+  return statusOf(error) === 409;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404;
+}
+
+export function isPreconditionFailed(error: unknown): boolean {
+  return statusOf(error) === 412;
+}
+
+/**
+ * One storage account: hands out table and container clients by logical name,
+ * creating each once. Names get the configured prefix so tests and apps can
+ * share an account without meeting each other's data.
+ */
+export class Storage {
+  readonly prefix: string;
+  readonly connectionString: string;
+  private readonly tables = new Map<string, Promise<TableClient>>();
+  private readonly containers = new Map<string, Promise<ContainerClient>>();
+  private readonly blobService: BlobServiceClient;
+  private readonly tableService: TableServiceClient;
+  private readonly options: TableServiceClientOptions;
+
+  constructor(connectionString: string, prefix: string) {
+    this.connectionString = connectionString;
+    this.prefix = prefix;
+    this.options = { allowInsecureConnection: /DefaultEndpointsProtocol=http;|http:\/\//.test(connectionString) };
+    this.blobService = BlobServiceClient.fromConnectionString(connectionString);
+    this.tableService = TableServiceClient.fromConnectionString(connectionString, this.options);
+  }
+
+  /** Physical table name for a logical one: alphanumeric, starting with a letter. */
+  tableName(...parts: string[]): string {
+    const name = [this.prefix, ...parts].join('').replace(/[^A-Za-z0-9]/g, '');
+    if (name.length < 3 || name.length > 63) throw new Error(`table name ${name} must be 3-63 characters`);
+    return name;
+  }
+
+  /** A client for an existing-or-created table. */
+  table(...parts: string[]): Promise<TableClient> {
+    const name = this.tableName(...parts);
+    let client = this.tables.get(name);
+    if (!client) {
+      client = this.createTable(name);
+      this.tables.set(name, client);
+      client.catch(() => this.tables.delete(name));
+    }
+    return client;
+  }
+
+  /** A table client without creating the table (for names that may not exist). */
+  tableClient(name: string): TableClient {
+    return TableClient.fromConnectionString(this.connectionString, name, this.options);
+  }
+
+  container(context: string): Promise<ContainerClient> {
+    const name = `${this.prefix}-${context}`.toLowerCase();
+    let client = this.containers.get(name);
+    if (!client) {
+      client = (async () => {
+        const container = this.blobService.getContainerClient(name);
+        await container.createIfNotExists();
+        return container;
+      })();
+      this.containers.set(name, client);
+      client.catch(() => this.containers.delete(name));
+    }
+    return client;
+  }
+
+  async deleteTable(name: string): Promise<void> {
+    this.tables.delete(name);
+    await this.tableService.deleteTable(name);
+  }
+
+  async listTables(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const table of this.tableService.listTables()) if (table.name) names.push(table.name);
+    return names;
+  }
+
+  /** A cheap round trip that proves the account answers. */
+  async ping(): Promise<void> {
+    await this.tableService.getProperties();
+  }
+
+  private async createTable(name: string): Promise<TableClient> {
+    const client = this.tableClient(name);
+    try {
+      await client.createTable();
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    return client;
+  }
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { isConflict, isNotFound, isPreconditionFailed, statusOf } from '../store/storage.ts';
+
+/**
+ * Ownership of one worker role (a context's relay, one projection) through a Blob
+ * lease, à la the Event Hubs blob checkpoint store. The leased blob also holds the
+ * worker's durable state, written only with the lease id, so a worker that lost its
+ * lease cannot overwrite its successor's state.
+ */
+export class BlobLease {
+  readonly name: string;
+  private readonly blob: BlockBlobClient;
+  private readonly lease: BlobLeaseClient;
+  private readonly durationSeconds: number;
+  private heldUntil = 0;
+
+  constructor(container: ContainerClient, name: string, durationSeconds = 15) {
+    this.name = name;
+    this.blob = container.getBlockBlobClient(`leases/${name}.json`);
+    this.lease = this.blob.getBlobLeaseClient(randomUUID());
+    this.durationSeconds = durationSeconds;
+  }
+
+  get renewEveryMs(): number {
+    return (this.durationSeconds * 1000) / 3;
+  }
+
+  /** True while the lease is ours with a safety margin for clocks and slow requests. */
+  get held(): boolean {
+    return performance.now() < this.heldUntil;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    await this.ensureBlob();
+    const started = performance.now();
+    try {
+      await this.lease.acquireLease(this.durationSeconds);
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+    this.heldUntil = started + this.durationSeconds * 1000 * 0.8;
+    return true;
+  }
+
+  async renew(): Promise<boolean> {
+    const started = performance.now();
+    try {
+      await this.lease.renewLease();
+      this.heldUntil = started + this.durationSeconds * 1000 * 0.8;
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409 || status === 412 || status === 404) {
+        this.heldUntil = 0;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.heldUntil === 0) return;
+    this.heldUntil = 0;
+    await this.lease.releaseLease().catch(() => undefined);
+  }
+
+  async read<T>(): Promise<T | undefined> {
+    try {
+      const text = (await this.blob.downloadToBuffer()).toString('utf8');
+      return text ? (JSON.parse(text) as T) : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes state under the lease; throws LeaseLostError when another worker owns it. */
+  async write(value: unknown): Promise<void> {
+    const body = JSON.stringify(value);
+    try {
+      await this.blob.upload(body, Buffer.byteLength(body), { conditions: { leaseId: this.lease.leaseId } });
+    } catch (error) {
+      if (isPreconditionFailed(error) || isConflict(error)) {
+        this.heldUntil = 0;
+        throw new LeaseLostError(this.name);
+      }
+      throw error;
+    }
+  }
+
+  private async ensureBlob(): Promise<void> {
+    try {
+      await this.blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    } catch (error) {
+      // Exists already (409/412), or is leased by another worker right now (412).
+      if (!isConflict(error) && !isPreconditionFailed(error)) throw error;
+    }
+  }
+}
+
+export class LeaseLostError extends Error {
+  constructor(name: string) {
+    super(`lease ${name} is held by another worker`);
+    this.name = 'LeaseLostError';
+  }
+}

@@ -1,0 +1,1 @@
+export { Incremented } from './counter/events.ts';
