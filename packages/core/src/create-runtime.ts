@@ -1,4 +1,3 @@
-import type { TableClient } from '@azure/data-tables';
 import type { Logger } from 'pino';
 import { channels, type Bus } from './bus/bus.ts';
 import { MemoryBus } from './bus/memory-bus.ts';
@@ -8,6 +7,7 @@ import type { ContextRuntime } from './context/context-runtime.ts';
 import { LocalContext } from './context/local-context.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
+import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
 import { Relay, type CommittedHint } from './relay/relay.ts';
 import { Storage } from './store/storage.ts';
@@ -66,8 +66,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;
         const sourceContext = contexts.get(source);
-        const views = new Map<string, TableClient>();
-        for (const table of definition.tables) views.set(table, await context.viewTables.get(table)!);
+        const views = new Map<string, ViewStore>();
+        for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTables.get(table)!));
         const lease = new BlobLease(container, `projection-${definition.name}`);
         const runner = new ProjectionRunner({
           context: context.name,

@@ -8,7 +8,7 @@ import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
-import { ViewBuffer } from './view-buffer.ts';
+import { ViewBuffer, type ViewStore } from './view-buffer.ts';
 
 export interface ProjectionCheckpoint {
   seq: number;
@@ -28,7 +28,7 @@ export interface ProjectionParts {
   context: string;
   definition: ProjectionDefinition;
   feed: Feed;
-  views: Map<string, TableClient>;
+  views: Map<string, ViewStore>;
   deadLetters: TableClient;
   lease: BlobLease;
   bus: Bus;

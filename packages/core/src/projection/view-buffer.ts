@@ -2,6 +2,40 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { isNotFound } from '../store/storage.ts';
 import type { ViewRow, ViewTable } from './define-projection.ts';
 
+/** Where view rows live: an Azure table, or memory in unit tests. */
+export interface ViewStore {
+  get(partitionKey: string, rowKey: string): Promise<ViewRow | undefined>;
+  /** Rows of one partition, written together. */
+  upsert(rows: ViewRow[]): Promise<void>;
+  delete(partitionKey: string, rowKey: string): Promise<void>;
+}
+
+/** A view store on an Azure table: a transaction per ≤100 rows of one partition. */
+export function tableViewStore(client: TableClient): ViewStore {
+  return {
+    async get(pk, rk) {
+      try {
+        return fromEntity(await client.getEntity(pk, rk));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async upsert(rows) {
+      const work: Promise<unknown>[] = [];
+      for (let i = 0; i < rows.length; i += 100) {
+        const chunk = rows.slice(i, i + 100);
+        if (chunk.length === 1) work.push(client.upsertEntity(toEntity(chunk[0]!), 'Replace'));
+        else work.push(client.submitTransaction(chunk.map((row): TransactionAction => ['upsert', toEntity(row), 'Replace'])));
+      }
+      await Promise.all(work);
+    },
+    async delete(pk, rk) {
+      await client.deleteEntity(pk, rk).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    },
+  };
+}
+
 /** Column on every view row: the feed seq of the event that last wrote it. */
 export const seqColumn = '_seq';
 
@@ -16,23 +50,23 @@ interface Slot {
  * after a crash leaves the view exactly as one pass would.
  */
 export class ViewBuffer {
-  private readonly tables: Map<string, TableClient>;
+  private readonly tables: Map<string, ViewStore>;
   private readonly slots = new Map<string, Map<string, Slot>>();
   private journal: { table: string; key: string; previous: Slot | undefined }[] = [];
   seq = 0;
 
-  constructor(tables: Map<string, TableClient>) {
+  constructor(tables: Map<string, ViewStore>) {
     this.tables = tables;
   }
 
   /** A property, not a method, so handlers may destructure it (`{ view }`). */
   readonly view = (table: string): ViewTable => {
-    const client = this.tables.get(table);
-    if (!client) throw new Error(`view table ${table} is not declared by this projection`);
+    const store = this.tables.get(table);
+    if (!store) throw new Error(`view table ${table} is not declared by this projection`);
     return {
-      get: (pk, rk) => this.get(table, client, pk, rk),
+      get: (pk, rk) => this.get(table, store, pk, rk),
       update: async (pk, rk, change) => {
-        const current = await this.get(table, client, pk, rk);
+        const current = await this.get(table, store, pk, rk);
         if (current && Number(current[seqColumn] ?? 0) >= this.seq) return;
         const next = change(current ? { ...current } : undefined);
         this.set(table, pk, rk, next === null ? null : { ...next, partitionKey: pk, rowKey: rk, [seqColumn]: this.seq });
@@ -58,45 +92,34 @@ export class ViewBuffer {
     this.journal = [];
   }
 
-  /** Writes every changed row: upserts grouped into transactions per partition, then deletes. */
+  /** Writes every changed row: upserts grouped by partition, and deletes. */
   async flush(): Promise<void> {
     const work: Promise<unknown>[] = [];
     for (const [table, slots] of this.slots) {
-      const client = this.tables.get(table)!;
+      const store = this.tables.get(table)!;
       const upserts = new Map<string, ViewRow[]>();
       for (const [key, slot] of slots) {
         if (!slot.dirty) continue;
         if (slot.row === null) {
           const [pk, rk] = splitKey(key);
-          work.push(client.deleteEntity(pk, rk).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
+          work.push(store.delete(pk, rk));
           continue;
         }
         const partition = upserts.get(slot.row.partitionKey) ?? [];
         partition.push(slot.row);
         upserts.set(slot.row.partitionKey, partition);
       }
-      for (const rows of upserts.values()) {
-        for (let i = 0; i < rows.length; i += 100) {
-          const chunk = rows.slice(i, i + 100);
-          if (chunk.length === 1) work.push(client.upsertEntity(toEntity(chunk[0]!), 'Replace'));
-          else work.push(client.submitTransaction(chunk.map((row): TransactionAction => ['upsert', toEntity(row), 'Replace'])));
-        }
-      }
+      for (const rows of upserts.values()) work.push(store.upsert(rows));
     }
     await Promise.all(work);
     this.slots.clear();
     this.journal = [];
   }
 
-  private async get(table: string, client: TableClient, pk: string, rk: string): Promise<ViewRow | undefined> {
+  private async get(table: string, store: ViewStore, pk: string, rk: string): Promise<ViewRow | undefined> {
     const slot = this.slots.get(table)?.get(joinKey(pk, rk));
     if (slot) return slot.row ?? undefined;
-    let row: ViewRow | null = null;
-    try {
-      row = fromEntity(await client.getEntity(pk, rk));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const row = (await store.get(pk, rk)) ?? null;
     this.slotsOf(table).set(joinKey(pk, rk), { row, dirty: false });
     return row ?? undefined;
   }

@@ -1,0 +1,126 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Principal } from '../auth/principal.ts';
+import type { AggregateDefinition, CommandMap } from '../command/define-aggregate.ts';
+import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
+import { ProblemError } from '../http/problem.ts';
+import type { ProjectionDefinition, ViewRow } from '../projection/define-projection.ts';
+import { ViewBuffer, type ViewStore } from '../projection/view-buffer.ts';
+
+const testPrincipal: Principal = { sub: 'test', role: 'admin' };
+
+/** Wraps new events as stored ones, numbering versions and seqs from 1. */
+export function stored(events: NewEvent[], stream = 'test-stream', occurredAt = '2026-01-01T00:00:00.000Z'): FeedEntry[] {
+  return events.map((event, i) => ({
+    id: `00000000-0000-7000-8000-${String(i + 1).padStart(12, '0')}`,
+    type: event.type,
+    schemaVersion: event.schemaVersion ?? 1,
+    stream,
+    version: i + 1,
+    seq: i + 1,
+    occurredAt,
+    who: 'test',
+    correlationId: 'test',
+    causationId: 'test',
+    data: event.data,
+  }));
+}
+
+/**
+ * Given/when/then for a decider, in the style of Emmett:
+ * `decider(account).given([Deposited(...)]).when('withdraw', {...}).then([Withdrawn(...)])`.
+ */
+export function decider<TState, TCommands extends CommandMap<TState>>(aggregate: AggregateDefinition<TState, TCommands>) {
+  return {
+    given(history: NewEvent[] | EventEnvelope[]) {
+      const envelopes: EventEnvelope[] = history.length > 0 && 'stream' in history[0]! ? (history as EventEnvelope[]) : stored(history as NewEvent[]);
+      const state = envelopes.reduce(aggregate.evolve, aggregate.initialState());
+      return {
+        state,
+        when<K extends keyof TCommands & string>(command: K, input: unknown, options: { principal?: Principal; now?: Date } = {}) {
+          const definition = aggregate.commands[command];
+          if (!definition) throw new Error(`aggregate ${aggregate.name} has no command ${command}`);
+          const run = () => {
+            const parsed = definition.schema.parse(input);
+            return definition.decide(parsed, state, { principal: options.principal ?? testPrincipal, now: options.now ?? new Date('2026-01-01T00:00:00Z') });
+          };
+          return {
+            /** The decider produced exactly these events (type and data). */
+            then(expected: NewEvent[]): void {
+              const actual = run().map(({ type, data }) => ({ type, data }));
+              const wanted = expected.map(({ type, data }) => ({ type, data }));
+              if (!isDeepStrictEqual(actual, wanted)) {
+                throw new Error(`expected events\n${JSON.stringify(wanted, null, 2)}\nbut got\n${JSON.stringify(actual, null, 2)}`);
+              }
+            },
+            /** The decider refused: with a problem whose type ends with `code`, or matching the predicate. */
+            thenThrows(expected: string | ((error: unknown) => boolean)): void {
+              let events: NewEvent[];
+              try {
+                events = run();
+              } catch (error) {
+                const ok = typeof expected === 'string' ? error instanceof ProblemError && error.problem.type.endsWith(expected) : expected(error);
+                if (!ok) throw new Error(`the decider threw something else: ${(error as Error).message}`);
+                return;
+              }
+              throw new Error(`expected a refusal but got events ${JSON.stringify(events)}`);
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+/** Rows in memory, for projection unit tests. */
+export class MemoryViewStore implements ViewStore {
+  readonly rows = new Map<string, ViewRow>();
+
+  async get(pk: string, rk: string): Promise<ViewRow | undefined> {
+    const row = this.rows.get(`${pk}\u0000${rk}`);
+    return row ? structuredClone(row) : undefined;
+  }
+
+  async upsert(rows: ViewRow[]): Promise<void> {
+    for (const row of rows) this.rows.set(`${row.partitionKey}\u0000${row.rowKey}`, structuredClone(row));
+  }
+
+  async delete(pk: string, rk: string): Promise<void> {
+    this.rows.delete(`${pk}\u0000${rk}`);
+  }
+
+  /** Rows without the bookkeeping seq column, sorted by keys. */
+  list(): ViewRow[] {
+    return [...this.rows.values()]
+      .map(({ _seq: _, ...row }) => row as ViewRow)
+      .sort((a, b) => (a.partitionKey + '\u0000' + a.rowKey < b.partitionKey + '\u0000' + b.rowKey ? -1 : 1));
+  }
+}
+
+/**
+ * Runs a projection over events in memory, with the same per-row seq rules as the
+ * real runner: `await projection(counters).given(stored([...])).rows('Counters')`.
+ */
+export function projection(definition: ProjectionDefinition) {
+  const tables = new Map(definition.tables.map((t) => [t, new MemoryViewStore()]));
+  const handles = new Set(definition.handles);
+  const api = {
+    tables,
+    async given(entries: FeedEntry[]) {
+      const buffer = new ViewBuffer(tables);
+      for (const entry of entries) {
+        if (!handles.has(entry.type)) continue;
+        buffer.seq = entry.seq;
+        await definition.apply(entry, buffer);
+        buffer.commit();
+      }
+      await buffer.flush();
+      return api;
+    },
+    rows(table: string): ViewRow[] {
+      const store = tables.get(table);
+      if (!store) throw new Error(`projection ${definition.name} has no table ${table}`);
+      return store.list();
+    },
+  };
+  return api;
+}

@@ -1,0 +1,3 @@
+export { decider, projection, stored, MemoryViewStore } from './given.ts';
+export * from './azurite.ts';
+export * from './env.ts';
