@@ -68,6 +68,5 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   return app;
 }
 
-export { answerCommand, preferredWait, commandReplySchema } from './command-reply.ts';
 export type { Auth } from './auth/auth.ts';
 export { loadAuth } from './auth/auth.ts';

@@ -58,9 +58,12 @@ export function systemRoutes(runtime: Runtime, registry: Registry, auth: Auth, l
       );
     }
   });
-  app.openapi(metrics, async (c) =>
-    c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
-  );
+  app.openapi(metrics, async (c) => {
+    const response = c.text(await registry.metrics(), 200);
+    // Prometheus reads the exposition format version from the content type.
+    response.headers.set('Content-Type', registry.contentType);
+    return response;
+  });
   app.openapi(jwks, (c) => c.json(auth.jwks, 200));
   return app;
 }

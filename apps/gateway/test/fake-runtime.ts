@@ -33,6 +33,16 @@ export class MemoryBus implements Bus {
     };
   }
 
+  readonly memos = new Map<string, unknown>();
+
+  async remember(key: string, value: unknown): Promise<void> {
+    this.memos.set(key, value);
+  }
+
+  async recall<T>(key: string): Promise<T | undefined> {
+    return this.memos.get(key) as T | undefined;
+  }
+
   subscribers(channel: string): number {
     return this.handlers.get(channel)?.size ?? 0;
   }

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContextDefinition, Role } from '@eventloom/core';
+import type { ContextDefinition, Principal, Role } from '@eventloom/core';
 import { pino } from 'pino';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
@@ -22,15 +22,13 @@ export async function testGateway(options: { contexts?: ContextDefinition[]; bod
     bodyLimit: options.bodyLimit,
     heartbeatMs: options.heartbeatMs,
   });
-  const principals = {
+  const principals: Record<Role, Principal> = {
     owner: { sub: 'owner.firstcitizens', role: 'owner', bank: 'First Citizens' },
     admin: { sub: 'admin', role: 'admin' },
     consumer: { sub: 'consumer.demo', role: 'consumer', contexts: ['*'] },
-  } as const;
+  };
   const tokens = {} as Record<Role, string>;
-  for (const [role, principal] of Object.entries(principals)) {
-    tokens[role as Role] = (await auth.issue({ ...principal, ...('contexts' in principal ? { contexts: [...principal.contexts] } : {}) })).token;
-  }
+  for (const [role, principal] of Object.entries(principals)) tokens[role as Role] = (await auth.issue(principal)).token;
   const bearer = (role: Role) => ({ Authorization: `Bearer ${tokens[role]}` });
   return { app, auth, runtime, home, tokens, bearer };
 }

@@ -1,5 +1,5 @@
 import { contextApp, defineRoute, problems } from '@eventloom/core';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { setCookie } from 'hono/cookie';
 import { tokenLifetimeSeconds, type Auth } from './auth.ts';
 import { tokenCookie } from './authenticate.ts';
@@ -14,15 +14,12 @@ export const principalSchema = z
   })
   .openapi('Principal');
 
-// createRoute, not defineRoute: core's defineRoute currently loses the JSON body's
-// type (`c.req.valid('json')` becomes never). Same contract: public, stated explicitly.
-const signIn = createRoute({
+const signIn = defineRoute({
   method: 'post',
   path: '/token',
   tags: ['auth'],
   summary: 'Sign in with a local account',
-  security: [],
-  'x-roles': 'public',
+  roles: 'public',
   request: {
     body: {
       required: true,

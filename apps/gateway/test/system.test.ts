@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { httpDurationName } from '../src/metrics.ts';
+import { testGateway } from './test-gateway.ts';
+
+describe('health, metrics and the API document', () => {
+  it('answers /health with 200 when the runtime is healthy and 503 when not', async () => {
+    const { app, runtime } = await testGateway();
+    expect((await app.request('/health')).status).toBe(200);
+    runtime.healthResult = { ok: false, storage: { ok: false, error: 'ECONNREFUSED' }, redis: { ok: true, mode: 'redis' } };
+    const response = await app.request('/health');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ ok: false, storage: { error: 'ECONNREFUSED' } });
+  });
+
+  it('answers /health with 503 when the check itself throws', async () => {
+    const { app, runtime } = await testGateway();
+    runtime.health = async () => {
+      throw new Error('storage unreachable');
+    };
+    expect((await app.request('/health')).status).toBe(503);
+  });
+
+  it('exposes request durations by route pattern, appends and lag on /metrics', async () => {
+    const { app, runtime, bearer } = await testGateway();
+    runtime.countersResult = { appends: { tally: 3 }, appendedEvents: { tally: 5 } };
+    runtime.statsResult = [
+      { name: 'tally', feedHead: 10, relayLag: 2, projections: [{ name: 'totals', checkpoint: 7, lag: 3, state: 'live', deadLetters: 0 }] },
+    ];
+    await app.request('/api/tally/commands/cmd-42', { headers: bearer('admin') });
+    const response = await app.request('/metrics');
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    expect(text).toContain(`${httpDurationName}_bucket`);
+    expect(text).toMatch(/route="\/api\/tally\/commands\/:commandId",status="404"/);
+    expect(text).toContain('eventloom_appends_total{context="tally"} 3');
+    expect(text).toContain('eventloom_appended_events_total{context="tally"} 5');
+    expect(text).toContain('eventloom_relay_lag{context="tally"} 2');
+    expect(text).toContain('eventloom_projection_lag{context="tally",projection="totals"} 3');
+  });
+
+  it('still serves /metrics when the runtime cannot report stats', async () => {
+    const { app, runtime } = await testGateway();
+    runtime.stats = async () => {
+      throw new Error('storage unreachable');
+    };
+    const response = await app.request('/metrics');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain(httpDurationName);
+  });
+
+  it('serves an OpenAPI 3.1 document with a bearer scheme and every route', async () => {
+    const { app } = await testGateway();
+    const response = await app.request('/openapi.json');
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+    };
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/health', '/metrics', '/auth/token', '/auth/me', '/api/live', '/api/tally/increments', '/api/tally/commands/{commandId}']),
+    );
+  });
+
+  it('serves a /docs page that links the document and needs no CDN', async () => {
+    const { app } = await testGateway();
+    const html = await (await app.request('/docs')).text();
+    expect(html).toContain('/openapi.json');
+    expect(html).toContain('/api/tally/increments');
+    expect(html).not.toMatch(/<script|https?:\/\/cdn/);
+  });
+});
