@@ -1,13 +1,15 @@
-// Starts the built portal (adapter-node) so form actions work on plain http.
+// The portal's server entry: the build copies this file to build/index.js (see
+// vite.config.ts), in front of adapter-node's own server.
 //
 // adapter-node 6 dropped its ORIGIN variable: without a build-time `paths.origin`
 // it derives the origin from the request with protocol https, so a form POST from
 // http://127.0.0.1:PORT fails SvelteKit's CSRF check. Here we tell it the real
 // protocol (and, when ORIGIN is set, the public host) through private headers that
 // this process writes on every request, overwriting whatever a client sent.
+// Behind a TLS proxy, PROTOCOL_HEADER/HOST_HEADER (without ORIGIN) work as usual.
 //
-//   PORT=5173 GATEWAY_URL=http://127.0.0.1:8787 node apps/portal/start.js
-//   ORIGIN=https://portal.example.com node apps/portal/start.js   (behind a proxy)
+//   PORT=5173 GATEWAY_URL=http://127.0.0.1:8787 node apps/portal/build/index.js
+//   ORIGIN=https://portal.example.com node apps/portal/build/index.js   (behind a proxy)
 import process from 'node:process';
 
 const protocolHeader = 'x-eventloom-origin-protocol';
@@ -23,14 +25,17 @@ if (process.env.ORIGIN) {
 	}
 }
 
+const proxied = !origin && Boolean(process.env.PROTOCOL_HEADER);
+
 process.env.PORT ??= '5173';
-process.env.HOST ??= '127.0.0.1';
-process.env.PROTOCOL_HEADER = protocolHeader;
+if (!proxied) process.env.PROTOCOL_HEADER = protocolHeader;
 if (origin) process.env.HOST_HEADER = hostHeader;
 
-const { server } = await import('./build/index.js');
+const { server } = await import('./server/adapter-index.js');
 
-server.prependListener('request', (req) => {
-	req.headers[protocolHeader] = origin ? origin.protocol.slice(0, -1) : 'http';
-	if (origin) req.headers[hostHeader] = origin.host;
-});
+if (!proxied) {
+	server.prependListener('request', (req) => {
+		req.headers[protocolHeader] = origin ? origin.protocol.slice(0, -1) : 'http';
+		if (origin) req.headers[hostHeader] = origin.host;
+	});
+}
