@@ -13,6 +13,7 @@ async function stop(signal: string) {
   stopping = true;
   logger.info({ signal }, 'workers stopping');
   await runtime.close();
+  logger.info('workers stopped');
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));
