@@ -51,6 +51,8 @@ export const actions: Actions = {
 				body: { by: toNumberIfNumeric(by) },
 			});
 			return {
+				id,
+				by,
 				result: {
 					id,
 					by: Number(by),
