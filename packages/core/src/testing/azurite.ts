@@ -73,6 +73,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--silent',
     '--skipApiVersionCheck',
     '--loose',
+    '--disableTelemetry',
     '--blobHost', '127.0.0.1',
     '--tableHost', '127.0.0.1',
     '--queueHost', '127.0.0.1',
