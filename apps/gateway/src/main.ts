@@ -14,6 +14,16 @@ const [runtime, auth] = await Promise.all([
   createRuntime({ contexts, config: coreConfig, logger, workers }),
   loadAuth(config.EVENTLOOM_HOME),
 ]);
+// The process that runs the workers seeds empty stores with demo data (once per store).
+async function seedEmptyStores() {
+  try {
+    const seeded = await runtime.seed();
+    if (seeded.length > 0) logger.info({ contexts: seeded }, 'seeded demo data');
+  } catch (error) {
+    logger.error({ err: error }, 'seeding failed; the contexts run without demo data');
+  }
+}
+
 const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -21,6 +31,8 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     { url: `http://${config.HOST}:${info.port}`, contexts: contexts.map((c) => c.name), mode: runtime.mode, workers },
     'gateway listening',
   );
+  // Seeding runs behind the listening server, so /health answers while it works.
+  if (workers) void seedEmptyStores();
 });
 
 let stopping = false;

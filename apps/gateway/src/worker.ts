@@ -7,6 +7,17 @@ const logger = createLogger(coreConfig.LOG_LEVEL, 'worker');
 const runtime = await createRuntime({ contexts, config: coreConfig, logger, workers: true });
 logger.info({ contexts: contexts.map((c) => c.name), mode: runtime.mode }, 'workers running');
 
+// The process that runs the workers seeds empty stores with demo data (once per store).
+async function seedEmptyStores() {
+  try {
+    const seeded = await runtime.seed();
+    if (seeded.length > 0) logger.info({ contexts: seeded }, 'seeded demo data');
+  } catch (error) {
+    logger.error({ err: error }, 'seeding failed; the contexts run without demo data');
+  }
+}
+await seedEmptyStores();
+
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;

@@ -85,6 +85,7 @@ export function fakeRuntime(contexts: ContextDefinition[]): FakeRuntime {
     health: async () => runtime.healthResult,
     stats: async () => runtime.statsResult,
     counters: () => runtime.countersResult,
+    seed: async () => [],
     close: async () => {},
   };
   for (const definition of contexts) {
