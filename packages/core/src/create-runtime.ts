@@ -31,7 +31,7 @@ interface ProjectionWorker {
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.config ?? loadCoreConfig();
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
-  const bus = options.bus ?? (await connectBus(config.REDIS_URL, log));
+  const bus = options.bus ?? (await connectBus(config.REDIS_URL, log, config.EVENTLOOM_PREFIX));
   const mode = bus.kind === 'redis' ? 'redis' : 'single-process';
   const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX);
 
@@ -161,10 +161,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 }
 
 /** Redis when it answers; otherwise one process, said once. */
-async function connectBus(url: string, log: Logger): Promise<Bus> {
+async function connectBus(url: string, log: Logger, namespace: string): Promise<Bus> {
   if (process.env.EVENTLOOM_MODE === 'single-process') return new MemoryBus();
   try {
-    return await RedisBus.connect(url, log);
+    return await RedisBus.connect(url, log, namespace);
   } catch (error) {
     log.warn({ redis: url, err: (error as Error).message }, 'Redis does not answer: running single-process (in-process bus; run workers in this process only)');
     return new MemoryBus();

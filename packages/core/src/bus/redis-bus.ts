@@ -7,6 +7,10 @@ import type { Bus, BusHandler } from './bus.ts';
  * dedicated subscriber). ioredis reconnects and resubscribes on its own; while Redis
  * is away, publishes are dropped (the store is the truth and workers poll), so a
  * Redis restart costs latency, never data.
+ *
+ * Channel names are put under a namespace (the table prefix): runtimes that share a
+ * Redis but not tables must never hear each other's commit hints, or a relay would
+ * place another store's hinted rows in its own feed.
  */
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
@@ -14,9 +18,11 @@ export class RedisBus implements Bus {
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private readonly log: Logger;
+  private readonly namespace: string;
 
-  private constructor(url: string, log: Logger) {
+  private constructor(url: string, log: Logger, namespace: string) {
     this.log = log;
+    this.namespace = namespace;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
     this.publisher = new Redis(url, options);
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -38,8 +44,8 @@ export class RedisBus implements Bus {
   }
 
   /** Connects both clients, or throws when Redis does not answer. */
-  static async connect(url: string, log: Logger): Promise<RedisBus> {
-    const bus = new RedisBus(url, log);
+  static async connect(url: string, log: Logger, namespace = ''): Promise<RedisBus> {
+    const bus = new RedisBus(url, log, namespace);
     try {
       await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
       await bus.publisher.ping();
@@ -51,15 +57,21 @@ export class RedisBus implements Bus {
     return bus;
   }
 
+  /** The Redis channel for a bus channel. */
+  private wire(channel: string): string {
+    return this.namespace ? `${this.namespace}|${channel}` : channel;
+  }
+
   async publish(channel: string, message: unknown): Promise<void> {
     try {
-      await this.publisher.publish(channel, JSON.stringify(message));
+      await this.publisher.publish(this.wire(channel), JSON.stringify(message));
     } catch (error) {
       this.log.debug({ err: (error as Error).message, channel }, 'bus publish dropped');
     }
   }
 
-  async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
+  async subscribe(busChannel: string, handler: BusHandler): Promise<() => Promise<void>> {
+    const channel = this.wire(busChannel);
     let handlers = this.handlers.get(channel);
     if (!handlers) {
       this.handlers.set(channel, (handlers = new Set()));

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isNotFound } from './storage.ts';
+import { isNotFound, readBlobText } from './storage.ts';
 
 export interface Snapshot<TState> {
   version: number;
@@ -25,8 +25,7 @@ export class Snapshots {
 
   async load<TState>(aggregate: string, stream: string): Promise<Snapshot<TState> | undefined> {
     try {
-      const buffer = await (await this.blob(aggregate, stream)).downloadToBuffer();
-      return JSON.parse(buffer.toString('utf8')) as Snapshot<TState>;
+      return JSON.parse(await readBlobText(await this.blob(aggregate, stream))) as Snapshot<TState>;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

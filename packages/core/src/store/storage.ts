@@ -1,5 +1,5 @@
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, type BlobClient, type ContainerClient } from '@azure/storage-blob';
 
 /** Azure error codes we act on, read from either SDK's RestError. */
 export function statusOf(error: unknown): number | undefined {
@@ -16,6 +16,18 @@ export function isNotFound(error: unknown): boolean {
 
 export function isPreconditionFailed(error: unknown): boolean {
   return statusOf(error) === 412;
+}
+
+/**
+ * A blob's whole content from one GET. (`downloadToBuffer` first asks for the size and
+ * then downloads that many bytes without an ETag condition, so a blob rewritten in
+ * between with another length reads torn, e.g. `{"seq":10` for `{"seq":100}`.)
+ */
+export async function readBlobText(blob: BlobClient): Promise<string> {
+  const response = await blob.download(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody!) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

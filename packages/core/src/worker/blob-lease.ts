@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import { isConflict, isNotFound, isPreconditionFailed, statusOf } from '../store/storage.ts';
+import { isConflict, isNotFound, isPreconditionFailed, readBlobText, statusOf } from '../store/storage.ts';
 
 /**
  * Ownership of one worker role (a context's relay, one projection) through a Blob
@@ -68,7 +68,7 @@ export class BlobLease {
 
   async read<T>(): Promise<T | undefined> {
     try {
-      const text = (await this.blob.downloadToBuffer()).toString('utf8');
+      const text = await readBlobText(this.blob);
       return text ? (JSON.parse(text) as T) : undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;

@@ -1,0 +1,108 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { randomBetween, startChild } from './child-process.ts';
+import {
+  Closer,
+  compareFeedWithStore,
+  config,
+  counterRuntime,
+  local,
+  owner,
+  sleep,
+  storageOf,
+  storeEvents,
+  waitUntil,
+  wholeFeed,
+} from './helpers.ts';
+import type { Runtime } from '../src/runtime.ts';
+
+const closer = new Closer();
+afterEach(() => closer.closeAll());
+afterAll(() => closer.closeAll());
+
+async function increments(runtime: Runtime, streams: number, perStream: number, tag = ''): Promise<number> {
+  const context = runtime.context('counter');
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: streams }, async (_, s) => {
+      for (let i = 0; i < perStream; i++) {
+        await context.execute('counter', 'increment', { id: `${tag}s${s}`, by: 1 }, { principal: owner });
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+async function feedMatchesStore(cfg: ReturnType<typeof config>, runtime: Runtime, expected: number, timeoutMs = 15_000) {
+  const storage = storageOf(cfg);
+  await waitUntil(`${expected} feed entries`, async () => (await wholeFeed(local(runtime).feed)).length >= expected, timeoutMs);
+  // let a stray duplicate (the failure we look for) have time to land
+  await sleep(300);
+  const check = compareFeedWithStore(await storeEvents(storage), await wholeFeed(local(runtime).feed));
+  expect(check.problems).toEqual([]);
+  expect(check.storeCount).toBe(expected);
+  expect(check.feedCount).toBe(expected);
+}
+
+describe('relay and feed', () => {
+  it('places every event of N commands over several streams in the feed once, seqs 1..N gapless, per-stream order kept', async () => {
+    const cfg = config('relay');
+    const runtime = closer.add(await counterRuntime(cfg));
+    const context = runtime.context('counter');
+    // 8 streams written in parallel, plus bursts of concurrent commands on one stream (retries)
+    let n = await increments(runtime, 8, 15);
+    const burst = await Promise.allSettled(Array.from({ length: 10 }, () => context.execute('counter', 'increment', { id: 'hot', by: 1 }, { principal: owner })));
+    n += burst.filter((r) => r.status === 'fulfilled').length;
+    expect(n).toBeGreaterThanOrEqual(125);
+    await feedMatchesStore(cfg, runtime, n);
+    const entries = await context.readFeed(0, 1000);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it('never relays another prefix’s events that share the Redis bus', async () => {
+    const a = config('isoa');
+    const b = config('isob');
+    const runtimeA = closer.add(await counterRuntime(a));
+    const runtimeB = closer.add(await counterRuntime(b));
+    await increments(runtimeA, 2, 3, 'shared');
+    await feedMatchesStore(a, runtimeA, 6);
+    await sleep(1500);
+    expect(await wholeFeed(local(runtimeB).feed)).toEqual([]);
+    expect((await runtimeB.context('counter').views.query('Counters')).rows).toEqual([]);
+  });
+
+  it('a standby runtime takes over the relay when the active one closes, continuing the sequence', async () => {
+    const cfg = config('standby');
+    const first = await counterRuntime(cfg);
+    closer.add(first);
+    await increments(first, 4, 5, 'x');
+    await feedMatchesStore(cfg, first, 20);
+    const second = closer.add(await counterRuntime(cfg));
+    await first.close();
+    const started = performance.now();
+    await increments(second, 4, 5, 'y');
+    await feedMatchesStore(cfg, second, 40, 15_000);
+    expect(performance.now() - started).toBeLessThan(12_000);
+    // views caught up too (projection lease moved as well)
+    await waitUntil('views at 40', async () => (await second.stats())[0]!.projections[0]!.checkpoint === 40);
+  });
+
+  it('a standby runtime takes over when the active relay process is killed (lease expires)', { timeout: 45_000 }, async () => {
+    const cfg = config('killed');
+    const child = startChild(cfg, { CHILD_COUNTERS: '5', CHILD_CONCURRENCY: '4' });
+    closer.defer(() => child.kill());
+    await child.waitFor((m) => m.ready === true);
+    const storage = storageOf(cfg);
+    // the child holds the relay lease once its feed moves
+    await waitUntil('the child relaying', async () => (await wholeFeed(new (await import('../src/relay/feed.ts')).Feed(storage, 'counter'))).length >= 20, 15_000);
+    const standby = closer.add(await counterRuntime(cfg));
+    await sleep(randomBetween(0, 1000));
+    await child.kill();
+    const killedAt = performance.now();
+    await increments(standby, 3, 4, 'after');
+    const stored = [...(await storeEvents(storage)).values()].reduce((n, rows) => n + rows.length, 0);
+    await feedMatchesStore(cfg, standby, stored, 30_000);
+    // took over only after the 15 s lease ran out, but then promptly
+    expect(performance.now() - killedAt).toBeLessThan(30_000);
+  });
+});
