@@ -1,2 +1,156 @@
+import { channels } from '@eventloom/core';
+import { eventLikeRow, principal, rawTable, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
-export async function latencyScenario(_ctx: ScenarioContext): Promise<Row[]> { return []; }
+import { percentile, round, sleep } from '../util.ts';
+
+/**
+ * 3. Command → view visible latency, open loop at a fixed rate: command i is due at
+ *    t0 + i/rate whether or not earlier ones finished, then waits for its views
+ *    (waitForViews, 10 s). Latency = visible − due time (so a late send counts).
+ *    Reference: p50 of raw single inserts sent one after another.
+ */
+export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
+  const rate = 200;
+  const durationMs = ctx.quick ? 5000 : 20_000;
+  const counters = 200;
+  const prefix = ctx.prefix('v');
+
+  const raw = await rawTable(ctx.connectionString, `${prefix}raw`);
+  const rawSamples: number[] = [];
+  for (let i = 1; i <= (ctx.quick ? 200 : 500); i++) {
+    const started = performance.now();
+    await raw.createEntity(eventLikeRow(`raw-${i % 10}`, i));
+    if (i > 20) rawSamples.push(performance.now() - started);
+  }
+  const rawP50 = percentile(rawSamples, 50);
+  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms, p99 ${round(percentile(rawSamples, 99))} ms (${rawSamples.length} samples)`);
+
+  const bench = await startRuntime(ctx.connectionString, prefix, { workers: true });
+  try {
+    const counter = bench.runtime.context('counter');
+    // When each event reached the feed (relay notice), to split visible latency into relay and projection.
+    const inFeedAt = new Map<string, number>();
+    const stopListening = await bench.runtime.bus.subscribe(channels.feed('counter'), (message) => {
+      const now = performance.now();
+      for (const entry of (message as { entries: { id: string }[] }).entries) inFeedAt.set(entry.id, now);
+    });
+    // Warm-up: every counter once, so the runtime, relay and projection are all running.
+    await Promise.all(
+      Array.from({ length: counters }, async (_, i) => {
+        const accepted = await counter.execute('counter', 'increment', { id: `c${i}`, by: 1 }, { principal });
+        await counter.waitForViews(accepted, 10_000);
+      }),
+    );
+
+    const total = Math.round((rate * durationMs) / 1000);
+    const interval = 1000 / rate;
+    const visible: number[] = [];
+    const acceptedIn: number[] = [];
+    const inFeed: number[] = [];
+    let timeouts = 0;
+    let errors = 0;
+    let lateSends = 0;
+    const inFlight: Promise<void>[] = [];
+    const t0 = performance.now() + 20;
+    for (let i = 0; i < total; i++) {
+      const due = t0 + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      else if (wait < -interval) lateSends++;
+      inFlight.push(
+        (async () => {
+          try {
+            const accepted = await counter.execute('counter', 'increment', { id: `c${i % counters}`, by: 1 }, { principal });
+            acceptedIn.push(performance.now() - due);
+            const applied = await counter.waitForViews(accepted, 10_000);
+            if (applied) visible.push(performance.now() - due);
+            const fed = inFeedAt.get(accepted.events[0]!.id);
+            if (fed !== undefined) inFeed.push(fed - due);
+            else timeouts++;
+          } catch (error) {
+            errors++;
+            if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
+          }
+        })(),
+      );
+    }
+    const lastSent = performance.now();
+    await Promise.all(inFlight);
+    await stopListening();
+    const sendSeconds = (lastSent - t0) / 1000;
+    const achieved = total / sendSeconds;
+    const completedRate = visible.length / ((performance.now() - t0) / 1000);
+    const p50 = percentile(visible, 50);
+    const p99 = percentile(visible, 99);
+    ctx.log(
+      `${total} commands at ${round(achieved, 1)}/s sent (target ${rate}/s, ${lateSends} sent late), ${visible.length} visible, ${timeouts} timeouts, ${errors} errors`,
+    );
+    ctx.log(
+      `accepted p50 ${round(percentile(acceptedIn, 50))} ms p99 ${round(percentile(acceptedIn, 99))} ms; ` +
+        `in feed p50 ${round(percentile(inFeed, 50))} ms p99 ${round(percentile(inFeed, 99))} ms`,
+    );
+    ctx.log(`visible p50 ${round(p50)} ms p99 ${round(p99)} ms`);
+    const details = {
+      rate,
+      durationMs,
+      counters,
+      sent: total,
+      achievedSendRate: achieved,
+      visibleRate: completedRate,
+      lateSends,
+      visible: visible.length,
+      timeouts,
+      errors,
+      acceptedP50: percentile(acceptedIn, 50),
+      acceptedP99: percentile(acceptedIn, 99),
+      inFeedP50: percentile(inFeed, 50),
+      inFeedP99: percentile(inFeed, 99),
+      visibleP50: p50,
+      visibleP90: percentile(visible, 90),
+      visibleP99: p99,
+      visibleMax: percentile(visible, 100),
+      rawP50,
+      rawP99: percentile(rawSamples, 99),
+    };
+    const ok = timeouts === 0 && errors === 0;
+    const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
+    return [
+      {
+        id: 'visible-p50',
+        scenario: `3. command→view visible p50 @ ${rate}/s (sent ${round(achieved, 0)}/s)`,
+        eventloom: { value: p50, unit: 'ms' },
+        raw: rawFigure,
+        ratio: ok ? p50 / rawP50 : Number.NaN,
+        target: { op: '<=', value: 12 },
+        details,
+      },
+      {
+        id: 'visible-p99',
+        scenario: `   command→view visible p99${ok ? '' : ` (${timeouts} timeouts, ${errors} errors)`}`,
+        eventloom: { value: p99, unit: 'ms' },
+        raw: rawFigure,
+        ratio: ok ? p99 / rawP50 : Number.NaN,
+        target: { op: '<=', value: 50 },
+        details,
+      },
+      {
+        id: 'in-feed-p50',
+        scenario: `   (info) command→in feed p50 (execute + relay)`,
+        eventloom: { value: details.inFeedP50, unit: 'ms' },
+        raw: rawFigure,
+        ratio: details.inFeedP50 / rawP50,
+        details,
+      },
+      {
+        id: 'accepted-p50',
+        scenario: `   (info) command accepted p50 (execute only)`,
+        eventloom: { value: details.acceptedP50, unit: 'ms' },
+        raw: rawFigure,
+        ratio: details.acceptedP50 / rawP50,
+        details,
+      },
+    ];
+  } finally {
+    await bench.close();
+  }
+}

@@ -1,2 +1,170 @@
+import type { TableClient } from '@azure/data-tables';
+import { counterRelayOnly, eventLikeRow, incremented, metadata, rawTable, startRuntime, type BenchRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
-export async function relayScenario(_ctx: ScenarioContext): Promise<Row[]> { return []; }
+import { closedLoop, round, sleep } from '../util.ts';
+import { mapLimit } from '../../../../packages/core/src/worker/map-limit.ts';
+
+/**
+ * 2. Relay → feed throughput, against raw 100-entity batch inserts (one batch in flight,
+ *    like the single relay of a context; 4 in flight is recorded too).
+ *    (a) a backlog of single-event streams, (b) a backlog of 100-event streams, both
+ *    appended with workers off, then relayed by a fresh runtime with workers on;
+ *    (c, info) the live relay while 32 writers append (hints carry the rows).
+ *    The context runs without its projection so only the relay does work.
+ */
+export async function relayScenario(ctx: ScenarioContext): Promise<Row[]> {
+  const rawBefore = await rawBatches(ctx, ctx.quick ? 1500 : 3000, 1);
+  ctx.log(`raw 100-entity batches, 1 in flight: ${round(rawBefore, 0)} rows/s`);
+
+  const single = ctx.quick ? { streams: 1000, events: 1 } : { streams: 5000, events: 1 };
+  const batched = ctx.quick ? { streams: 10, events: 100 } : { streams: 50, events: 100 };
+  const a = await backlog(ctx, single.streams, single.events, ctx.quick ? 60_000 : 150_000);
+  const b = await backlog(ctx, batched.streams, batched.events, ctx.quick ? 60_000 : 120_000);
+  const live = await liveRelay(ctx, ctx.quick ? 4000 : 10_000);
+
+  const rawAfter = await rawBatches(ctx, ctx.quick ? 1500 : 3000, 1);
+  const rawConcurrent = await rawBatches(ctx, ctx.quick ? 1500 : 3000, 4);
+  ctx.log(`raw 100-entity batches after: ${round(rawAfter, 0)} rows/s (1 in flight), ${round(rawConcurrent, 0)} rows/s (4 in flight)`);
+  const rawRate = (rawBefore + rawAfter) / 2;
+  const rawFigure = { value: rawRate, unit: 'rows/s', label: '100-row batches' };
+  const rawDetails = { rawBefore, rawAfter, rawConcurrent4: rawConcurrent };
+  return [
+    {
+      id: 'relay-single',
+      scenario: `2a. relay backlog: ${single.streams.toLocaleString('en-US')} streams × 1 event`,
+      eventloom: { value: a.rate, unit: 'ev/s' },
+      raw: rawFigure,
+      ratio: a.rate / rawRate,
+      target: { op: '>=', value: 0.5 },
+      details: { ...a, ...rawDetails },
+    },
+    {
+      id: 'relay-batched',
+      scenario: `2b. relay backlog: ${batched.streams} streams × ${batched.events} events`,
+      eventloom: { value: b.rate, unit: 'ev/s' },
+      raw: rawFigure,
+      ratio: b.rate / rawRate,
+      target: { op: '>=', value: 0.5 },
+      details: { ...b, ...rawDetails },
+    },
+    {
+      id: 'relay-live',
+      scenario: `   (info) live relay under 32 writers (feed rate)`,
+      eventloom: { value: live.feedRate, unit: 'ev/s', label: `appends ${Math.round(live.appendRate)}/s, drained +${round(live.drainSeconds, 2)} s` },
+      raw: rawFigure,
+      ratio: live.feedRate / rawRate,
+      details: { ...live, ...rawDetails },
+    },
+  ];
+}
+
+/** Rows/s of 100-entity transactions, `inFlight` at a time, for `durationMs`. */
+async function rawBatches(ctx: ScenarioContext, durationMs: number, inFlight: number): Promise<number> {
+  const table: TableClient = await rawTable(ctx.connectionString, `${ctx.prefix('rb')}raw`);
+  const next = new Array<number>(inFlight).fill(0);
+  const result = await closedLoop(inFlight, durationMs, async (lane) => {
+    const partition = `bucket-${lane}-${Math.floor(next[lane]! / 10_000)}`;
+    const rows = Array.from({ length: 100 }, () => eventLikeRow(partition, ++next[lane]!));
+    await table.submitTransaction(rows.map((row) => ['create', row]));
+  });
+  return (result.ops * 100) / result.seconds;
+}
+
+interface BacklogResult {
+  streams: number;
+  eventsPerStream: number;
+  total: number;
+  preloadSeconds: number;
+  /** From createRuntime() until the feed head reached the total (includes lease + recovery). */
+  seconds: number;
+  firstEntrySeconds: number | undefined;
+  rate: number;
+  completed: boolean;
+}
+
+async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: number, timeoutMs: number): Promise<BacklogResult> {
+  const prefix = ctx.prefix('r');
+  const total = streams * eventsPerStream;
+  const preloadStarted = performance.now();
+  const writer = await startRuntime(ctx.connectionString, prefix, { workers: false, context: counterRelayOnly });
+  try {
+    await mapLimit(
+      Array.from({ length: streams }, (_, i) => i),
+      32,
+      async (i) => {
+        const stream = `counter-b${i}`;
+        let version = 0;
+        while (version < eventsPerStream) {
+          const n = Math.min(99, eventsPerStream - version);
+          await writer.store.append(stream, version, Array.from({ length: n }, () => incremented(`b${i}`)), metadata());
+          version += n;
+        }
+      },
+    );
+  } finally {
+    await writer.close();
+  }
+  const preloadSeconds = (performance.now() - preloadStarted) / 1000;
+  ctx.log(`preloaded ${streams} × ${eventsPerStream} = ${total} events in ${round(preloadSeconds, 1)} s (workers off)`);
+
+  const started = performance.now();
+  const relay = await startRuntime(ctx.connectionString, prefix, { workers: true, context: counterRelayOnly });
+  try {
+    const { head, firstAt } = await waitForHead(relay, total, started + timeoutMs);
+    const seconds = (performance.now() - started) / 1000;
+    const completed = head >= total;
+    const rate = head / seconds;
+    ctx.log(
+      `relayed ${head}/${total} in ${round(seconds, 2)} s → ${round(rate, 0)} ev/s` +
+        `${firstAt !== undefined ? ` (first entry after ${round(firstAt, 2)} s)` : ''}${completed ? '' : ' — TIMED OUT'}`,
+    );
+    return { streams, eventsPerStream, total, preloadSeconds, seconds, firstEntrySeconds: firstAt, rate, completed };
+  } finally {
+    await relay.close();
+  }
+}
+
+async function feedHead(bench: BenchRuntime): Promise<number> {
+  const [stats] = await bench.runtime.stats();
+  return stats?.feedHead ?? 0;
+}
+
+async function waitForHead(bench: BenchRuntime, total: number, deadline: number): Promise<{ head: number; firstAt: number | undefined }> {
+  const started = performance.now();
+  let head = 0;
+  let firstAt: number | undefined;
+  while (performance.now() < deadline) {
+    head = await feedHead(bench);
+    if (head > 0 && firstAt === undefined) firstAt = (performance.now() - started) / 1000;
+    if (head >= total) break;
+    await sleep(10);
+  }
+  return { head, firstAt };
+}
+
+/** 32 writers append one event at a time for `durationMs` while the relay runs. */
+async function liveRelay(ctx: ScenarioContext, durationMs: number) {
+  const prefix = ctx.prefix('l');
+  const bench = await startRuntime(ctx.connectionString, prefix, { workers: true, context: counterRelayOnly });
+  try {
+    const versions = new Array<number>(32).fill(0);
+    const started = performance.now();
+    const writes = await closedLoop(32, durationMs, async (w) => {
+      await bench.store.append(`counter-live-${w}`, versions[w]!, [incremented(`live-${w}`)], metadata());
+      versions[w]!++;
+    });
+    const total = writes.ops;
+    const headAtStop = await feedHead(bench);
+    const { head } = await waitForHead(bench, total, performance.now() + 60_000);
+    const seconds = (performance.now() - started) / 1000;
+    const drainSeconds = seconds - writes.seconds;
+    const feedRate = head / seconds;
+    ctx.log(
+      `live: ${total} appends at ${round(writes.ops / writes.seconds, 0)}/s; feed had ${headAtStop} when writers stopped, ` +
+        `${head} after ${round(drainSeconds, 2)} s more → ${round(feedRate, 0)} ev/s`,
+    );
+    return { appended: total, appendRate: writes.ops / writes.seconds, headAtStop, head, seconds, drainSeconds, feedRate, completed: head >= total };
+  } finally {
+    await bench.close();
+  }
+}
