@@ -3,12 +3,13 @@ import { createInterface } from 'node:readline';
 
 /**
  * Preload for node children: exits (via its own SIGTERM, so shutdown hooks run)
- * when the process that started it is gone, even if that one was SIGKILLed.
+ * when the process that started it is gone, even if that one was SIGKILLed; a
+ * child whose shutdown hangs is ended 10 s later.
  */
 export const orphanGuard =
   'data:text/javascript,' +
   encodeURIComponent(
-    'const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.kill(process.pid,"SIGTERM")},1000).unref();',
+    'const p=process.ppid;const t=setInterval(()=>{if(process.ppid!==p){clearInterval(t);process.kill(process.pid,"SIGTERM");setTimeout(()=>process.exit(1),10000).unref()}},1000);t.unref();',
   );
 
 const colors = [36, 35, 33, 32, 34, 31];

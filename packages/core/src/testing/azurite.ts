@@ -27,12 +27,13 @@ export interface RunningAzurite {
 /**
  * Azurite exits by itself when the process that started it goes away, even on
  * SIGKILL of the parent (no exit handler runs then): this preload polls the
- * parent pid and sends Azurite its own SIGTERM, so it shuts down cleanly.
+ * parent pid and sends Azurite its own SIGTERM, so it shuts down cleanly (and
+ * exits anyway 10 s later).
  */
 const orphanGuard =
   'data:text/javascript,' +
   encodeURIComponent(
-    'const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.kill(process.pid,"SIGTERM")},1000).unref();',
+    'const p=process.ppid;const t=setInterval(()=>{if(process.ppid!==p){clearInterval(t);process.kill(process.pid,"SIGTERM");setTimeout(()=>process.exit(1),10000).unref()}},1000);t.unref();',
   );
 
 /** The azurite entry script, from the repository's (or the caller's) node_modules. */
