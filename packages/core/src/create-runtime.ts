@@ -10,7 +10,7 @@ import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
 import { Relay, type CommittedHint } from './relay/relay.ts';
-import { Storage } from './store/storage.ts';
+import { Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
@@ -149,6 +149,29 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         appendedEvents[context.name] = context.counters.events;
       }
       return { appends, appendedEvents };
+    },
+    async seed() {
+      const seeded: string[] = [];
+      for (const context of contexts.values()) {
+        if (!context.definition.seed) continue;
+        const claim = (await storage.container(context.name)).getBlockBlobClient('seeded.json');
+        const body = JSON.stringify({ at: new Date().toISOString() });
+        try {
+          await claim.upload(body, body.length, { conditions: { ifNoneMatch: '*' } });
+        } catch (error) {
+          if (statusOf(error) === 409 || statusOf(error) === 412) continue;
+          throw error;
+        }
+        try {
+          await context.definition.seed(context);
+          seeded.push(context.name);
+          log.info({ context: context.name }, 'demo data seeded');
+        } catch (error) {
+          await claim.delete().catch(() => undefined);
+          throw error;
+        }
+      }
+      return seeded;
     },
     async close() {
       await Promise.all(unsubscribe.map((stop) => stop()));

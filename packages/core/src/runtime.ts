@@ -51,5 +51,7 @@ export interface Runtime {
   health(): Promise<Health>;
   stats(): Promise<ContextStats[]>;
   counters(): RuntimeCounters;
+  /** Runs each context's `seed` once per store (claimed with a blob, so two processes never both seed). */
+  seed(): Promise<string[]>;
   close(): Promise<void>;
 }
