@@ -1,10 +1,8 @@
-import { ProblemError, problems, type AppEnv, type Problem } from '@eventloom/core';
+import { ProblemError, problemBase, problems, type AppEnv, type Problem } from '@eventloom/core';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
-
-const problemBase = 'https://eventloom.dev/problems/';
 
 /** Writes an RFC 7807 problem with `instance` = the request path. */
 export function problemResponse(c: Context, problem: Problem): Response {

@@ -39,10 +39,15 @@ export interface ContextDefinition {
 }
 
 const namePattern = /^[a-z][a-z0-9]{1,30}$/;
+/** Paths under /api the gateway itself serves. */
+const reservedNames = new Set(['live', 'auth', 'admin', 'docs', 'health', 'metrics']);
 
 export function defineContext<const T extends ContextDefinition>(definition: T): T {
   if (!namePattern.test(definition.name)) {
     throw new Error(`context name "${definition.name}" must be 2-31 lower-case letters or digits, starting with a letter`);
+  }
+  if (reservedNames.has(definition.name)) {
+    throw new Error(`context name "${definition.name}" is taken by the gateway (${[...reservedNames].join(', ')})`);
   }
   const types = new Set<string>();
   for (const event of definition.events) {

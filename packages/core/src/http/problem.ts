@@ -25,7 +25,14 @@ export class ProblemError extends Error {
   }
 }
 
-const base = 'https://eventloom.dev/problems/';
+/** Problem types are this base plus a short code (`validation`, `insufficient-funds`). */
+export const problemBase = 'https://eventloom.dev/problems/';
+const base = problemBase;
+
+/** A problem of any status, for the few cases `problems` does not name. */
+export function problem(status: number, code: string, title: string, detail?: string): ProblemError {
+  return new ProblemError({ type: `${base}${code}`, title, status, ...(detail ? { detail } : {}) });
+}
 
 export const problems = {
   validation: (errors: Record<string, string[]>, detail = 'The request has invalid fields.') =>

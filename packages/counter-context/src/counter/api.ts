@@ -1,4 +1,4 @@
-import { answerCommand, defineRoute, type ContextRuntime, type AppEnv } from '@eventloom/core';
+import { answerCommand, defineRoute, problems, type AppEnv, type ContextRuntime } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { counterId } from './decide.ts';
 
@@ -45,7 +45,7 @@ export function routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void 
   });
   app.openapi(one, async (c) => {
     const row = await runtime.views.get('Counters', 'counter', c.req.valid('param').id);
-    if (!row) return c.json({ type: 'https://eventloom.dev/problems/not-found', title: 'Not found', status: 404 }, 404) as never;
+    if (!row) throw problems.notFound(`no counter ${c.req.valid('param').id}`);
     return c.json(toCounter(row), 200);
   });
   app.openapi(increment, async (c) => {
