@@ -1,0 +1,231 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MemoryBus } from '../src/bus/memory-bus.ts';
+import { defineAggregate } from '../src/command/define-aggregate.ts';
+import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
+import { createRuntime } from '../src/create-runtime.ts';
+import { defineEvent } from '../src/events/define-event.ts';
+import { createLogger } from '../src/logger.ts';
+import { defineProjection } from '../src/projection/define-projection.ts';
+import { ProjectionRunner, type DeadLetter } from '../src/projection/runner.ts';
+import { fromEntity, tableViewStore, type ViewStore } from '../src/projection/view-buffer.ts';
+import { Feed } from '../src/relay/feed.ts';
+import type { Runtime } from '../src/runtime.ts';
+import type { Storage } from '../src/store/storage.ts';
+import { BlobLease } from '../src/worker/blob-lease.ts';
+import {
+  Closer,
+  compareFeedWithStore,
+  config,
+  counter,
+  counterRuntime,
+  countersFromStore,
+  local,
+  owner,
+  sorted,
+  storageOf,
+  storeEvents,
+  waitUntil,
+  wholeFeed,
+} from './helpers.ts';
+
+const closer = new Closer();
+afterAll(() => closer.closeAll());
+
+/** The counter context with its relay only: fills the feed, leaves the view alone. */
+const relayOnly: ContextDefinition = { ...counter, projections: [] };
+
+async function incrementMany(runtime: Runtime, commands: number, counters: number): Promise<void> {
+  const context = runtime.context('counter');
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < commands) {
+        const n = next++;
+        // streams are per counter; lanes take counters round-robin so two lanes rarely meet on one
+        await context.execute('counter', 'increment', { id: `c${n % counters}`, by: 1 + (n % 5) }, { principal: owner });
+      }
+    }),
+  );
+}
+
+async function viewRows(storage: Storage): Promise<Record<string, unknown>[]> {
+  const table = await storage.table('counter', 'View', 'Counters');
+  const rows: Record<string, unknown>[] = [];
+  for await (const row of table.listEntities()) rows.push(fromEntity(row));
+  return rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
+}
+
+const viewValues = (rows: Record<string, unknown>[]) => sorted(new Map(rows.map((r) => [String(r.rowKey), Number(r.value)])));
+
+async function feedHead(storage: Storage): Promise<number> {
+  return new Feed(storage, 'counter').head();
+}
+
+async function checkpointBlob(storage: Storage, projection = 'counters') {
+  return (await storage.container('counter')).getBlockBlobClient(`leases/projection-${projection}.json`);
+}
+
+async function caughtUp(runtime: Runtime, head: number): Promise<void> {
+  await waitUntil(`projection at seq ${head}`, async () => (await runtime.stats())[0]!.projections[0]!.checkpoint === head, 20_000);
+}
+
+describe('projection idempotency', () => {
+  it('replaying the feed from an earlier checkpoint leaves the view unchanged', { timeout: 50_000 }, async () => {
+    const cfg = config('replay');
+    const storage = storageOf(cfg);
+    const first = closer.add(await counterRuntime(cfg));
+    await incrementMany(first, 300, 150); // 150 rows: a flush spans two transactions
+    await waitUntil('feed complete', async () => (await feedHead(storage)) === 300);
+    await caughtUp(first, 300);
+    const before = await viewRows(storage);
+    expect(viewValues(before)).toEqual(sorted(countersFromStore(await storeEvents(storage))));
+    await first.close();
+
+    for (const resetTo of [0, 137]) {
+      const blob = await checkpointBlob(storage);
+      const body = JSON.stringify({ seq: resetTo });
+      await blob.upload(body, Buffer.byteLength(body));
+      const again = closer.add(await counterRuntime(cfg));
+      await caughtUp(again, 300);
+      expect(await viewRows(storage)).toEqual(before);
+      await again.close();
+    }
+  });
+
+  it('a fresh runner stepping over the same entries again, or after a flush that stopped half-way, writes the same view', async () => {
+    const cfg = config('rerun');
+    const storage = storageOf(cfg);
+    const relay = closer.add(await createRuntime({ contexts: [relayOnly], config: cfg }));
+    await incrementMany(relay, 400, 180);
+    await waitUntil('feed complete', async () => (await feedHead(storage)) === 400);
+    await relay.close();
+    const expected = sorted(countersFromStore(await storeEvents(storage)));
+
+    const container = await storage.container('counter');
+    const lease = new BlobLease(container, 'projection-counters');
+    expect(await lease.tryAcquire()).toBe(true);
+    closer.defer(() => lease.release());
+    const table = tableViewStore(await storage.table('counter', 'View', 'Counters'));
+    const log = createLogger('silent');
+    const runner = (views: ViewStore, batchSize = 250) =>
+      new ProjectionRunner(
+        {
+          context: 'counter',
+          definition: counter.projections[0]!,
+          feed: new Feed(storage, 'counter'),
+          views: new Map([['Counters', views]]),
+          deadLetters: null as never,
+          lease,
+          bus: new MemoryBus(),
+          log,
+          upcast: (entry) => entry,
+        },
+        batchSize,
+      );
+
+    // 1. the first batch's flush writes half its rows, then the process "dies"
+    let upserts = 0;
+    const crashing: ViewStore = {
+      get: (pk, rk) => table.get(pk, rk),
+      delete: (pk, rk) => table.delete(pk, rk),
+      async upsert(rows) {
+        upserts++;
+        await table.upsert(rows.slice(0, Math.ceil(rows.length / 2)));
+        throw new Error('killed in the middle of a flush');
+      },
+    };
+    const doomed = runner(crashing);
+    await doomed.start();
+    await expect(doomed.step()).rejects.toThrow(/killed/);
+    expect(upserts).toBe(1);
+    expect(doomed.checkpoint).toBe(0);
+    expect((await viewRows(storage)).length).toBeGreaterThan(0);
+
+    // 2. a fresh runner recovers from the checkpoint (0) and runs to the end
+    const healthy = runner(table);
+    await healthy.start();
+    expect(healthy.checkpoint).toBe(0);
+    while (await healthy.step());
+    expect(healthy.checkpoint).toBe(400);
+    const once = await viewRows(storage);
+    expect(viewValues(once)).toEqual(expected);
+
+    // 3. another fresh runner forced back to seq 0 steps over every entry again: nothing changes
+    const repeat = runner(table, 100);
+    await repeat.start();
+    repeat.checkpoint = 0;
+    while (await repeat.step());
+    expect(repeat.checkpoint).toBe(400);
+    expect(await viewRows(storage)).toEqual(once);
+  });
+});
+
+const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
+const meter = defineAggregate({
+  name: 'meter',
+  initialState: () => ({}),
+  evolve: (state: object) => state,
+  commands: {
+    bump: {
+      schema: z.object({ id: z.string(), by: z.number().int() }),
+      stream: (input: { id: string }) => `meter-${input.id}`,
+      decide: (input: { id: string; by: number }) => [Bumped({ meterId: input.id, by: input.by })],
+    },
+  },
+});
+let attemptsOn13 = 0;
+const meters = defineProjection({
+  name: 'meters',
+  tables: ['Meters'],
+  handles: ['Bumped'],
+  async apply(entry, { view }) {
+    const data = entry.data as { meterId: string; by: number };
+    await view('Meters').update('meter', data.meterId, (row) => {
+      // the row change is computed before the throw: a rollback must undo it
+      if (data.by === 13) {
+        attemptsOn13++;
+        throw new Error('unlucky thirteen');
+      }
+      return { partitionKey: 'meter', rowKey: data.meterId, value: Number(row?.value ?? 0) + data.by };
+    });
+  },
+});
+const faulty = defineContext({ name: 'faulty', events: [Bumped], aggregates: [meter], projections: [meters] });
+
+describe('dead letters', () => {
+  it('parks an event whose handler keeps throwing, with its error, and moves on', async () => {
+    const cfg = config('dead');
+    const storage = storageOf(cfg);
+    const runtime = closer.add(await createRuntime({ contexts: [faulty], config: cfg }));
+    const context = runtime.context('faulty');
+    const bumps: [string, number][] = [['m1', 1], ['m1', 13], ['m1', 2], ['m2', 5], ['m2', 13], ['m1', 4]];
+    const seqOfEvent = new Map<string, number>();
+    for (const [id, by] of bumps) await context.execute('meter', 'bump', { id, by }, { principal: owner });
+    await waitUntil('meters at seq 6', async () => (await runtime.stats())[0]!.projections[0]!.checkpoint === 6, 15_000);
+    for (const entry of await context.readFeed(0, 100)) seqOfEvent.set(`${entry.stream}:${entry.version}`, entry.seq);
+
+    expect((await context.views.get('Meters', 'meter', 'm1'))?.value).toBe(7);
+    expect((await context.views.get('Meters', 'meter', 'm2'))?.value).toBe(5);
+
+    const deadLetters = await storage.table('faulty', 'DeadLetters');
+    const parked: DeadLetter[] = [];
+    for await (const row of deadLetters.listEntities<DeadLetter>()) parked.push(row);
+    expect(parked.map((p) => [p.projection, p.stream, p.type, Number(p.seq)])).toEqual([
+      ['meters', 'meter-m1', 'Bumped', seqOfEvent.get('meter-m1:2')],
+      ['meters', 'meter-m2', 'Bumped', seqOfEvent.get('meter-m2:2')],
+    ]);
+    for (const letter of parked) {
+      expect(letter.error).toContain('unlucky thirteen');
+      expect(letter.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(attemptsOn13).toBe(6); // three attempts each
+    const [stats] = await runtime.stats();
+    expect(stats!.projections[0]).toMatchObject({ name: 'meters', checkpoint: 6, lag: 0, deadLetters: 2 });
+    expect(stats!.projections[0]!.state).not.toBe('failed');
+
+    // the feed itself is untouched by parking
+    const check = compareFeedWithStore(await storeEvents(storage, 'faulty'), await wholeFeed(local(runtime, 'faulty').feed));
+    expect(check.problems).toEqual([]);
+  });
+});
