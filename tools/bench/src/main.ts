@@ -49,11 +49,14 @@ const ctx: ScenarioContext = {
 };
 
 const rows: Row[] = [];
+const loads: { scenario: string; loadAtStart: number }[] = [];
 const failures: { scenario: string; error: string }[] = [];
 try {
   for (const name of selected) {
     const began = performance.now();
-    console.log(`\n[${name}]`);
+    const load = os.loadavg()[0]!;
+    loads.push({ scenario: name, loadAtStart: load });
+    console.log(`\n[${name}] (load average ${load.toFixed(1)} on ${machine.cores} cores${load > machine.cores ? ' — the machine is busy with other work; figures are noisy' : ''})`);
     try {
       rows.push(...(await scenarios[name](ctx)));
     } catch (error) {
@@ -76,7 +79,7 @@ writeFileSync(
     {
       run,
       mode: options.quick ? 'quick' : 'full',
-      machine,
+      machine: { ...machine, loadAverages: loads },
       durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
       rows: rows.map((row) => ({ ...row, pass: passed(row) ?? null })),
       failures,

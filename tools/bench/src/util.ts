@@ -24,7 +24,8 @@ export function runId(length = 6): string {
  * operations completed and the exact elapsed time (the last in-flight ops are awaited
  * and counted).
  */
-export async function closedLoop(writers: number, durationMs: number, op: (writer: number, i: number) => Promise<void>): Promise<{ ops: number; seconds: number; errors: number }> {
+export async function closedLoop(writers: number, durationMs: number, op: (writer: number, i: number) => Promise<void>): Promise<{ ops: number; seconds: number; errors: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
   let ops = 0;
   let errors = 0;
   const started = performance.now();
@@ -42,7 +43,8 @@ export async function closedLoop(writers: number, durationMs: number, op: (write
       }
     }),
   );
-  return { ops, seconds: (performance.now() - started) / 1000, errors };
+  const used = process.cpuUsage(cpu);
+  return { ops, seconds: (performance.now() - started) / 1000, errors, cpuMs: (used.user + used.system) / 1000 };
 }
 
 export const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
@@ -52,6 +54,9 @@ export interface LoopResult {
   seconds: number;
   errors: number;
   rate: number;
+  /** CPU time of this (bench + runtime) process per operation; Azurite's is not included. */
+  cpuMsPerOp: number;
+  cpuMs: number;
   /** Rate of each round, to show the spread. */
   rounds: number[];
 }
@@ -68,7 +73,7 @@ export async function interleaved<K extends string>(
   variants: Record<K, (writer: number, i: number) => Promise<void>>,
 ): Promise<Record<K, LoopResult>> {
   const results = {} as Record<K, LoopResult>;
-  for (const key of Object.keys(variants) as K[]) results[key] = { ops: 0, seconds: 0, errors: 0, rate: 0, rounds: [] };
+  for (const key of Object.keys(variants) as K[]) results[key] = { ops: 0, seconds: 0, errors: 0, rate: 0, cpuMs: 0, cpuMsPerOp: 0, rounds: [] };
   for (let round = 0; round < rounds; round++) {
     for (const key of Object.keys(variants) as K[]) {
       const slice = await closedLoop(writers, sliceMs, variants[key]);
@@ -76,9 +81,13 @@ export async function interleaved<K extends string>(
       total.ops += slice.ops;
       total.seconds += slice.seconds;
       total.errors += slice.errors;
+      total.cpuMs += slice.cpuMs;
       total.rounds.push(Math.round(slice.ops / slice.seconds));
     }
   }
-  for (const total of Object.values(results) as LoopResult[]) total.rate = total.ops / total.seconds;
+  for (const total of Object.values(results) as LoopResult[]) {
+    total.rate = total.ops / total.seconds;
+    total.cpuMsPerOp = total.cpuMs / total.ops;
+  }
   return results;
 }

@@ -1,6 +1,8 @@
 import { eventLikeRow, incremented, metadata, principal, rawTable, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { closedLoop, interleaved, round } from '../util.ts';
+import { EventStore } from '../../../../packages/core/src/store/event-store.ts';
+import { Storage } from '../../../../packages/core/src/store/storage.ts';
 
 const writers = 32;
 
@@ -20,6 +22,10 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
   try {
     const { store } = bench;
     const commands = bench.runtime.context('counter');
+    // The same store class with no commit hook: isolates the cost of the Redis commit hint.
+    const silentStore = new EventStore(new Storage(ctx.connectionString, prefix), 'counter');
+    await silentStore.ready();
+    const silentVersions = new Array<number>(writers).fill(0);
     const rawVersions = new Array<number>(writers).fill(0);
     const versions = new Array<number>(writers).fill(0);
     let nextStream = 0;
@@ -30,6 +36,10 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
       await store.append(`counter-few-${w}`, versions[w]!, [incremented(`few-${w}`)], metadata());
       versions[w]!++;
     });
+    await closedLoop(writers, 300, async (w) => {
+      await silentStore.append(`counter-silent-${w}`, silentVersions[w]!, [incremented(`silent-${w}`)], metadata());
+      silentVersions[w]!++;
+    });
     await closedLoop(writers, 500, async (w) => void (await commands.execute('counter', 'increment', { id: `cmd-${w}`, by: 1 }, { principal })));
 
     const r = await interleaved(rounds, sliceMs, writers, {
@@ -38,6 +48,10 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
         await store.append(`counter-few-${w}`, versions[w]!, [incremented(`few-${w}`)], metadata());
         versions[w]!++;
       },
+      noHint: async (w) => {
+        await silentStore.append(`counter-silent-${w}`, silentVersions[w]!, [incremented(`silent-${w}`)], metadata());
+        silentVersions[w]!++;
+      },
       appendNew: async () => {
         const n = nextStream++;
         await store.append(`counter-new-${n}`, 0, [incremented(`new-${n}`)], metadata());
@@ -45,7 +59,10 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
       execute: async (w) => void (await commands.execute('counter', 'increment', { id: `cmd-${w}`, by: 1 }, { principal })),
     });
     for (const [name, result] of Object.entries(r)) {
-      ctx.log(`${name.padEnd(9)} ${round(result.rate, 0)}/s  rounds ${result.rounds.join(' ')}  (${result.ops} ops, ${result.errors} errors)`);
+      ctx.log(
+        `${name.padEnd(9)} ${round(result.rate, 0)}/s  rounds ${result.rounds.join(' ')}  (${result.ops} ops, ${result.errors} errors, ` +
+          `${round(result.cpuMsPerOp, 2)} ms CPU/op in this process)`,
+      );
     }
 
     const rawFigure = { value: r.raw.rate, unit: '/s', label: `createEntity x${writers}` };
@@ -58,6 +75,14 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
         ratio: r.append.rate / r.raw.rate,
         target: { op: '>=', value: 0.85 },
         details: { raw: r.raw, append: r.append, rounds, sliceMs, writers },
+      },
+      {
+        id: 'append-no-hint',
+        scenario: `   (info) append without the Redis commit hint`,
+        eventloom: { value: r.noHint.rate, unit: '/s' },
+        raw: rawFigure,
+        ratio: r.noHint.rate / r.raw.rate,
+        details: { noHint: r.noHint, note: 'EventStore with onCommitted unset: no JSON + Redis PUBLISH per append; not a usable configuration, a diagnosis' },
       },
       {
         id: 'append-new-streams',

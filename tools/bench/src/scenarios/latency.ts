@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { channels } from '@eventloom/core';
 import { eventLikeRow, principal, rawTable, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
@@ -51,6 +52,9 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     let errors = 0;
     let lateSends = 0;
     const inFlight: Promise<void>[] = [];
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const cpu = process.cpuUsage();
     const t0 = performance.now() + 20;
     for (let i = 0; i < total; i++) {
       const due = t0 + i * interval;
@@ -77,6 +81,10 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     const lastSent = performance.now();
     await Promise.all(inFlight);
     await stopListening();
+    loopDelay.disable();
+    const cpuUsed = process.cpuUsage(cpu);
+    const cpuShare = (cpuUsed.user + cpuUsed.system) / 1000 / (performance.now() - t0);
+    const loopP99 = loopDelay.percentile(99) / 1e6;
     const sendSeconds = (lastSent - t0) / 1000;
     const achieved = total / sendSeconds;
     const completedRate = visible.length / ((performance.now() - t0) / 1000);
@@ -89,6 +97,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       `accepted p50 ${round(percentile(acceptedIn, 50))} ms p99 ${round(percentile(acceptedIn, 99))} ms; ` +
         `in feed p50 ${round(percentile(inFeed, 50))} ms p99 ${round(percentile(inFeed, 99))} ms`,
     );
+    ctx.log(`this process: ${round(cpuShare * 100, 0)}% of a core, event-loop delay p99 ${round(loopP99, 1)} ms`);
     ctx.log(`visible p50 ${round(p50)} ms p99 ${round(p99)} ms`);
     const details = {
       rate,
@@ -111,6 +120,8 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       visibleMax: percentile(visible, 100),
       rawP50,
       rawP99: percentile(rawSamples, 99),
+      processCpuShare: cpuShare,
+      eventLoopDelayP99Ms: loopP99,
     };
     const ok = timeouts === 0 && errors === 0;
     const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
