@@ -18,7 +18,8 @@ const program = new Command('bench')
   .option('--quick', 'short run (about a minute)', false)
   .option('--out <file>', 'JSON results file', 'bench-results/bench.json')
   .option('--only <names>', `comma-separated subset of: ${Object.keys(scenarios).join(', ')}`)
-  .parse();
+  // `pnpm … bench -- --quick` passes the `--` through; drop it.
+  .parse(process.argv.filter((arg, i) => !(i === 2 && arg === '--')));
 const options = program.opts<{ quick: boolean; out: string; only?: string }>();
 const outFile = resolve(options.out === 'bench-results/bench.json' ? repoRoot : (process.env.INIT_CWD ?? process.cwd()), options.out);
 const selected = (options.only?.split(',') ?? Object.keys(scenarios)) as (keyof typeof scenarios)[];

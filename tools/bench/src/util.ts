@@ -24,8 +24,9 @@ export function runId(length = 6): string {
  * operations completed and the exact elapsed time (the last in-flight ops are awaited
  * and counted).
  */
-export async function closedLoop(writers: number, durationMs: number, op: (writer: number, i: number) => Promise<void>): Promise<{ ops: number; seconds: number; errors: number; cpuMs: number }> {
+export async function closedLoop(writers: number, durationMs: number, op: (writer: number, i: number) => Promise<void>): Promise<{ ops: number; seconds: number; errors: number; cpuMs: number; requests: number }> {
   const cpu = process.cpuUsage();
+  const requestsBefore = http.requests;
   let ops = 0;
   let errors = 0;
   const started = performance.now();
@@ -44,7 +45,7 @@ export async function closedLoop(writers: number, durationMs: number, op: (write
     }),
   );
   const used = process.cpuUsage(cpu);
-  return { ops, seconds: (performance.now() - started) / 1000, errors, cpuMs: (used.user + used.system) / 1000 };
+  return { ops, seconds: (performance.now() - started) / 1000, errors, cpuMs: (used.user + used.system) / 1000, requests: http.requests - requestsBefore };
 }
 
 export const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
@@ -57,6 +58,9 @@ export interface LoopResult {
   /** CPU time of this (bench + runtime) process per operation; Azurite's is not included. */
   cpuMsPerOp: number;
   cpuMs: number;
+  /** Storage HTTP requests per operation (machine-independent). */
+  requestsPerOp: number;
+  requests: number;
   /** Rate of each round, to show the spread. */
   rounds: number[];
 }
@@ -73,7 +77,7 @@ export async function interleaved<K extends string>(
   variants: Record<K, (writer: number, i: number) => Promise<void>>,
 ): Promise<Record<K, LoopResult>> {
   const results = {} as Record<K, LoopResult>;
-  for (const key of Object.keys(variants) as K[]) results[key] = { ops: 0, seconds: 0, errors: 0, rate: 0, cpuMs: 0, cpuMsPerOp: 0, rounds: [] };
+  for (const key of Object.keys(variants) as K[]) results[key] = { ops: 0, seconds: 0, errors: 0, rate: 0, cpuMs: 0, cpuMsPerOp: 0, requests: 0, requestsPerOp: 0, rounds: [] };
   for (let round = 0; round < rounds; round++) {
     for (const key of Object.keys(variants) as K[]) {
       const slice = await closedLoop(writers, sliceMs, variants[key]);
@@ -82,12 +86,18 @@ export async function interleaved<K extends string>(
       total.seconds += slice.seconds;
       total.errors += slice.errors;
       total.cpuMs += slice.cpuMs;
+      total.requests += slice.requests;
       total.rounds.push(Math.round(slice.ops / slice.seconds));
     }
   }
   for (const total of Object.values(results) as LoopResult[]) {
     total.rate = total.ops / total.seconds;
     total.cpuMsPerOp = total.cpuMs / total.ops;
+    total.requestsPerOp = total.requests / total.ops;
   }
   return results;
 }
+
+/** HTTP requests this process has started (Azure SDK calls to Azurite), counted via diagnostics_channel. */
+export const http = { requests: 0 };
+import('node:diagnostics_channel').then(({ subscribe }) => subscribe('http.client.request.start', () => void http.requests++));

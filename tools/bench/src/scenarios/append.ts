@@ -61,7 +61,7 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
     for (const [name, result] of Object.entries(r)) {
       ctx.log(
         `${name.padEnd(9)} ${round(result.rate, 0)}/s  rounds ${result.rounds.join(' ')}  (${result.ops} ops, ${result.errors} errors, ` +
-          `${round(result.cpuMsPerOp, 2)} ms CPU/op in this process)`,
+          `${round(result.cpuMsPerOp, 2)} ms CPU/op in this process, ${round(result.requestsPerOp, 2)} storage requests/op)`,
       );
     }
 

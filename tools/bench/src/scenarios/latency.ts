@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { channels } from '@eventloom/core';
 import { eventLikeRow, principal, rawTable, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
-import { percentile, round, sleep } from '../util.ts';
+import { http, percentile, round, sleep } from '../util.ts';
 
 /**
  * 3. Command → view visible latency, open loop at a fixed rate: command i is due at
@@ -55,6 +55,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const cpu = process.cpuUsage();
+    const requestsBefore = http.requests;
     const t0 = performance.now() + 20;
     for (let i = 0; i < total; i++) {
       const due = t0 + i * interval;
@@ -85,6 +86,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     const cpuUsed = process.cpuUsage(cpu);
     const cpuShare = (cpuUsed.user + cpuUsed.system) / 1000 / (performance.now() - t0);
     const loopP99 = loopDelay.percentile(99) / 1e6;
+    const requestsPerCommand = (http.requests - requestsBefore) / total;
     const sendSeconds = (lastSent - t0) / 1000;
     const achieved = total / sendSeconds;
     const completedRate = visible.length / ((performance.now() - t0) / 1000);
@@ -97,7 +99,10 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       `accepted p50 ${round(percentile(acceptedIn, 50))} ms p99 ${round(percentile(acceptedIn, 99))} ms; ` +
         `in feed p50 ${round(percentile(inFeed, 50))} ms p99 ${round(percentile(inFeed, 99))} ms`,
     );
-    ctx.log(`this process: ${round(cpuShare * 100, 0)}% of a core, event-loop delay p99 ${round(loopP99, 1)} ms`);
+    ctx.log(
+      `this process: ${round(cpuShare * 100, 0)}% of a core, event-loop delay p99 ${round(loopP99, 1)} ms; ` +
+        `${round(requestsPerCommand, 2)} storage requests per command (command + relay + projection)`,
+    );
     ctx.log(`visible p50 ${round(p50)} ms p99 ${round(p99)} ms`);
     const details = {
       rate,
@@ -121,6 +126,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       rawP50,
       rawP99: percentile(rawSamples, 99),
       processCpuShare: cpuShare,
+      requestsPerCommand,
       eventLoopDelayP99Ms: loopP99,
     };
     const ok = timeouts === 0 && errors === 0;
