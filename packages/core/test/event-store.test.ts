@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMetadata } from '../src/events/envelope.ts';
-import { claimName, inlineDataLimit } from '../src/store/codec.ts';
+import { claimName, inlineDataLimit, type EventColumns } from '../src/store/codec.ts';
 import { ConcurrencyError, DuplicateCommandError, EventStore } from '../src/store/event-store.ts';
 import type { Storage } from '../src/store/storage.ts';
 import { config, sleep, storageOf } from './helpers.ts';
@@ -60,8 +60,8 @@ describe('event store on Azure Table', () => {
     expect(JSON.stringify(big).length).toBeGreaterThan(inlineDataLimit);
     const small = { ok: true };
     const [event, after] = await store.append('doc-1', 0, [{ type: 'Uploaded', data: big }, { type: 'Tagged', data: small }], meta());
-    const rows = [];
-    for await (const row of store.rowsAfter('doc-1', 0)) rows.push(row);
+    const rows: EventColumns[] = [];
+    for await (const row of store.rowsAfter('doc-1', 0)) rows.push(row as EventColumns);
     expect(rows[0]!.claim).toBe(claimName(event!.id));
     expect(rows[0]!.data).toBeUndefined();
     expect(rows[1]!.claim).toBeUndefined();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.ts';
 import type { Bus } from '../bus/bus.ts';
-import type { EventEnvelope, FeedEntry } from '../events/envelope.ts';
+import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import type { ViewRow } from '../projection/define-projection.ts';
 import type { ContextDefinition } from './define-context.ts';
 
@@ -20,6 +20,23 @@ export interface CommandAccepted {
   events: EventEnvelope[];
   /** True when this answers an earlier command with the same idempotency key. */
   duplicate: boolean;
+}
+
+/** One event for high-volume ingestion, stored at most once per key. */
+export interface IngestItem {
+  /** Natural key (e.g. PaymentTransactionId); a re-sent key is reported as a duplicate. */
+  key: string;
+  /** Where it is stored. The same key must always map to the same partition. */
+  partition: string;
+  event: NewEvent;
+}
+
+export interface IngestResult {
+  key: string;
+  partition: string;
+  status: 'stored' | 'duplicate';
+  /** Set when stored by this call. */
+  event?: EventEnvelope;
 }
 
 export type CommandState = 'accepted' | 'applied';
@@ -70,6 +87,12 @@ export interface ContextRuntime {
   readonly log: Logger;
   /** Validate → load state → decide → append. Throws ProblemError on bad input or refusal. */
   execute(aggregate: string, command: string, input: unknown, request: CommandRequest): Promise<CommandAccepted>;
+  /**
+   * Stores many keyed events, up to 99 per entity-group transaction per partition.
+   * When it resolves, every `stored` event is durable; a call that fails part-way can be
+   * re-sent whole: what was stored comes back as `duplicate`, nothing is doubled.
+   */
+  ingest(items: IngestItem[], request: CommandRequest): Promise<IngestResult[]>;
   /** Resolves true once every projection of the context has applied the command's events; false on timeout. */
   waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean>;
   commandStatus(commandId: string): Promise<CommandStatus | undefined>;

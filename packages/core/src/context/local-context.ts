@@ -11,10 +11,12 @@ import { Feed } from '../relay/feed.ts';
 import type { CommittedHint } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
+import { maxKeyedEvents } from '../store/keyed-append.ts';
 import { assertStreamId } from '../store/keys.ts';
+import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import type { Storage } from '../store/storage.ts';
-import type { CommandAccepted, CommandRequest, CommandStatus, ContextRuntime, StreamReadOptions, ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
+import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
 import type { ContextDefinition } from './define-context.ts';
 import { Progress } from './progress.ts';
 import { StateCache } from './state-cache.ts';
@@ -26,7 +28,7 @@ type AnyAggregate = AggregateDefinition<any, any>;
 const maxAttempts = 5;
 const statusTtlSeconds = 3600;
 /** Hints carry rows up to this size; larger commits make the relay read them. */
-const hintRowsLimit = 16_000;
+const hintRowsLimit = 256_000;
 const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The runtime of one context in this process: its store, feed, commands and views. */
@@ -54,7 +56,7 @@ export class LocalContext implements ContextRuntime {
     this.bus = bus;
     this.log = log.child({ context: definition.name });
     this.store = new EventStore(storage, definition.name);
-    this.store.onCommitted = (stream, rows) => void this.hint(stream, rows);
+    this.store.onCommitted = (stream, rows, commit) => void this.hint(stream, rows, commit);
     this.feed = new Feed(storage, definition.name);
     this.snapshots = new Snapshots(() => storage.container(definition.name));
     this.eventTypes = new Map(definition.events.map((e) => [e.type, e]));
@@ -119,6 +121,49 @@ export class LocalContext implements ContextRuntime {
       }
     }
     throw problems.conflict(`stream ${stream} is busy; retry the command`, { retryable: true });
+  }
+
+  async ingest(items: IngestItem[], request: CommandRequest): Promise<IngestResult[]> {
+    const byPartition = new Map<string, IngestItem[]>();
+    for (const [index, item] of items.entries()) {
+      for (const field of ['partition', 'key'] as const) {
+        try {
+          assertStreamId(item[field]);
+        } catch (error) {
+          throw problems.validation({ [`${index}.${field}`]: [(error as Error).message] }, `item ${index}: ${(error as Error).message}`);
+        }
+      }
+      byPartition.set(item.partition, [...(byPartition.get(item.partition) ?? []), item]);
+    }
+    const correlationId = request.correlationId ?? uuidv7();
+    const metadata = { who: request.principal.sub, correlationId, causationId: correlationId };
+    const results = new Map<string, IngestResult>();
+    await mapLimit([...byPartition], 8, async ([partition, group]) => {
+      // Chunks of one partition go one after another: they would only fight over positions.
+      for (let i = 0; i < group.length; i += maxKeyedEvents) {
+        const chunk = group.slice(i, i + maxKeyedEvents).map((item) => ({
+          key: item.key,
+          event: { ...item.event, schemaVersion: item.event.schemaVersion ?? this.eventTypes.get(item.event.type)?.version ?? 1 },
+        }));
+        const { stored, storedKeys, duplicates } = await this.store.appendKeyed(partition, chunk, { ...metadata, occurredAt: new Date().toISOString() });
+        stored.forEach((event, j) => results.set(`${partition}\u0000${storedKeys[j]}`, { key: storedKeys[j]!, partition, status: 'stored', event }));
+        for (const key of duplicates) {
+          const id = `${partition}\u0000${key}`;
+          if (!results.has(id)) results.set(id, { key, partition, status: 'duplicate' });
+        }
+      }
+      this.counters.appends++;
+    });
+    this.counters.events += [...results.values()].filter((r) => r.status === 'stored').length;
+    // A key listed twice in one call: the first is stored, the second is a duplicate.
+    const seen = new Set<string>();
+    return items.map((item) => {
+      const id = `${item.partition}\u0000${item.key}`;
+      const result = results.get(id)!;
+      if (seen.has(id)) return { key: item.key, partition: item.partition, status: 'duplicate' };
+      seen.add(id);
+      return result;
+    });
   }
 
   waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean> {
@@ -210,9 +255,14 @@ export class LocalContext implements ContextRuntime {
     return { commandId: record.commandId, stream, events, duplicate: true };
   }
 
-  private async hint(stream: string, rows: EventColumns[]): Promise<void> {
+  private async hint(stream: string, rows: EventColumns[], commit?: number): Promise<void> {
     const size = rows.reduce((sum, r) => sum + (r.data?.length ?? 0), 0);
-    const message: CommittedHint = { stream, version: rows[rows.length - 1]!.v, ...(size <= hintRowsLimit ? { rows } : {}) };
+    const message: CommittedHint = {
+      stream,
+      version: commit ?? rows[rows.length - 1]!.v,
+      ...(commit !== undefined ? { commit } : {}),
+      ...(size <= hintRowsLimit ? { rows } : {}),
+    };
     await this.bus.publish(channels.committed(this.name), message);
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { channels, type Bus } from '../bus/bus.ts';
 import type { EventColumns } from '../store/codec.ts';
-import type { EventStore } from '../store/event-store.ts';
+import { isCommitRow, type EventStore } from '../store/event-store.ts';
 import { markerRetireMs } from '../store/pending-markers.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
@@ -13,7 +13,19 @@ export interface CommittedHint {
   stream: string;
   version: number;
   rows?: EventColumns[];
+  /** Set for a keyed commit: the rows share this position. */
+  commit?: number;
 }
+
+/** What the relay moves as one piece: a stream position and the events at it. */
+interface Unit {
+  /** Row key number: the version of a plain event, the commit of a keyed one. */
+  position: number;
+  rows: EventColumns[];
+}
+
+/** The position a relayed event came from (its commit, or its own version). */
+const positionOf = (row: EventColumns): number => Number(row.p ?? row.v);
 
 /** Sent by the relay after each feed append. */
 export interface FeedNotice {
@@ -52,7 +64,7 @@ export class Relay implements LeasedWork {
   private readonly sweepMs: number;
   private readonly checkpointMs: number;
   private cursors = new Map<string, number>();
-  private hints = new Map<string, EventColumns[] | null>();
+  private hints = new Map<string, Unit[] | null>();
   private nextSeq = 1;
   private savedSeq = 0;
   private lastSweep = 0;
@@ -77,9 +89,10 @@ export class Relay implements LeasedWork {
 
   /** A writer committed: remember the stream (and its rows, if they came along). */
   hint(message: CommittedHint): void {
+    const units = message.rows ? toUnits(message.rows) : null;
     const known = this.hints.get(message.stream);
-    if (known === undefined) this.hints.set(message.stream, message.rows ?? null);
-    else if (known !== null && message.rows) known.push(...message.rows);
+    if (known === undefined) this.hints.set(message.stream, units);
+    else if (known !== null && units) known.push(...units);
     else this.hints.set(message.stream, null);
   }
 
@@ -91,7 +104,7 @@ export class Relay implements LeasedWork {
       const rows = await this.feed.rowsAfter(after, 1000);
       if (rows.length === 0) break;
       for (const row of rows) {
-        this.cursors.set(row.s, Math.max(this.cursors.get(row.s) ?? 0, Number(row.v)));
+        this.cursors.set(row.s, Math.max(this.cursors.get(row.s) ?? 0, positionOf(row)));
         after = Number(row.seq);
       }
     }
@@ -117,10 +130,10 @@ export class Relay implements LeasedWork {
     const pending = await mapLimit([...streams], 16, async (stream) => {
       const hint = hinted.get(stream);
       // A hint that starts at version 1 is a new stream: nothing was relayed before.
-      const cursor = this.cursors.get(stream) ?? (hint?.some((r) => Number(r.v) === 1) ? 0 : await this.store.relayedVersion(stream));
+      const cursor = this.cursors.get(stream) ?? (hint?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
       this.cursors.set(stream, cursor);
-      const rows = contiguous(hint, cursor) ?? (await collect(this.store.rowsAfter(stream, cursor)));
-      return { stream, rows };
+      const units = contiguous(hint, cursor) ?? (await this.read(stream, cursor));
+      return { stream, units, rows: units.flatMap((u) => u.rows) };
     });
 
     const groups = pending.filter((p) => p.rows.length > 0).sort((a, b) => (a.rows[0]!.at < b.rows[0]!.at ? -1 : 1));
@@ -135,7 +148,7 @@ export class Relay implements LeasedWork {
     return this.hints.size > 0;
   }
 
-  private async place(groups: { stream: string; rows: EventColumns[] }[]): Promise<void> {
+  private async place(groups: { stream: string; units: Unit[]; rows: EventColumns[] }[]): Promise<void> {
     const relayedAt = new Date().toISOString();
     const rows: FeedColumns[] = [];
     let seq = this.nextSeq;
@@ -145,7 +158,7 @@ export class Relay implements LeasedWork {
     if (!this.lease.held) throw new Error('relay lease expired before placing entries');
     await this.feed.append(rows);
     this.nextSeq = seq;
-    for (const group of groups) this.cursors.set(group.stream, Number(group.rows[group.rows.length - 1]!.v));
+    for (const group of groups) this.cursors.set(group.stream, group.units[group.units.length - 1]!.position);
     const last = rows[rows.length - 1]!;
     this.lastLagMs = Date.parse(relayedAt) - Date.parse(last.at);
     const notice: FeedNotice = {
@@ -154,6 +167,16 @@ export class Relay implements LeasedWork {
       entries: rows.map((r) => ({ id: r.id, seq: r.seq, stream: r.s, type: r.type })),
     };
     await this.bus.publish(channels.feed(this.feed.context), notice);
+  }
+
+  /** Units after the cursor from the store, expanding keyed commits into their events. */
+  private async read(stream: string, cursor: number): Promise<Unit[]> {
+    const units: Unit[] = [];
+    for await (const row of this.store.rowsAfter(stream, cursor)) {
+      const position = Number((row as { rowKey?: string }).rowKey ?? (row as EventColumns).v);
+      units.push({ position, rows: isCommitRow(row) ? await this.store.expandCommit(stream, row) : [row] });
+    }
+    return units;
   }
 
   /** Streams nobody wrote to for a long while leave the active set; their cursor moves into the stream. */
@@ -178,22 +201,30 @@ export class Relay implements LeasedWork {
   }
 }
 
-function contiguous(rows: EventColumns[] | null | undefined, cursor: number): EventColumns[] | undefined {
-  if (!rows || rows.length === 0) return undefined;
-  const sorted = [...rows].sort((a, b) => Number(a.v) - Number(b.v)).filter((r) => Number(r.v) > cursor);
+function contiguous(units: Unit[] | null | undefined, cursor: number): Unit[] | undefined {
+  if (!units || units.length === 0) return undefined;
+  const sorted = [...units].sort((a, b) => a.position - b.position).filter((u) => u.position > cursor);
   if (sorted.length === 0) return undefined;
-  for (let i = 0; i < sorted.length; i++) if (Number(sorted[i]!.v) !== cursor + 1 + i) return undefined;
+  for (let i = 0; i < sorted.length; i++) if (sorted[i]!.position !== cursor + 1 + i) return undefined;
   return sorted;
 }
 
-async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const row of rows) out.push(row);
-  return out;
+function toUnits(rows: EventColumns[]): Unit[] {
+  const units = new Map<number, EventColumns[]>();
+  for (const row of rows) {
+    const position = positionOf(row);
+    units.set(position, [...(units.get(position) ?? []), row]);
+  }
+  return [...units].map(([position, unitRows]) => ({ position, rows: unitRows }));
 }
 
 /** Table rows come back with SDK fields; keep only the event's columns. */
 function stripSystem(row: EventColumns): EventColumns {
-  const { id, type, sv, s, v, at, who, cor, cau, data, claim } = row;
-  return { id, type, sv: Number(sv), s, v: Number(v), at, who, cor, cau, ...(data !== undefined ? { data } : {}), ...(claim !== undefined ? { claim } : {}) };
+  const { id, type, sv, s, v, at, who, cor, cau, data, claim, p } = row;
+  return {
+    id, type, sv: Number(sv), s, v: Number(v), at, who, cor, cau,
+    ...(data !== undefined ? { data } : {}),
+    ...(claim !== undefined ? { claim } : {}),
+    ...(p !== undefined ? { p: Number(p) } : {}),
+  };
 }

@@ -19,6 +19,16 @@ export interface EventColumns {
   data?: string;
   /** Blob name holding the data when it was too large for a row (claim check). */
   claim?: string;
+  /** For events of a keyed commit: the commit's position in its partition. */
+  p?: number;
+}
+
+/** The row that records a keyed commit: which keys it stored, in order. */
+export interface CommitColumns {
+  kind: 'commit';
+  /** JSON array of the keys in this commit. */
+  keys: string;
+  at: string;
 }
 
 /** Table properties hold at most 64 KiB (32K UTF-16 chars); stay well below. */

@@ -2,7 +2,8 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
-import { fromColumns, toColumns, type EventColumns } from './codec.ts';
+import { fromColumns, toColumns, type CommitColumns, type EventColumns } from './codec.ts';
+import { KeyedAppender, keyRowKey, type KeyedAppendResult, type KeyedEvent } from './keyed-append.ts';
 import { assertStreamId, versionKey } from './keys.ts';
 import { PendingMarkers } from './pending-markers.ts';
 import { isConflict, isNotFound, type Storage } from './storage.ts';
@@ -65,14 +66,16 @@ export class EventStore {
   private readonly events: Promise<TableClient>;
   private readonly container: () => Promise<ContainerClient>;
   readonly markers: PendingMarkers;
-  /** Called after each commit with the rows written (the relay's wake-up). */
-  onCommitted: ((stream: string, rows: EventColumns[]) => void) | undefined;
+  /** Called after each commit with the rows written (the relay's wake-up); `commit` for keyed commits. */
+  onCommitted: ((stream: string, rows: EventColumns[], commit?: number) => void) | undefined;
+  private readonly keyed: KeyedAppender;
 
   constructor(storage: Storage, context: string) {
     this.context = context;
     this.events = storage.table(context, 'Events');
     this.container = () => storage.container(context);
     this.markers = new PendingMarkers(storage, context);
+    this.keyed = new KeyedAppender(this.events, this.container, this.markers);
   }
 
   /** Creates the tables and container up front so the first command is not slowed. */
@@ -135,6 +138,23 @@ export class EventStore {
     return envelopes;
   }
 
+  /**
+   * Ingestion: up to 99 events keyed by a natural key in one transaction; a key stored
+   * before is reported as a duplicate, never stored twice. See KeyedAppender.
+   */
+  async appendKeyed(partition: string, items: KeyedEvent[], metadata: EventMetadata): Promise<KeyedAppendResult> {
+    const result = await this.keyed.append(partition, items, metadata);
+    if (result.rows.length > 0) this.onCommitted?.(partition, result.rows, result.commit);
+    return { stored: result.stored, storedKeys: result.storedKeys, duplicates: result.duplicates };
+  }
+
+  /** The events of a keyed commit row, in order. */
+  async expandCommit(stream: string, commit: CommitColumns): Promise<EventColumns[]> {
+    const table = await this.events;
+    const keys = JSON.parse(commit.keys) as string[];
+    return Promise.all(keys.map((key) => table.getEntity<EventColumns>(stream, keyRowKey(key)).then((row) => row as EventColumns)));
+  }
+
   async findIdempotency(stream: string, key: string): Promise<IdempotencyRecord | undefined> {
     const table = await this.events;
     try {
@@ -165,7 +185,11 @@ export class EventStore {
     for await (const row of rows) {
       // Versions are appended in time order, so the first later event ends an as-of read.
       if (asOf && row.at > asOf) return;
-      yield await fromColumns(row, this.container);
+      if (isCommitRow(row)) {
+        for (const event of await this.expandCommit(stream, row)) yield await fromColumns(event, this.container);
+      } else {
+        yield await fromColumns(row, this.container);
+      }
     }
   }
 
@@ -181,9 +205,9 @@ export class EventStore {
   }
 
   /** Raw rows after a version, for the relay (no decoding of claimed bodies). */
-  async *rowsAfter(stream: string, afterVersion: number): AsyncGenerator<EventColumns> {
+  async *rowsAfter(stream: string, afterVersion: number): AsyncGenerator<EventColumns | CommitColumns> {
     const table = await this.events;
-    yield* table.listEntities<EventColumns>({
+    yield* table.listEntities<EventColumns | CommitColumns>({
       queryOptions: { filter: odata`PartitionKey eq ${stream} and RowKey gt ${versionKey(afterVersion)} and RowKey le ${versionKey(9_999_999_999)}` },
     });
   }
@@ -208,4 +232,8 @@ export class EventStore {
   decode(row: EventColumns): Promise<EventEnvelope> {
     return fromColumns(row, this.container);
   }
+}
+
+export function isCommitRow(row: EventColumns | CommitColumns): row is CommitColumns {
+  return (row as CommitColumns).kind === 'commit';
 }
