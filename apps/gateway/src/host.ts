@@ -1,5 +1,6 @@
+import banking from '@eventloom/banking-context';
 import counter from '@eventloom/counter-context';
 import type { ContextDefinition } from '@eventloom/core';
 
 /** The contexts this gateway hosts. Adding one is one import and one entry. */
-export const contexts: ContextDefinition[] = [counter];
+export const contexts: ContextDefinition[] = [counter, banking];

@@ -1,0 +1,102 @@
+import { defineAggregate, ProblemError, problems, type DecideContext, type EventEnvelope, type NewEvent } from '@eventloom/core';
+import { z } from 'zod';
+import { bankById, bankByName, bankId, type BankId } from '../banks.ts';
+import { AccountOpened, Deposited, Voided, Withdrawn } from './events.ts';
+import { amountCents, customerId, formatCents, memo } from './fields.ts';
+
+/** An account is one customer at one bank; its stream is `account-{customer}-{bank}`. */
+export interface AccountState {
+  opened: boolean;
+  balanceCents: number;
+}
+
+/** Keeps every balance an exact integer in a double (far below 2^53). */
+export const maxBalanceCents = 1_000_000_000_000_000;
+
+export const accountStream = (customer: string, bank: BankId) => `account-${customer}-${bank}`;
+
+const accountKey = { customer: customerId, bank: bankId };
+export const depositInput = z.object({ ...accountKey, amountCents, memo: memo.optional() }).strict();
+export const withdrawInput = depositInput;
+export const voidInput = z.object({ ...accountKey, memo: memo.optional() }).strict();
+
+export type DepositInput = z.infer<typeof depositInput>;
+export type WithdrawInput = z.infer<typeof withdrawInput>;
+export type VoidInput = z.infer<typeof voidInput>;
+
+export const account = defineAggregate({
+  name: 'account',
+  initialState: (): AccountState => ({ opened: false, balanceCents: 0 }),
+  evolve: (state: AccountState, event: EventEnvelope): AccountState => {
+    switch (event.type) {
+      case AccountOpened.type:
+        return { ...state, opened: true };
+      case Deposited.type:
+      case Withdrawn.type:
+        return { ...state, balanceCents: (event.data as { balanceAfterCents: number }).balanceAfterCents };
+      default:
+        return state;
+    }
+  },
+  commands: {
+    deposit: {
+      schema: depositInput,
+      stream: (input: DepositInput) => accountStream(input.customer, input.bank),
+      decide: (input: DepositInput, state: AccountState, context: DecideContext): NewEvent[] => {
+        mayTransact(context, input.bank);
+        const balanceAfterCents = state.balanceCents + input.amountCents;
+        if (balanceAfterCents > maxBalanceCents) {
+          throw problems.rejected('balance-limit', `An account may hold at most ${formatCents(maxBalanceCents)}.`, 'amountCents');
+        }
+        return [...opening(input, state), Deposited({ ...key(input), amountCents: input.amountCents, balanceAfterCents, ...why(input) })];
+      },
+    },
+    withdraw: {
+      schema: withdrawInput,
+      stream: (input: WithdrawInput) => accountStream(input.customer, input.bank),
+      decide: (input: WithdrawInput, state: AccountState, context: DecideContext): NewEvent[] => {
+        mayTransact(context, input.bank);
+        if (input.amountCents > state.balanceCents) {
+          throw problems.rejected(
+            'insufficient-funds',
+            `${input.customer} has ${formatCents(state.balanceCents)} at ${bankById(input.bank).name}; ` +
+              `a withdrawal of ${formatCents(input.amountCents)} would overdraw the account.`,
+            'amountCents',
+          );
+        }
+        const balanceAfterCents = state.balanceCents - input.amountCents;
+        return [Withdrawn({ ...key(input), amountCents: input.amountCents, balanceAfterCents, ...why(input) })];
+      },
+    },
+    void: {
+      schema: voidInput,
+      stream: (input: VoidInput) => accountStream(input.customer, input.bank),
+      decide: (input: VoidInput, state: AccountState, context: DecideContext): NewEvent[] => {
+        mayTransact(context, input.bank);
+        return [...opening(input, state), Voided({ ...key(input), ...why(input) })];
+      },
+    },
+  },
+});
+
+/** Admins transact anywhere; an owner only at their own bank; consumers never. */
+export function mayTransact({ principal }: DecideContext, bank: BankId): void {
+  if (principal.role === 'admin') return;
+  if (principal.role === 'owner') {
+    const own = bankByName(principal.bank);
+    if (own?.id === bank) return;
+    const detail = own
+      ? `You own ${own.name}; you may transact only there, not at ${bankById(bank).name}.`
+      : 'Your sign-in names no bank, so you may not transact.';
+    throw new ProblemError({ ...problems.forbidden(detail).problem, errors: { bank: [detail] } });
+  }
+  throw problems.forbidden('Consumers may read balances but not transact.');
+}
+
+const key = (input: { customer: string; bank: BankId }) => ({ customer: input.customer, bank: input.bank });
+
+/** The memo, if one was given (blank memos are no memo). */
+const why = (input: { memo?: string | undefined }) => (input.memo?.trim() ? { memo: input.memo.trim() } : {});
+
+/** A first transaction opens the account. */
+const opening = (input: { customer: string; bank: BankId }, state: AccountState): NewEvent[] => (state.opened ? [] : [AccountOpened(key(input))]);

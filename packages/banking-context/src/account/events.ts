@@ -1,0 +1,38 @@
+import { defineEvent } from '@eventloom/core';
+import { z } from 'zod';
+import { bankId } from '../banks.ts';
+
+// Who did it and when live in the envelope (`who`, `occurredAt`); the data says
+// what happened to which account, and why (the memo).
+const account = { customer: z.string(), bank: bankId };
+const memo = z.string().optional();
+
+export const AccountOpened = defineEvent('AccountOpened', {
+  schema: z.object(account),
+  description: 'A customer made a first transaction at a bank; the account exists from now on.',
+});
+
+export const Deposited = defineEvent('Deposited', {
+  schema: z.object({ ...account, amountCents: z.number().int().positive(), balanceAfterCents: z.number().int(), memo }),
+  description: 'Money went into an account.',
+});
+
+export const Withdrawn = defineEvent('Withdrawn', {
+  schema: z.object({ ...account, amountCents: z.number().int().positive(), balanceAfterCents: z.number().int().nonnegative(), memo }),
+  description: 'Money came out of an account (never below zero).',
+});
+
+export const Voided = defineEvent('Voided', {
+  schema: z.object({ ...account, memo }),
+  description: 'A zero-amount transaction: registers the customer at the bank, no effect on the balance.',
+});
+
+export type AccountOpenedData = z.infer<typeof AccountOpened.schema>;
+export type DepositedData = z.infer<typeof Deposited.schema>;
+export type WithdrawnData = z.infer<typeof Withdrawn.schema>;
+export type VoidedData = z.infer<typeof Voided.schema>;
+
+/** Every banking event, in the order a first transaction writes them. */
+export const accountEvents = [AccountOpened, Deposited, Withdrawn, Voided];
+export const accountEventTypes = [AccountOpened.type, Deposited.type, Withdrawn.type, Voided.type] as const;
+export type AccountEventType = (typeof accountEventTypes)[number];

@@ -1,0 +1,122 @@
+import { defineRoute, problems, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import { odata } from '@azure/data-tables';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { accountEventTypes } from '../account/events.ts';
+import { customerId } from '../account/fields.ts';
+import { bankId, type BankId } from '../banks.ts';
+import { cursorParam, limitParam, readPage, withoutKeys } from '../paging.ts';
+import { eventLogTable, invertedTime, logPartitions, type LogRow } from './projection.ts';
+
+const readers: ('owner' | 'admin' | 'consumer')[] = ['owner', 'admin', 'consumer'];
+
+export const LogEntry = z
+  .object({
+    eventId: z.string(),
+    type: z.enum(accountEventTypes),
+    customer: z.string(),
+    bank: bankId,
+    bankName: z.string(),
+    amountCents: z.number().int(),
+    balanceAfterCents: z.number().int().optional(),
+    memo: z.string().optional(),
+    who: z.string(),
+    occurredAt: z.string(),
+    stream: z.string(),
+    version: z.number().int(),
+    seq: z.number().int(),
+  })
+  .openapi('BankingLogEntry');
+
+/** A log row as the API shows it. */
+export const toLogEntry = (row: Record<string, unknown>) => withoutKeys(row) as unknown as z.infer<typeof LogEntry>;
+
+const instant = (field: string) => z.iso.datetime({ offset: true, error: `${field} must be an ISO 8601 instant, e.g. 2026-01-31T12:00:00Z` }).optional();
+
+const LogQuery = z
+  .object({
+    customer: customerId.optional(),
+    bank: bankId.optional(),
+    type: z.enum(accountEventTypes, { error: `type must be one of ${accountEventTypes.join(', ')}` }).optional(),
+    from: instant('from'),
+    to: instant('to'),
+    limit: limitParam,
+    cursor: cursorParam,
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: 'to must not be before from' });
+
+const Envelope = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    schemaVersion: z.number().int(),
+    stream: z.string(),
+    version: z.number().int(),
+    occurredAt: z.string(),
+    who: z.string(),
+    correlationId: z.string(),
+    causationId: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('BankingEvent');
+
+const list = defineRoute({
+  method: 'get',
+  path: '/events',
+  tags: ['banking'],
+  roles: readers,
+  summary: 'The event log, newest first: filter by customer, bank, type and time; page with the cursor',
+  request: { query: LogQuery },
+  responses: {
+    200: {
+      description: 'A page of the log (a page may be short; keep paging while there is a cursor)',
+      content: { 'application/json': { schema: z.object({ items: z.array(LogEntry), cursor: z.string().optional() }) } },
+    },
+  },
+});
+
+const one = defineRoute({
+  method: 'get',
+  path: '/events/{eventId}',
+  tags: ['banking'],
+  roles: readers,
+  summary: 'One event in full: its envelope and data, read from the event store',
+  request: { params: z.object({ eventId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'eventId must be an event id (a UUID)') }) },
+  responses: {
+    200: { description: 'The event', content: { 'application/json': { schema: z.object({ event: Envelope, log: LogEntry }) } } },
+    404: { description: 'No banking event with this id' },
+  },
+});
+
+/** The partition that answers a query: the narrowest one its filters allow. */
+function partitionFor(customer: string | undefined, bank: BankId | undefined): { partitionKey: string; filters: string[] } {
+  if (customer) return { partitionKey: logPartitions.customer(customer), filters: bank ? [odata`bank eq ${bank}`] : [] };
+  if (bank) return { partitionKey: logPartitions.bank(bank), filters: [] };
+  return { partitionKey: logPartitions.all, filters: [] };
+}
+
+export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
+  app.openapi(list, async (c) => {
+    const query = c.req.valid('query');
+    const { partitionKey, filters } = partitionFor(query.customer, query.bank);
+    if (query.type) filters.push(odata`type eq ${query.type}`);
+    // Row keys start with the inverted time: a time range is a row-key range.
+    if (query.to) filters.push(odata`RowKey ge ${invertedTime(Date.parse(query.to))}`);
+    if (query.from) filters.push(odata`RowKey lt ${`${invertedTime(Date.parse(query.from))}.`}`);
+    const page = await readPage(runtime.views, eventLogTable, {
+      partitionKey,
+      ...(filters.length ? { filter: filters.join(' and ') } : {}),
+      limit: query.limit ?? 50,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+    return c.json({ items: page.rows.map(toLogEntry), ...(page.cursor ? { cursor: page.cursor } : {}) }, 200);
+  });
+
+  app.openapi(one, async (c) => {
+    const { eventId } = c.req.valid('param');
+    const row = (await runtime.views.get(eventLogTable, logPartitions.byId, eventId.toLowerCase())) as LogRow | undefined;
+    if (!row) throw problems.notFound(`No banking event ${eventId}.`);
+    const [event] = await runtime.readStream(row.stream, { fromVersion: row.version, toVersion: row.version });
+    if (!event) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
+    return c.json({ event: event as z.infer<typeof Envelope>, log: toLogEntry(row) }, 200);
+  });
+}

@@ -1,0 +1,39 @@
+import { defineContext, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { accountRoutes } from './account/api.ts';
+import { account } from './account/decide.ts';
+import { AccountOpened, Deposited, Voided, Withdrawn, accountEvents } from './account/events.ts';
+import { balanceRoutes } from './balances/api.ts';
+import { balances } from './balances/projection.ts';
+import { eventLogRoutes } from './event-log/api.ts';
+import { eventLog } from './event-log/projection.ts';
+import { seedDemo } from './seed.ts';
+
+const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
+
+/** Seed 000: customers' accounts at three banks, watched and operated by the banks' owners. */
+export default defineContext({
+  name: 'banking',
+  title: 'Banking',
+  events: accountEvents,
+  aggregates: [account],
+  projections: [balances, eventLog],
+  contracts: {
+    published: [
+      { event: AccountOpened, style: 'state', link: customerLink, description: 'A customer has an account at a bank from now on.' },
+      { event: Deposited, style: 'state', link: customerLink, description: 'Money went in: amount and the balance after.' },
+      { event: Withdrawn, style: 'state', link: customerLink, description: 'Money came out: amount and the balance after.' },
+      { event: Voided, style: 'state', link: customerLink, description: 'A zero-amount registration at a bank.' },
+    ],
+  },
+  routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) {
+    accountRoutes(app, runtime);
+    balanceRoutes(app, runtime);
+    eventLogRoutes(app, runtime);
+  },
+  seed: seedDemo,
+});
+
+export { account, balances, eventLog, seedDemo };
+export { banks, bankById, bankByName, type Bank, type BankId } from './banks.ts';
+export { accountStream, type AccountState } from './account/decide.ts';
