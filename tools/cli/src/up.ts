@@ -18,10 +18,19 @@ const program = new Command('eventloom up')
   .description('run Eventloom locally: Azurite, gateway, worker and portal')
   .addOption(new Option('--gateway-port <port>', 'gateway port (another free one if taken)').env('EVENTLOOM_GATEWAY_PORT').default('8787'))
   .addOption(new Option('--portal-port <port>', 'portal port (another free one if taken)').env('EVENTLOOM_PORTAL_PORT').default('5173'))
+  .addOption(new Option('--blob-port <port>', 'Azurite blob port, 0 for any free one').env('EVENTLOOM_BLOB_PORT').default('10000'))
+  .addOption(new Option('--table-port <port>', 'Azurite table port, 0 for any free one').env('EVENTLOOM_TABLE_PORT').default('10002'))
   .option('--no-portal', 'do not build and start the portal')
   .option('--no-build', 'start the last portal build without rebuilding')
   .parse();
-const options = program.opts<{ gatewayPort: string; portalPort: string; portal: boolean; build: boolean }>();
+const options = program.opts<{
+  gatewayPort: string;
+  portalPort: string;
+  blobPort: string;
+  tablePort: string;
+  portal: boolean;
+  build: boolean;
+}>();
 
 const home = resolve(process.env.EVENTLOOM_HOME ?? join(root, '.eventloom'));
 const exitAfterReady = process.env.EVENTLOOM_UP_EXIT_AFTER_READY === '1';
@@ -62,12 +71,13 @@ async function storage(): Promise<string> {
     say('using AZURE_STORAGE_CONNECTION_STRING from the environment (no Azurite started)');
     return process.env.AZURE_STORAGE_CONNECTION_STRING;
   }
-  const usual = (await portIsFree(10000)) && (await portIsFree(10002));
-  if (!usual) say('ports 10000/10002 are taken; Azurite gets free ports (the connection string below is passed on)');
+  const [blob, table] = [Number(options.blobPort), Number(options.tablePort)];
+  const usual = blob > 0 && table > 0 && (await portIsFree(blob)) && (await portIsFree(table));
+  if (!usual && blob > 0) say(`ports ${blob}/${table} are taken; Azurite gets free ports (its connection string is passed on)`);
   azurite = await startAzurite({
     location: join(home, 'azurite'),
-    blobPort: usual ? 10000 : 0,
-    tablePort: usual ? 10002 : 0,
+    blobPort: usual ? blob : 0,
+    tablePort: usual ? table : 0,
   });
   say(`Azurite: blob :${azurite.blobPort}, table :${azurite.tablePort}, data in ${join(home, 'azurite')}`);
   return azurite.connectionString;

@@ -28,6 +28,8 @@ it('starts Azurite, the gateway and the portal, prints the sign-ins, and leaves 
     EVENTLOOM_HOME: home,
     EVENTLOOM_GATEWAY_PORT: String(gatewayPort),
     EVENTLOOM_PORTAL_PORT: String(portalPort),
+    EVENTLOOM_BLOB_PORT: '0',
+    EVENTLOOM_TABLE_PORT: '0',
     EVENTLOOM_UP_EXIT_AFTER_READY: '1',
   });
 
