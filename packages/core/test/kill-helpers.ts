@@ -34,3 +34,21 @@ export async function expectRecovered(cfg: CoreConfig, runtime: Runtime, timeout
   expect(sorted(await countersView(runtime))).toEqual(sorted(countersFromStore(store)));
   return { events: total };
 }
+
+/**
+ * Breaks every worker lease of the counter context at once. Only after the holder was
+ * SIGKILLed: it does what the 15 s expiry would do, so a test can kill many times
+ * without waiting out a lease each time. (Natural expiry has its own test in relay-feed.)
+ */
+export async function breakDeadLeases(cfg: CoreConfig): Promise<void> {
+  const container = await storageOf(cfg).container('counter');
+  for await (const blob of container.listBlobsFlat({ prefix: 'leases/' })) {
+    await container
+      .getBlobClient(blob.name)
+      .getBlobLeaseClient()
+      .breakLease(0)
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 409) throw error; // 409: no lease on it
+      });
+  }
+}
