@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 
@@ -44,6 +45,10 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     teardownTimeout: 10_000,
+    // Tests mostly wait on Azurite and Redis, so two files at a time pay off even
+    // on two cores (vitest's default there is one, which also makes it run the
+    // unit files after the e2e group instead of before).
+    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       ...packageProjects(),
       {
@@ -56,6 +61,9 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: false,
           maxWorkers: 1,
+          // After every other project, so browsers and servers do not compete
+          // with the unit tests for the CPU.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
