@@ -14,6 +14,9 @@ import {
   wholeFeed,
 } from './helpers.ts';
 import type { Runtime } from '../src/runtime.ts';
+import { createRuntime } from '../src/create-runtime.ts';
+import { defineContext } from '../src/context/define-context.ts';
+import { EventStore } from '../src/store/event-store.ts';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -57,6 +60,27 @@ describe('relay and feed', () => {
     await feedMatchesStore(cfg, runtime, n);
     const entries = await context.readFeed(0, 1000);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it("relays streams whose ids hold ' or -- (found by hint and by marker sweep) once each", async () => {
+    const cfg = config('quotes');
+    const ledger = defineContext({ name: 'ledger', events: [], aggregates: [], projections: [] });
+    const runtime = closer.add(await createRuntime({ contexts: [ledger], config: cfg }));
+    const hinted = local(runtime, 'ledger').store;
+    const silent = new EventStore(storageOf(cfg), 'ledger'); // no commit hint: only the marker sweep finds these
+    const meta = { who: 'x', correlationId: 'c', causationId: 'c' };
+    const streams = ["o'brien", "x' or '1'='1", 'a--b', "it''s"];
+    for (const stream of streams) {
+      await hinted.append(stream, 0, [{ type: 'Named', data: { stream } }, { type: 'Named', data: { n: 2 } }], meta);
+      await silent.append(stream, 2, [{ type: 'Named', data: { n: 3 } }], meta);
+      await silent.append(`${stream}-quiet`, 0, [{ type: 'Named', data: { n: 1 } }], meta);
+    }
+    const feed = local(runtime, 'ledger').feed;
+    await waitUntil('16 feed entries', async () => (await wholeFeed(feed)).length >= 16, 15_000);
+    await sleep(300);
+    const check = compareFeedWithStore(await storeEvents(storageOf(cfg), 'ledger'), await wholeFeed(feed));
+    expect(check.problems).toEqual([]);
+    expect(check.feedCount).toBe(16);
   });
 
   it('never relays another prefix’s events that share the Redis bus', async () => {
