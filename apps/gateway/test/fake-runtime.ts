@@ -135,6 +135,21 @@ function fakeContextRuntime(runtime: FakeRuntime, definition: ContextDefinition)
     async commandStatus(commandId) {
       return runtime.statuses.get(commandId);
     },
+    async ingest() {
+      throw new Error('the fake runtime does not ingest');
+    },
+    rebuilds: {
+      request: async () => {
+        throw new Error('the fake runtime does not rebuild');
+      },
+      cancel: async () => {
+        throw new Error('the fake runtime does not rebuild');
+      },
+      status: async () => undefined,
+    },
+    async deadLetters() {
+      return [];
+    },
     async readStream() {
       return [];
     },

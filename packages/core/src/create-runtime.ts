@@ -66,14 +66,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;
         const sourceContext = contexts.get(source);
-        const views = new Map<string, ViewStore>();
-        for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTables.get(table)!));
         const lease = new BlobLease(container, `projection-${definition.name}`);
         const runner = new ProjectionRunner({
           context: context.name,
           definition,
           feed: sourceContext?.feed ?? new Feed(storage, source),
-          views,
+          viewsFor: async (generation) => {
+            const views = new Map<string, ViewStore>();
+            for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTable(table, generation)));
+            return views;
+          },
+          dropGeneration: (generation) => context.dropViewGeneration(definition.tables, generation),
+          container: () => storage.container(context.name),
           deadLetters: await storage.table(context.name, 'DeadLetters'),
           lease,
           bus,
@@ -88,6 +92,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       unsubscribe.push(
         await bus.subscribe(channels.feed(source), () => {
           for (const p of projections) if (p.source === source) p.loop.wake();
+        }),
+      );
+    }
+    for (const context of contexts.values()) {
+      unsubscribe.push(
+        await bus.subscribe(channels.rebuild(context.name), (message) => {
+          const { projection, state } = message as { projection: string; state: string };
+          if (state !== 'requested' && state !== 'cancel-requested') return;
+          const worker = projections.find((p) => p.context === context.name && p.runner.name === projection);
+          worker?.runner.rebuild.wake();
+          worker?.loop.wake();
         }),
       );
     }

@@ -13,3 +13,6 @@ export * from './projection/define-projection.ts';
 export * from './runtime.ts';
 export { createRuntime } from './create-runtime.ts';
 export * from './http/command-reply.ts';
+export type { RebuildRecord, RebuildState } from './projection/generations.ts';
+export type { RebuildProgress } from './projection/rebuild.ts';
+export type { DeadLetter } from './projection/runner.ts';

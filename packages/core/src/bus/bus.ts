@@ -22,6 +22,10 @@ export const channels = {
   feed: (context: string) => `eventloom:${context}:feed`,
   /** A projection applied feed entries up to a seq and changed views. */
   viewChanged: (context: string) => `eventloom:${context}:view`,
+  /** A rebuilt view generation was swapped in: readers refresh table names. */
+  viewSwapped: (context: string) => `eventloom:${context}:swap`,
+  /** Rebuild requests (to runners) and progress (to admins). */
+  rebuild: (context: string) => `eventloom:${context}:rebuild`,
   /** Cache keys to drop. */
   cacheInvalidate: 'eventloom:cache:invalidate',
 } as const;

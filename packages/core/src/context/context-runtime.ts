@@ -3,6 +3,8 @@ import type { Principal } from '../auth/principal.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import type { ViewRow } from '../projection/define-projection.ts';
+import type { RebuildRecord } from '../projection/generations.ts';
+import type { DeadLetter } from '../projection/runner.ts';
 import type { ContextDefinition } from './define-context.ts';
 
 export interface CommandRequest {
@@ -79,6 +81,14 @@ export interface StreamReadOptions {
   asOf?: Date;
 }
 
+export interface RebuildControl {
+  /** Starts a rebuild into a shadow generation; 409 problem while one runs. */
+  request(projection: string, who: string): Promise<RebuildRecord>;
+  /** Drops the shadow; the live view stays. */
+  cancel(projection: string): Promise<RebuildRecord>;
+  status(projection: string): Promise<RebuildRecord | undefined>;
+}
+
 /** What a context's routes get to work with. */
 export interface ContextRuntime {
   readonly name: string;
@@ -101,6 +111,9 @@ export interface ContextRuntime {
   /** The aggregate's state as of a version or time (time travel). */
   loadState<TState>(aggregate: string, stream: string, options?: StreamReadOptions): Promise<{ state: TState; version: number }>;
   readonly views: ViewReader;
+  readonly rebuilds: RebuildControl;
+  /** Events a projection parked because its handler kept failing. */
+  deadLetters(projection?: string): Promise<DeadLetter[]>;
   /** Published-or-not feed entries after a seq, in order. */
   readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]>;
 }

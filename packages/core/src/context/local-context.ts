@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { channels, type Bus } from '../bus/bus.ts';
@@ -7,6 +8,9 @@ import type { EventDefinition } from '../events/define-event.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import { issuesToErrors, problems } from '../http/problem.ts';
 import { fromEntity } from '../projection/view-buffer.ts';
+import type { DeadLetter } from '../projection/runner.ts';
+import { Generations } from '../projection/generations.ts';
+import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebuild-requests.ts';
 import { Feed } from '../relay/feed.ts';
 import type { CommittedHint } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
@@ -15,7 +19,7 @@ import { maxKeyedEvents } from '../store/keyed-append.ts';
 import { assertStreamId } from '../store/keys.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
-import type { Storage } from '../store/storage.ts';
+import { isNotFound, type Storage } from '../store/storage.ts';
 import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
 import type { ContextDefinition } from './define-context.ts';
 import { Progress } from './progress.ts';
@@ -41,7 +45,9 @@ export class LocalContext implements ContextRuntime {
   readonly feed: Feed;
   readonly progress: Progress;
   readonly views: ViewReader;
-  readonly viewTables = new Map<string, Promise<TableClient>>();
+  /** Which projection owns each view table. */
+  private readonly tableOwners = new Map<string, string>();
+  readonly generations: Generations;
   readonly counters = { appends: 0, events: 0 };
   private readonly storage: Storage;
   private readonly eventTypes: Map<string, EventDefinition>;
@@ -64,13 +70,53 @@ export class LocalContext implements ContextRuntime {
     const ownProjections = definition.projections.filter((p) => !p.source || p.source === definition.name);
     this.progress = new Progress(definition.name, ownProjections.map((p) => p.name), loadCheckpoint);
     for (const projection of definition.projections) {
-      for (const table of projection.tables) this.viewTables.set(table, storage.table(definition.name, 'View', table));
+      for (const table of projection.tables) this.tableOwners.set(table, projection.name);
     }
+    this.generations = new Generations(() => storage.container(definition.name));
     this.views = { get: (t, pk, rk) => this.getView(t, pk, rk), query: (t, q) => this.queryView(t, q) };
   }
 
   async ready(): Promise<void> {
-    await Promise.all([this.store.ready(), this.feed.ready(), ...this.viewTables.values()]);
+    await Promise.all([this.store.ready(), this.feed.ready()]);
+    await this.bus.subscribe(channels.viewSwapped(this.name), (message) => this.generations.forget((message as { projection: string }).projection));
+  }
+
+  /** A view table of a generation, created if need be (for the projection runner). */
+  viewTable(table: string, generation: number): Promise<TableClient> {
+    return this.storage.table(...viewTableParts(this.name, table, generation));
+  }
+
+  async dropViewGeneration(tables: string[], generation: number): Promise<void> {
+    for (const table of tables) {
+      await this.storage.deleteTable(this.storage.tableName(...viewTableParts(this.name, table, generation))).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+  }
+
+  readonly rebuilds = {
+    request: (projection: string, who: string) => requestRebuild(this, projection, who),
+    cancel: (projection: string) => cancelRebuild(this, projection),
+    status: (projection: string) => rebuildStatus(this, projection),
+  };
+
+  async deadLetters(projection?: string): Promise<DeadLetter[]> {
+    const table = await this.storage.table(this.name, 'DeadLetters');
+    const letters: DeadLetter[] = [];
+    const filter = projection ? { filter: odata`PartitionKey eq ${projection}` } : {};
+    for await (const row of table.listEntities<DeadLetter>({ queryOptions: filter })) {
+      letters.push({ projection: row.projection, seq: Number(row.seq), eventId: row.eventId, type: row.type, stream: row.stream, error: row.error, at: row.at });
+    }
+    return letters;
+  }
+
+  container(): Promise<ContainerClient> {
+    return this.storage.container(this.name);
+  }
+
+  /** Names the projections of this context (a rebuild target must be one). */
+  hasProjection(name: string): boolean {
+    return this.definition.projections.some((p) => p.name === name);
   }
 
   async execute(aggregateName: string, commandName: string, input: unknown, request: CommandRequest): Promise<CommandAccepted> {
@@ -266,35 +312,65 @@ export class LocalContext implements ContextRuntime {
     await this.bus.publish(channels.committed(this.name), message);
   }
 
+  /** The live generation's table for readers (never creates one). */
   private async table(name: string): Promise<TableClient> {
-    const table = this.viewTables.get(name);
-    if (!table) throw problems.notFound(`context ${this.name} has no view ${name}`);
-    return table;
+    const owner = this.tableOwners.get(name);
+    if (!owner) throw problems.notFound(`context ${this.name} has no view ${name}`);
+    const generation = await this.generations.of(owner);
+    return this.storage.tableClient(this.storage.tableName(...viewTableParts(this.name, name, generation)));
   }
 
-  private async getView(name: string, pk: string, rk: string) {
-    const table = await this.table(name);
-    try {
-      return fromEntity(await table.getEntity(pk, rk));
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw error;
+  /** Runs a read; after a swap the old table may be gone: refresh the generation once and retry. */
+  private async reading<T>(name: string, read: (table: TableClient) => Promise<T>, missing: T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read(await this.table(name));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        if (attempt > 0) return missing;
+        this.generations.forget(this.tableOwners.get(name));
+      }
     }
   }
 
-  private async queryView(name: string, query: ViewQuery = {}): Promise<ViewPage> {
-    const table = await this.table(name);
+  private getView(name: string, pk: string, rk: string) {
+    return this.reading(
+      name,
+      async (table) => {
+        try {
+          return fromEntity(await table.getEntity(pk, rk));
+        } catch (error) {
+          // A missing row is not a missing table: tell them apart by the error code.
+          if (isNotFound(error) && (error as { details?: { errorCode?: string } }).details?.errorCode === 'ResourceNotFound') return undefined;
+          throw error;
+        }
+      },
+      undefined,
+    );
+  }
+
+  private queryView(name: string, query: ViewQuery = {}): Promise<ViewPage> {
     const filters: string[] = [];
     if (query.partitionKey !== undefined) filters.push(odata`PartitionKey eq ${query.partitionKey}`);
     if (query.filter) filters.push(`(${query.filter})`);
-    const pages = table
-      .listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : {} })
-      .byPage({ maxPageSize: query.limit ?? 1000, ...(query.cursor ? { continuationToken: query.cursor } : {}) });
-    for await (const page of pages) {
-      return { rows: page.map((row) => fromEntity(row)), ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
-    }
-    return { rows: [] };
+    return this.reading(
+      name,
+      async (table) => {
+        const pages = table
+          .listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : {} })
+          .byPage({ maxPageSize: query.limit ?? 1000, ...(query.cursor ? { continuationToken: query.cursor } : {}) });
+        for await (const page of pages) {
+          return { rows: page.map((row) => fromEntity(row)), ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
+        }
+        return { rows: [] };
+      },
+      { rows: [] },
+    );
   }
 }
+
+/** Storage name parts of a view table in a generation (0 keeps the plain name). */
+const viewTableParts = (context: string, table: string, generation: number): string[] =>
+  generation === 0 ? [context, 'View', table] : [context, 'View', table, `G${generation}`];
 
 const statusKey = (commandId: string) => `eventloom:command:${commandId}`;

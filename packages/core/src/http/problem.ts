@@ -63,11 +63,19 @@ export const problems = {
 };
 
 /** Turns zod issues into the `errors` map of a validation problem. */
-export function issuesToErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
+export function issuesToErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }>): Record<string, string[]> {
   const errors: Record<string, string[]> = {};
+  const add = (path: PropertyKey[], message: string) => {
+    const key = path.map(String).join('.') || '(body)';
+    (errors[key] ??= []).push(message);
+  };
   for (const issue of issues) {
-    const key = issue.path.map(String).join('.') || '(body)';
-    (errors[key] ??= []).push(issue.message);
+    // An unknown field is reported at the field itself, so a form can show it there.
+    if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
+      for (const key of issue.keys) add([...issue.path, key], 'is not a known field');
+    } else {
+      add(issue.path, issue.message);
+    }
   }
   return errors;
 }

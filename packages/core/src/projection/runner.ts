@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
 import type { FeedEntry } from '../events/envelope.ts';
@@ -8,11 +9,11 @@ import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
+import type { ProjectionCheckpoint } from './generations.ts';
+import { Rebuild } from './rebuild.ts';
 import { ViewBuffer, type ViewStore } from './view-buffer.ts';
 
-export interface ProjectionCheckpoint {
-  seq: number;
-}
+export type { ProjectionCheckpoint } from './generations.ts';
 
 export interface DeadLetter {
   projection: string;
@@ -28,7 +29,11 @@ export interface ProjectionParts {
   context: string;
   definition: ProjectionDefinition;
   feed: Feed;
-  views: Map<string, ViewStore>;
+  /** The view tables of a generation, created if need be. */
+  viewsFor: (generation: number) => Promise<Map<string, ViewStore>>;
+  /** Deletes a generation's tables (after a swap, or a cancelled rebuild). */
+  dropGeneration: (generation: number) => Promise<void>;
+  container: () => Promise<ContainerClient>;
   deadLetters: TableClient;
   lease: BlobLease;
   bus: Bus;
@@ -43,12 +48,19 @@ const attempts = 3;
  * Applies a context's feed to one projection's view tables, from its checkpoint
  * (catch-up, then live on wake-ups). View writes and the checkpoint are separate
  * requests; the per-row seq in ViewBuffer makes the replay after a crash exact.
+ *
+ * The same runner rebuilds: it fills a shadow generation from seq 0 between its live
+ * batches and, once the shadow has reached the live checkpoint, swaps it in with one
+ * write of its lease blob. Readers see the old generation until then.
  */
 export class ProjectionRunner implements LeasedWork {
-  private readonly parts: ProjectionParts;
+  readonly parts: ProjectionParts;
   private readonly batchSize: number;
   private readonly handles: Set<string>;
+  private views = new Map<string, ViewStore>();
+  readonly rebuild: Rebuild;
   checkpoint = 0;
+  generation = 0;
   deadLetterCount = 0;
   eventsApplied = 0;
 
@@ -56,6 +68,7 @@ export class ProjectionRunner implements LeasedWork {
     this.parts = parts;
     this.batchSize = batchSize;
     this.handles = new Set(parts.definition.handles);
+    this.rebuild = new Rebuild(this);
   }
 
   get name(): string {
@@ -63,32 +76,45 @@ export class ProjectionRunner implements LeasedWork {
   }
 
   async start(): Promise<void> {
-    this.checkpoint = (await this.parts.lease.read<ProjectionCheckpoint>())?.seq ?? 0;
+    const saved = await this.parts.lease.read<ProjectionCheckpoint>();
+    this.checkpoint = saved?.seq ?? 0;
+    this.generation = saved?.generation ?? 0;
+    this.views = await this.parts.viewsFor(this.generation);
+    await this.rebuild.resume(saved?.shadow);
   }
 
-  stop(): void {}
+  stop(): void {
+    this.rebuild.suspend();
+  }
 
   async step(): Promise<boolean> {
+    const more = await this.stepLive();
+    const rebuilding = await this.rebuild.step();
+    return more || rebuilding;
+  }
+
+  /** The durable state: live checkpoint, generation and any shadow in progress. */
+  async save(): Promise<void> {
+    const state: ProjectionCheckpoint = { seq: this.checkpoint, generation: this.generation, ...this.rebuild.saved() };
+    await this.parts.lease.write(state);
+  }
+
+  /** Makes the shadow the live generation (called by the rebuild at the right moment). */
+  async swap(generation: number, seq: number): Promise<number> {
+    const old = this.generation;
+    this.generation = generation;
+    this.checkpoint = Math.max(this.checkpoint, seq);
+    this.views = await this.parts.viewsFor(generation);
+    return old;
+  }
+
+  private async stepLive(): Promise<boolean> {
     const entries = await this.parts.feed.read(this.checkpoint, this.batchSize);
     if (entries.length === 0) return false;
-    const buffer = new ViewBuffer(this.parts.views);
-    const parked: DeadLetter[] = [];
-    const applied: FeedEntry[] = [];
-    for (const stored of entries) {
-      if (!this.handles.has(stored.type)) continue;
-      buffer.seq = stored.seq;
-      const failure = await this.applyOne(stored, buffer);
-      if (failure) parked.push(failure);
-      else applied.push(stored);
-    }
-    const last = entries[entries.length - 1]!.seq;
-    if (!this.parts.lease.held) throw new Error(`projection ${this.name}: lease expired before writing its batch`);
-    await buffer.flush();
-    await Promise.all(parked.map((letter) => this.park(letter)));
-    await this.parts.lease.write({ seq: last } satisfies ProjectionCheckpoint);
+    const { applied, last } = await this.applyBatch(entries, this.views);
     this.checkpoint = last;
+    await this.save();
     this.eventsApplied += applied.length;
-    this.deadLetterCount += parked.length;
     const change: ViewChange = {
       context: this.parts.context,
       projection: this.name,
@@ -98,6 +124,25 @@ export class ProjectionRunner implements LeasedWork {
     };
     await this.parts.bus.publish(channels.viewChanged(this.parts.context), change);
     return entries.length === this.batchSize;
+  }
+
+  /** Applies feed entries to a set of view tables; parks events whose handler keeps failing. */
+  async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>): Promise<{ applied: FeedEntry[]; last: number }> {
+    const buffer = new ViewBuffer(views);
+    const parked: DeadLetter[] = [];
+    const applied: FeedEntry[] = [];
+    for (const stored of entries) {
+      if (!this.handles.has(stored.type)) continue;
+      buffer.seq = stored.seq;
+      const failure = await this.applyOne(stored, buffer);
+      if (failure) parked.push(failure);
+      else applied.push(stored);
+    }
+    if (!this.parts.lease.held) throw new Error(`projection ${this.name}: lease expired before writing its batch`);
+    await buffer.flush();
+    await Promise.all(parked.map((letter) => this.park(letter)));
+    this.deadLetterCount += parked.length;
+    return { applied, last: entries[entries.length - 1]!.seq };
   }
 
   /** Applies one entry; returns a dead letter when the handler keeps throwing. */
