@@ -9,7 +9,18 @@ import type { Feed, FeedColumns } from '../src/relay/feed.ts';
 import type { EventColumns } from '../src/store/codec.ts';
 import { Storage } from '../src/store/storage.ts';
 import type { Runtime, RuntimeOptions } from '../src/runtime.ts';
+import { startAzurite } from '../src/testing/azurite.ts';
 import { testConfig } from '../src/testing/env.ts';
+import { afterAll } from 'vitest';
+
+// Run through the root vitest config, the global setup provides one Azurite for the run.
+// Run from the package (`pnpm --filter @eventloom/core exec vitest run test/`), there is
+// none: this test file then starts an in-memory one of its own.
+if (!process.env.AZURE_STORAGE_CONNECTION_STRING) {
+  const azurite = await startAzurite({ inMemory: true });
+  process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
+  afterAll(() => azurite.stop());
+}
 
 export { counter };
 
