@@ -86,6 +86,8 @@ export function fakeRuntime(contexts: ContextDefinition[]): FakeRuntime {
     stats: async () => runtime.statsResult,
     counters: () => runtime.countersResult,
     seed: async () => [],
+    storage: undefined as never,
+    workers: false,
     close: async () => {},
   };
   for (const definition of contexts) {

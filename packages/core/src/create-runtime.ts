@@ -116,6 +116,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     mode,
     bus,
     log,
+    storage,
+    workers: options.workers ?? true,
     contexts: contexts as ReadonlyMap<string, ContextRuntime>,
     context(name) {
       const context = contexts.get(name);

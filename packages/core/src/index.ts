@@ -16,3 +16,10 @@ export * from './http/command-reply.ts';
 export type { RebuildRecord, RebuildState } from './projection/generations.ts';
 export type { RebuildProgress } from './projection/rebuild.ts';
 export type { DeadLetter } from './projection/runner.ts';
+// Building blocks for platform workers beside the contexts (webhook delivery, key stores).
+export { Storage, isConflict, isNotFound, isPreconditionFailed, statusOf } from './store/storage.ts';
+export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';
+export { LeasedLoop, type LeasedWork } from './worker/leased-loop.ts';
+export { Feed, type FeedColumns } from './relay/feed.ts';
+export type { FeedNotice } from './relay/relay.ts';
+export { seqKey, versionKey, assertStreamId } from './store/keys.ts';

@@ -3,6 +3,7 @@ import type { Bus } from './bus/bus.ts';
 import type { CoreConfig } from './config.ts';
 import type { ContextRuntime } from './context/context-runtime.ts';
 import type { ContextDefinition } from './context/define-context.ts';
+import type { Storage } from './store/storage.ts';
 
 export interface RuntimeOptions {
   contexts: ContextDefinition[];
@@ -47,6 +48,10 @@ export interface Runtime {
   readonly bus: Bus;
   readonly log: Logger;
   readonly contexts: ReadonlyMap<string, ContextRuntime>;
+  /** The storage account, for platform tables (consumer keys, webhooks) beside the contexts'. */
+  readonly storage: Storage;
+  /** Whether this process runs relays and projections. */
+  readonly workers: boolean;
   context(name: string): ContextRuntime;
   health(): Promise<Health>;
   stats(): Promise<ContextStats[]>;
