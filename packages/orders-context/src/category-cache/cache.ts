@@ -1,0 +1,253 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { channels, type Bus } from '@eventloom/core';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Category, CategoryTable } from './category-table.ts';
+import { ChangeWatcher, type RowChange } from './watcher.ts';
+
+/** Why keys were dropped: a write through the API, a change the watcher saw in the table. */
+export type InvalidationCause = 'api' | 'table-change' | 'view-update';
+
+export interface Invalidation {
+  at: string;
+  keys: string[];
+  cause: InvalidationCause;
+  /** `local`: decided in this process; `bus`: heard from another process. */
+  source: 'local' | 'bus';
+}
+
+export interface CacheStats {
+  /** `memory+redis` (L1 + L2) or `memory` (single-process mode, no Redis). */
+  levels: 'memory+redis' | 'memory';
+  hits: { l1: number; l2: number };
+  misses: number;
+  /** Hits the watcher's newer snapshot showed to be stale, read again from the table. */
+  staleHits: number;
+  invalidations: number;
+  lastInvalidation: Invalidation | null;
+  watcher: { intervalMs: number; polls: number; lastPollAt: string | null; rows: number; error: string | null };
+}
+
+/** What travels on the bus (`channels.cacheInvalidate`). */
+interface InvalidationMessage {
+  cache: string;
+  keys: string[];
+  cause: InvalidationCause;
+  origin: string;
+}
+
+interface CachedList {
+  at: number;
+  items: Category[];
+  etags: Record<string, string>;
+}
+
+interface CachedOne {
+  at: number;
+  item: Category | null;
+  etag: string | null;
+}
+
+export const listKey = 'categories';
+export const categoryKey = (id: number | string) => `category:${id}`;
+
+export interface CategoryCacheOptions {
+  table: CategoryTable;
+  bus: Bus;
+  log: Logger;
+  /** Redis for the L2 level; omit for memory only. */
+  redisUrl?: string;
+  /** Names this cache's keys in Redis and on the bus (one per store). */
+  namespace: string;
+  watchIntervalMs: number;
+  ttlSeconds: number;
+}
+
+/**
+ * Categories through two levels — memory (L1), then Redis (L2) — in front of the
+ * `Categories` table. Kept fresh two ways: a write through the API drops the keys
+ * here and tells every other process on the bus; the change watcher notices any
+ * other change to the table (a storage explorer edit) within one poll, drops those
+ * keys and tells the others too. A hit older than the watcher's last look at a row
+ * that has changed since is read again, so a value cached in a race with an edit
+ * does not outlive the next poll.
+ */
+export class CategoryCache {
+  private readonly options: CategoryCacheOptions;
+  private readonly bento: BentoCache<{ categories: ReturnType<typeof bentostore> }>;
+  private readonly redis: Redis | undefined;
+  private readonly watcher: ChangeWatcher;
+  private readonly origin = randomUUID();
+  private readonly invalidatedAt = new Map<string, number>();
+  private readonly counts = { l1: 0, l2: 0, misses: 0, staleHits: 0, invalidations: 0 };
+  private lastInvalidation: Invalidation | null = null;
+  private started: Promise<void> | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(options: CategoryCacheOptions) {
+    this.options = options;
+    const emitter = new EventEmitter();
+    emitter.on('cache:hit', (event: { layer?: 'l1' | 'l2' }) => {
+      if (event.layer === 'l2') this.counts.l2++;
+      else this.counts.l1++;
+    });
+    let store = bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 }));
+    if (options.redisUrl) {
+      this.redis = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000 });
+      this.redis.on('error', (error) => options.log.debug({ err: error.message }, 'category cache: redis connection error'));
+      store = store.useL2Layer(redisDriver({ connection: this.redis, prefix: options.namespace }));
+    }
+    this.bento = new BentoCache({
+      default: 'categories',
+      stores: { categories: store },
+      emitter,
+      ttl: `${options.ttlSeconds}s`,
+      // A stale category is worse than a table read: no grace period.
+      grace: false,
+      // Redis away: fall back to the table, and stop asking Redis for a while.
+      suppressL2Errors: true,
+      l2CircuitBreakerDuration: '5s',
+    });
+    this.watcher = new ChangeWatcher({
+      table: options.table,
+      intervalMs: options.watchIntervalMs,
+      log: options.log,
+      onChange: (changes, previousPollAt) => this.onTableChange(changes, previousPollAt),
+    });
+  }
+
+  get levels(): CacheStats['levels'] {
+    return this.redis ? 'memory+redis' : 'memory';
+  }
+
+  /** Subscribes to the bus and takes the watcher's first snapshot (once; every read awaits it). */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.unsubscribe = await this.options.bus.subscribe(channels.cacheInvalidate, (message) => void this.onMessage(message as InvalidationMessage));
+      await this.watcher.start();
+    })();
+    return this.started;
+  }
+
+  async list(): Promise<Category[]> {
+    await this.start();
+    const read = (forceFresh: boolean) =>
+      this.bento.getOrSet<CachedList>({
+        key: listKey,
+        forceFresh,
+        factory: async () => {
+          this.counts.misses++;
+          return { at: Date.now(), ...(await this.options.table.list()) };
+        },
+      });
+    let value = await read(false);
+    if (this.listIsStale(value)) {
+      this.counts.staleHits++;
+      value = await read(true);
+    }
+    return value.items;
+  }
+
+  async get(id: number): Promise<Category | null> {
+    await this.start();
+    const read = (forceFresh: boolean) =>
+      this.bento.getOrSet<CachedOne>({
+        key: categoryKey(id),
+        forceFresh,
+        factory: async () => {
+          this.counts.misses++;
+          return { at: Date.now(), ...(await this.options.table.get(id)) };
+        },
+      });
+    let value = await read(false);
+    const seen = this.watcher.snapshot;
+    if (seen && seen.at > value.at && (seen.versions.get(String(id))?.etag ?? null) !== value.etag) {
+      this.counts.staleHits++;
+      value = await read(true);
+    }
+    return value.item;
+  }
+
+  /** The keys a change to these categories makes stale. */
+  keysFor(ids: (number | string)[]): string[] {
+    return [listKey, ...ids.map(categoryKey)];
+  }
+
+  /** Drops keys here (L1 and L2) and tells every other process to drop them from its L1. */
+  async invalidate(keys: string[], cause: InvalidationCause): Promise<void> {
+    await this.drop(keys, cause, 'local');
+    const message: InvalidationMessage = { cache: this.options.namespace, keys, cause, origin: this.origin };
+    await this.options.bus.publish(channels.cacheInvalidate, message);
+  }
+
+  /** Compares the table now instead of waiting for the next tick. */
+  async pollNow(): Promise<void> {
+    await this.start();
+    await this.watcher.poll();
+  }
+
+  stats(): CacheStats {
+    const snapshot = this.watcher.snapshot;
+    return {
+      levels: this.levels,
+      hits: { l1: this.counts.l1, l2: this.counts.l2 },
+      misses: this.counts.misses,
+      staleHits: this.counts.staleHits,
+      invalidations: this.counts.invalidations,
+      lastInvalidation: this.lastInvalidation,
+      watcher: {
+        intervalMs: this.watcher.interval,
+        polls: this.watcher.polls,
+        lastPollAt: snapshot ? new Date(snapshot.at).toISOString() : null,
+        rows: snapshot?.versions.size ?? 0,
+        error: this.watcher.lastError ?? null,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.stop();
+    await this.started?.catch(() => undefined);
+    await this.unsubscribe?.();
+    await this.bento.disconnectAll().catch(() => undefined);
+    this.redis?.disconnect();
+  }
+
+  private listIsStale(value: CachedList): boolean {
+    const seen = this.watcher.snapshot;
+    if (!seen || seen.at <= value.at) return false;
+    if (seen.versions.size !== Object.keys(value.etags).length) return true;
+    for (const [id, version] of seen.versions) if (value.etags[id] !== version.etag) return true;
+    return false;
+  }
+
+  private async onTableChange(changes: RowChange[], previousPollAt: number): Promise<void> {
+    // A projection write the API already invalidated for needs nothing more; a hand
+    // edit (the row changed but not its seq) always does.
+    const fresh = changes.filter((change) => {
+      const handled = (this.invalidatedAt.get(categoryKey(change.id)) ?? 0) >= previousPollAt;
+      return !handled || (change.kind === 'changed' && !change.byProjection);
+    });
+    if (fresh.length === 0) return;
+    const cause: InvalidationCause = fresh.every((c) => c.byProjection) ? 'view-update' : 'table-change';
+    this.options.log.info({ changes: fresh, cause }, 'category table changed');
+    await this.invalidate(this.keysFor(fresh.map((c) => c.id)), cause);
+  }
+
+  private async onMessage(message: InvalidationMessage): Promise<void> {
+    if (message?.cache !== this.options.namespace || message.origin === this.origin || !Array.isArray(message.keys)) return;
+    await this.drop(message.keys, message.cause, 'bus');
+  }
+
+  private async drop(keys: string[], cause: InvalidationCause, source: Invalidation['source']): Promise<void> {
+    const now = Date.now();
+    for (const key of keys) this.invalidatedAt.set(key, now);
+    this.counts.invalidations++;
+    this.lastInvalidation = { at: new Date(now).toISOString(), keys, cause, source };
+    await this.bento.deleteMany({ keys });
+  }
+}

@@ -1,0 +1,44 @@
+import { defineContext, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { catalogRoutes } from './catalog/api.ts';
+import { catalog } from './catalog/decide.ts';
+import { CategoryCreated, CategoryDeleted, CategoryRenamed, MovieListed, catalogEvents } from './catalog/events.ts';
+import { catalogViews } from './catalog/projection.ts';
+import { seedCatalog } from './catalog/seed.ts';
+import { cacheRoutes } from './category-cache/api.ts';
+import { orderRoutes } from './orders/api.ts';
+import { OrderPlaced } from './orders/events.ts';
+
+/** Seed 004: a movie catalog with self-invalidating category cache, and high-volume order ingestion. */
+export default defineContext({
+  name: 'orders',
+  title: 'Orders',
+  events: [...catalogEvents, OrderPlaced],
+  aggregates: [catalog],
+  projections: [catalogViews],
+  contracts: {
+    published: [
+      { event: OrderPlaced, style: 'state', description: 'The whole order (seed 004 fields, money in cents, each line with its category).' },
+      { event: CategoryCreated, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category and its name.' },
+      { event: CategoryRenamed, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category’s new name.' },
+      { event: CategoryDeleted, style: 'state', description: 'A category is gone.' },
+      { event: MovieListed, style: 'state', link: (data) => `/movies/${(data as { movieId: number }).movieId}`, description: 'A movie, its price and category.' },
+    ],
+  },
+  routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) {
+    cacheRoutes(app, runtime);
+    catalogRoutes(app, runtime);
+    orderRoutes(app, runtime);
+  },
+  seed: (runtime) => seedCatalog(runtime),
+});
+
+export { catalog, catalogViews, seedCatalog };
+export { categoryCacheOf, closeCategoryCache } from './category-cache/for-runtime.ts';
+export type { CategoryCache, CacheStats, Invalidation, InvalidationCause } from './category-cache/cache.ts';
+export type { Category } from './category-cache/category-table.ts';
+export { generateCatalog, defaultCatalogSeed, type Catalog, type CatalogCategory, type CatalogMovie } from './catalog/generate.ts';
+export { validateOrder, catalogOf, type OrderCatalog, type OrderValidation } from './orders/validate.ts';
+export { orderPartition, orderPartitions } from './orders/partition.ts';
+export { OrderInput } from './orders/order-schema.ts';
+export { maxBatch } from './orders/api.ts';

@@ -1,0 +1,24 @@
+import { problems, type ViewPage, type ViewQuery, type ViewReader } from '@eventloom/core';
+import { z } from '@hono/zod-openapi';
+
+export const limitParam = z.coerce
+  .number('limit must be a number')
+  .int('limit must be a whole number')
+  .min(1, 'limit must be at least 1')
+  .max(200, 'limit may be at most 200')
+  .optional();
+
+export const cursorParam = z.string().min(1).max(2048, 'cursor is too long').optional();
+
+/** A page of a view. A cursor this API did not give out is a 400 on `cursor`, not a 500. */
+export async function readPage(views: ViewReader, table: string, query: ViewQuery): Promise<ViewPage> {
+  try {
+    return await views.query(table, query);
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (query.cursor !== undefined && (status === undefined || status === 400)) {
+      throw problems.validation({ cursor: ['cursor is not one this API gave out; start again without it'] });
+    }
+    throw error;
+  }
+}
