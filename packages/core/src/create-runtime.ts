@@ -9,7 +9,7 @@ import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
-import { Relay, type CommittedHint } from './relay/relay.ts';
+import { Relay, type CommittedHints } from './relay/relay.ts';
 import { Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
@@ -59,7 +59,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: 1000, log: context.log }) });
       unsubscribe.push(
         await bus.subscribe(channels.committed(context.name), (message) => {
-          relay.hint(message as CommittedHint);
+          for (const hint of (message as CommittedHints).batch ?? []) relay.hint(hint);
           relays.get(context.name)!.loop.wake();
         }),
       );

@@ -17,6 +17,19 @@ async function increments(runtime: Runtime, count: number, counters = 20): Promi
   }
 }
 
+
+/** History for several shadow batches: 99 events per append, straight into the store. */
+async function history(runtime: Runtime, streams = 8): Promise<number> {
+  const store = local(runtime).store;
+  for (let stream = 0; stream < streams; stream++) {
+    for (let version = 0; version < 990; version += 99) {
+      const events = Array.from({ length: 99 }, () => ({ type: 'Incremented', data: { counterId: `s${stream}`, by: 1 } }));
+      await store.append(`counter-s${stream}`, version, events, { who: 'test', correlationId: 'seed', causationId: 'seed' });
+    }
+  }
+  return streams * 990;
+}
+
 const status = (runtime: Runtime) => runtime.context('counter').rebuilds.status('counters');
 
 describe('view rebuilds', () => {
@@ -51,8 +64,8 @@ describe('view rebuilds', () => {
   it('cancels a rebuild: the shadow is dropped and the live view keeps serving', async () => {
     const cfg = config('cancel');
     const runtime = closer.add(await counterRuntime(cfg));
-    await increments(runtime, 200);
-    await waitUntil('view caught up', async () => [...(await countersView(runtime)).values()].reduce((a, b) => a + b, 0) > 0);
+    const events = await history(runtime, 4);
+    await waitUntil('view caught up', async () => (await runtime.stats())[0]!.projections[0]!.checkpoint === events, 60_000, 200);
     await runtime.context('counter').rebuilds.request('counters', 'admin');
     await runtime.context('counter').rebuilds.cancel('counters');
     await waitUntil('the rebuild to be cancelled', async () => (await status(runtime))?.state === 'cancelled', 20_000, 200);
@@ -61,20 +74,13 @@ describe('view rebuilds', () => {
     await waitUntil('the view to match the store', async () => JSON.stringify(sorted(await countersView(runtime))) === JSON.stringify(expected));
     // A new rebuild may start once the old one is over.
     expect((await runtime.context('counter').rebuilds.request('counters', 'admin')).state).toBe('requested');
-  });
+  }, 90_000);
 
   it('a rebuild stopped midway leaves the old view serving and resumes in the next runtime', async () => {
     const cfg = config('resume');
     const first = await counterRuntime(cfg);
-    // Enough history for several shadow batches: 99 events per append, straight into the store.
-    const store = local(first).store;
-    for (let stream = 0; stream < 8; stream++) {
-      for (let version = 0; version < 990; version += 99) {
-        const events = Array.from({ length: 99 }, () => ({ type: 'Incremented', data: { counterId: `s${stream}`, by: 1 } }));
-        await store.append(`counter-s${stream}`, version, events, { who: 'test', correlationId: 'seed', causationId: 'seed' });
-      }
-    }
-    await waitUntil('view caught up', async () => (await first.stats())[0]!.projections[0]!.checkpoint === 7920, 60_000, 200);
+    const events = await history(first);
+    await waitUntil('view caught up', async () => (await first.stats())[0]!.projections[0]!.checkpoint === events, 60_000, 200);
     const before = sorted(await countersView(first));
     await first.context('counter').rebuilds.request('counters', 'admin');
     await waitUntil('the rebuild to start', async () => (await status(first))?.state === 'running', 20_000, 50);

@@ -12,7 +12,7 @@ import type { DeadLetter } from '../projection/runner.ts';
 import { Generations } from '../projection/generations.ts';
 import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebuild-requests.ts';
 import { Feed } from '../relay/feed.ts';
-import type { CommittedHint } from '../relay/relay.ts';
+import type { CommittedHint, CommittedHints } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
 import { maxKeyedEvents } from '../store/keyed-append.ts';
@@ -54,6 +54,7 @@ export class LocalContext implements ContextRuntime {
   private readonly aggregates: Map<string, AnyAggregate>;
   private readonly snapshots: Snapshots;
   private readonly cache = new StateCache(10_000);
+  private readonly pendingHints: CommittedHint[] = [];
 
   constructor(definition: ContextDefinition, storage: Storage, bus: Bus, log: Logger, loadCheckpoint: (projection: string) => Promise<number>) {
     this.name = definition.name;
@@ -62,7 +63,7 @@ export class LocalContext implements ContextRuntime {
     this.bus = bus;
     this.log = log.child({ context: definition.name });
     this.store = new EventStore(storage, definition.name);
-    this.store.onCommitted = (stream, rows, commit) => void this.hint(stream, rows, commit);
+    this.store.onCommitted = (stream, rows, commit) => this.hint(stream, rows, commit);
     this.feed = new Feed(storage, definition.name);
     this.snapshots = new Snapshots(() => storage.container(definition.name));
     this.eventTypes = new Map(definition.events.map((e) => [e.type, e]));
@@ -141,11 +142,28 @@ export class LocalContext implements ContextRuntime {
     }
     const commandId = uuidv7();
     const correlationId = request.correlationId ?? commandId;
+    // The first try trusts the cached state: insert-only rows make a stale cache fail
+    // with a conflict, and then the state is read again. A refusal is only believed
+    // when it was decided on state read fresh from the store.
+    let fresh = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const now = new Date();
-      const { state, version } = await this.currentState(aggregate, stream);
-      const decided = command.decide(parsed.data, state, { principal: request.principal, now });
-      if (decided.length === 0) return { commandId, stream, events: [], duplicate: false };
+      const { state, version, verified } = await this.currentState(aggregate, stream, fresh);
+      let decided: NewEvent[];
+      try {
+        decided = command.decide(parsed.data, state, { principal: request.principal, now });
+      } catch (error) {
+        if (verified) throw error;
+        fresh = true;
+        continue;
+      }
+      if (decided.length === 0) {
+        if (!verified) {
+          fresh = true;
+          continue;
+        }
+        return { commandId, stream, events: [], duplicate: false };
+      }
       const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
       try {
         const events = await this.store.append(stream, version, newEvents, {
@@ -164,6 +182,7 @@ export class LocalContext implements ContextRuntime {
         if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record);
         if (!(error instanceof ConcurrencyError)) throw error;
         this.cache.forget(aggregate.name, stream);
+        fresh = true;
       }
     }
     throw problems.conflict(`stream ${stream} is busy; retry the command`, { retryable: true });
@@ -232,7 +251,7 @@ export class LocalContext implements ContextRuntime {
   async loadState<TState>(aggregateName: string, stream: string, options: StreamReadOptions = {}): Promise<{ state: TState; version: number }> {
     const aggregate = this.aggregate(aggregateName);
     if (options.toVersion === undefined && options.asOf === undefined) {
-      const { state, version } = await this.currentState(aggregate, stream);
+      const { state, version } = await this.currentState(aggregate, stream, true);
       return { state: state as TState, version };
     }
     let state = aggregate.initialState() as TState;
@@ -262,9 +281,13 @@ export class LocalContext implements ContextRuntime {
     return aggregate;
   }
 
-  /** Latest state: from memory, else a snapshot, plus the events after it (one query). */
-  private async currentState(aggregate: AnyAggregate, stream: string): Promise<{ state: unknown; version: number; snapshotVersion: number }> {
+  /**
+   * Latest state: from memory (unverified: no request at all), else a snapshot plus the
+   * events after it (verified: one query, or two with the snapshot).
+   */
+  private async currentState(aggregate: AnyAggregate, stream: string, fresh: boolean): Promise<{ state: unknown; version: number; snapshotVersion: number; verified: boolean }> {
     let base = this.cache.get(aggregate.name, stream);
+    if (base && !fresh) return { ...base, verified: false };
     if (!base) {
       const snapshot = await this.snapshots.load(aggregate.name, stream);
       base = snapshot
@@ -278,7 +301,7 @@ export class LocalContext implements ContextRuntime {
     }
     const current = { state, version, snapshotVersion: base.snapshotVersion };
     this.cache.set(aggregate.name, stream, current);
-    return current;
+    return { ...current, verified: true };
   }
 
   private remember(aggregate: AnyAggregate, stream: string, state: unknown, _version: number, events: EventEnvelope[]): void {
@@ -301,15 +324,20 @@ export class LocalContext implements ContextRuntime {
     return { commandId: record.commandId, stream, events, duplicate: true };
   }
 
-  private async hint(stream: string, rows: EventColumns[], commit?: number): Promise<void> {
+  /** Commits of one tick go out as one message: one publish instead of one per append. */
+  private hint(stream: string, rows: EventColumns[], commit?: number): void {
     const size = rows.reduce((sum, r) => sum + (r.data?.length ?? 0), 0);
-    const message: CommittedHint = {
+    this.pendingHints.push({
       stream,
       version: commit ?? rows[rows.length - 1]!.v,
       ...(commit !== undefined ? { commit } : {}),
       ...(size <= hintRowsLimit ? { rows } : {}),
-    };
-    await this.bus.publish(channels.committed(this.name), message);
+    });
+    if (this.pendingHints.length > 1) return;
+    setImmediate(() => {
+      const batch = this.pendingHints.splice(0);
+      void this.bus.publish(channels.committed(this.name), { batch } satisfies CommittedHints);
+    });
   }
 
   /** The live generation's table for readers (never creates one). */

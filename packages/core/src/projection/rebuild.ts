@@ -2,6 +2,7 @@ import type { ViewStore } from './view-buffer.ts';
 import { channels } from '../bus/bus.ts';
 import { isPreconditionFailed } from '../store/storage.ts';
 import { readJson, rebuildBlob, type ProjectionCheckpoint, type RebuildRecord } from './generations.ts';
+import { RowCache, rowCacheSize } from './row-cache.ts';
 import type { ProjectionRunner } from './runner.ts';
 
 interface Shadow {
@@ -10,6 +11,8 @@ interface Shadow {
   seq: number;
   startedAt: string;
   views: Map<string, ViewStore>;
+  /** Knows every row when the shadow was filled from empty in this process. */
+  cache: RowCache;
 }
 
 /** Published on `channels.rebuild(context)` as a rebuild moves. */
@@ -55,7 +58,11 @@ export class Rebuild {
 
   async resume(saved: (ProjectionCheckpoint & { lastGeneration?: number }) | undefined): Promise<void> {
     this.lastGeneration = Math.max(saved?.lastGeneration ?? 0, saved?.generation ?? 0, saved?.shadow?.generation ?? 0);
-    this.shadow = saved?.shadow && { ...saved.shadow, views: await this.runner.parts.viewsFor(saved.shadow.generation) };
+    this.shadow = saved?.shadow && {
+      ...saved.shadow,
+      views: await this.runner.parts.viewsFor(saved.shadow.generation),
+      cache: new RowCache(rowCacheSize, saved.shadow.seq === 0),
+    };
     this.lastPoll = -Infinity;
   }
 
@@ -74,7 +81,7 @@ export class Rebuild {
     if (!shadow) return false;
     const entries = await this.runner.parts.feed.read(shadow.seq, shadowBatch);
     if (entries.length > 0) {
-      const { last } = await this.runner.applyBatch(entries, shadow.views);
+      const { last } = await this.runner.applyBatch(entries, shadow.views, shadow.cache);
       shadow.seq = last;
     }
     if (shadow.seq >= this.runner.checkpoint) {
@@ -86,8 +93,17 @@ export class Rebuild {
     return true;
   }
 
+  /** The shadow's row cache, handed to the live runner at the swap. */
+  takeCache(): RowCache | undefined {
+    return this.swapping?.cache;
+  }
+
+  private swapping: Shadow | undefined;
+
   private async swap(shadow: Shadow): Promise<void> {
+    this.swapping = shadow;
     const old = await this.runner.swap(shadow.generation, shadow.seq);
+    this.swapping = undefined;
     this.shadow = undefined;
     await this.runner.save();
     const { context } = this.runner.parts;
@@ -118,7 +134,14 @@ export class Rebuild {
     if (this.shadow) await this.runner.parts.dropGeneration(this.shadow.generation);
     const generation = Math.max(this.lastGeneration, this.runner.generation) + 1;
     this.lastGeneration = generation;
-    this.shadow = { id: record.id, generation, seq: 0, startedAt: new Date().toISOString(), views: await this.runner.parts.viewsFor(generation) };
+    this.shadow = {
+      id: record.id,
+      generation,
+      seq: 0,
+      startedAt: new Date().toISOString(),
+      views: await this.runner.parts.viewsFor(generation),
+      cache: new RowCache(rowCacheSize, true),
+    };
     this.rate = { at: performance.now(), seq: 0, perSecond: 0 };
     await this.runner.save();
     await this.progress('running', true);

@@ -11,6 +11,7 @@ import type { LeasedWork } from '../worker/leased-loop.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
 import type { ProjectionCheckpoint } from './generations.ts';
 import { Rebuild } from './rebuild.ts';
+import { RowCache, rowCacheSize } from './row-cache.ts';
 import { ViewBuffer, type ViewStore } from './view-buffer.ts';
 
 export type { ProjectionCheckpoint } from './generations.ts';
@@ -44,6 +45,7 @@ export interface ProjectionParts {
 
 const attempts = 3;
 
+
 /**
  * Applies a context's feed to one projection's view tables, from its checkpoint
  * (catch-up, then live on wake-ups). View writes and the checkpoint are separate
@@ -58,6 +60,7 @@ export class ProjectionRunner implements LeasedWork {
   private readonly batchSize: number;
   private readonly handles: Set<string>;
   private views = new Map<string, ViewStore>();
+  private cache: RowCache | undefined;
   readonly rebuild: Rebuild;
   checkpoint = 0;
   generation = 0;
@@ -80,10 +83,12 @@ export class ProjectionRunner implements LeasedWork {
     this.checkpoint = saved?.seq ?? 0;
     this.generation = saved?.generation ?? 0;
     this.views = await this.parts.viewsFor(this.generation);
-    await this.rebuild.resume(saved?.shadow);
+    this.cache = new RowCache(rowCacheSize, this.checkpoint === 0);
+    await this.rebuild.resume(saved);
   }
 
   stop(): void {
+    this.cache = undefined;
     this.rebuild.suspend();
   }
 
@@ -105,13 +110,14 @@ export class ProjectionRunner implements LeasedWork {
     this.generation = generation;
     this.checkpoint = Math.max(this.checkpoint, seq);
     this.views = await this.parts.viewsFor(generation);
+    this.cache = this.rebuild.takeCache() ?? new RowCache(rowCacheSize, false);
     return old;
   }
 
   private async stepLive(): Promise<boolean> {
     const entries = await this.parts.feed.read(this.checkpoint, this.batchSize);
     if (entries.length === 0) return false;
-    const { applied, last } = await this.applyBatch(entries, this.views);
+    const { applied, last } = await this.applyBatch(entries, this.views, this.cache);
     this.checkpoint = last;
     await this.save();
     this.eventsApplied += applied.length;
@@ -127,8 +133,8 @@ export class ProjectionRunner implements LeasedWork {
   }
 
   /** Applies feed entries to a set of view tables; parks events whose handler keeps failing. */
-  async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>): Promise<{ applied: FeedEntry[]; last: number }> {
-    const buffer = new ViewBuffer(views);
+  async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>, cache?: RowCache): Promise<{ applied: FeedEntry[]; last: number }> {
+    const buffer = new ViewBuffer(views, cache);
     const parked: DeadLetter[] = [];
     const applied: FeedEntry[] = [];
     for (const stored of entries) {

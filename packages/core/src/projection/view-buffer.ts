@@ -1,6 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { isNotFound } from '../store/storage.ts';
 import type { ViewRow, ViewTable } from './define-projection.ts';
+import type { RowCache } from './row-cache.ts';
 
 /** Where view rows live: an Azure table, or memory in unit tests. */
 export interface ViewStore {
@@ -53,10 +54,12 @@ export class ViewBuffer {
   private readonly tables: Map<string, ViewStore>;
   private readonly slots = new Map<string, Map<string, Slot>>();
   private journal: { table: string; key: string; previous: Slot | undefined }[] = [];
+  private readonly cache: RowCache | undefined;
   seq = 0;
 
-  constructor(tables: Map<string, ViewStore>) {
+  constructor(tables: Map<string, ViewStore>, cache?: RowCache) {
     this.tables = tables;
+    this.cache = cache;
   }
 
   /** A property, not a method, so handlers may destructure it (`{ view }`). */
@@ -102,9 +105,11 @@ export class ViewBuffer {
         if (!slot.dirty) continue;
         if (slot.row === null) {
           const [pk, rk] = splitKey(key);
+          this.cache?.set(table, pk, rk, null);
           work.push(store.delete(pk, rk));
           continue;
         }
+        this.cache?.set(table, slot.row.partitionKey, slot.row.rowKey, slot.row);
         const partition = upserts.get(slot.row.partitionKey) ?? [];
         partition.push(slot.row);
         upserts.set(slot.row.partitionKey, partition);
@@ -119,7 +124,11 @@ export class ViewBuffer {
   private async get(table: string, store: ViewStore, pk: string, rk: string): Promise<ViewRow | undefined> {
     const slot = this.slots.get(table)?.get(joinKey(pk, rk));
     if (slot) return slot.row ?? undefined;
-    const row = (await store.get(pk, rk)) ?? null;
+    let row = this.cache?.get(table, pk, rk);
+    if (row === undefined) {
+      row = (await store.get(pk, rk)) ?? null;
+      this.cache?.set(table, pk, rk, row);
+    }
     this.slotsOf(table).set(joinKey(pk, rk), { row, dirty: false });
     return row ?? undefined;
   }

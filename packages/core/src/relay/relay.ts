@@ -17,6 +17,11 @@ export interface CommittedHint {
   commit?: number;
 }
 
+/** The commits of one writer tick, published together. */
+export interface CommittedHints {
+  batch: CommittedHint[];
+}
+
 /** What the relay moves as one piece: a stream position and the events at it. */
 interface Unit {
   /** Row key number: the version of a plain event, the commit of a keyed one. */
