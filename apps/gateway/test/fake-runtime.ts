@@ -152,6 +152,9 @@ function fakeContextRuntime(runtime: FakeRuntime, definition: ContextDefinition)
     async deadLetters() {
       return [];
     },
+    async resolveDeadLetter() {
+      throw new Error('the fake runtime has no dead letters');
+    },
     async readStream() {
       return [];
     },

@@ -99,9 +99,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       unsubscribe.push(
         await bus.subscribe(channels.rebuild(context.name), (message) => {
           const { projection, state } = message as { projection: string; state: string };
-          if (state !== 'requested' && state !== 'cancel-requested') return;
+          if (state !== 'requested' && state !== 'cancel-requested' && state !== 'retry-requested') return;
           const worker = projections.find((p) => p.context === context.name && p.runner.name === projection);
-          worker?.runner.rebuild.wake();
+          worker?.runner.wakeRequests();
           worker?.loop.wake();
         }),
       );

@@ -15,7 +15,7 @@ export { createRuntime } from './create-runtime.ts';
 export * from './http/command-reply.ts';
 export type { RebuildRecord, RebuildState } from './projection/generations.ts';
 export type { RebuildProgress } from './projection/rebuild.ts';
-export type { DeadLetter } from './projection/runner.ts';
+export type { DeadLetter, DeadLetterState } from './projection/runner.ts';
 // Building blocks for platform workers beside the contexts (webhook delivery, key stores).
 export { Storage, isConflict, isNotFound, isPreconditionFailed, statusOf } from './store/storage.ts';
 export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';

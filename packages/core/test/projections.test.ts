@@ -108,6 +108,7 @@ describe('projection idempotency', () => {
     closer.defer(() => lease.release());
     const table = tableViewStore(await storage.table('counter', 'View', 'Counters'));
     const log = createLogger('silent');
+    const deadLetters = await storage.table('counter', 'DeadLetters');
     const runner = (views: ViewStore, batchSize = 250) =>
       new ProjectionRunner(
         {
@@ -117,7 +118,7 @@ describe('projection idempotency', () => {
           viewsFor: async () => new Map([['Counters', views]]),
           dropGeneration: async () => undefined,
           container: async () => container,
-          deadLetters: null as never,
+          deadLetters,
           lease,
           bus: new MemoryBus(),
           log,
@@ -177,6 +178,8 @@ const meter = defineAggregate({
   },
 });
 let attemptsOn13 = 0;
+/** Set by the retry test: the "fixed" handler accepts thirteen. */
+let thirteenFixed = false;
 const meters = defineProjection({
   name: 'meters',
   tables: ['Meters'],
@@ -185,7 +188,7 @@ const meters = defineProjection({
     const data = entry.data as { meterId: string; by: number };
     await view('Meters').update('meter', data.meterId, (row) => {
       // the row change is computed before the throw: a rollback must undo it
-      if (data.by === 13) {
+      if (data.by === 13 && !thirteenFixed) {
         attemptsOn13++;
         throw new Error('unlucky thirteen');
       }
@@ -229,5 +232,32 @@ describe('dead letters', () => {
     // the feed itself is untouched by parking
     const check = compareFeedWithStore(await storeEvents(storage, 'faulty'), await wholeFeed(local(runtime, 'faulty').feed));
     expect(check.problems).toEqual([]);
+  });
+
+  it('retries a parked event once the handler is fixed, and skips another, at the admin\'s word', async () => {
+    const cfg = config('retry');
+    const runtime = closer.add(await createRuntime({ contexts: [faulty], config: cfg }));
+    const context = runtime.context('faulty');
+    for (const [id, by] of [['r1', 1], ['r1', 13], ['r2', 13], ['r1', 2]] as const) await context.execute('meter', 'bump', { id, by }, { principal: owner });
+    await waitUntil('two parked', async () => (await context.deadLetters('meters')).length === 2, 15_000);
+    expect((await context.views.get('Meters', 'meter', 'r1'))?.value).toBe(3);
+    const [first, second] = await context.deadLetters('meters');
+    expect(first!.state).toBe('parked');
+
+    thirteenFixed = true;
+    try {
+      await context.resolveDeadLetter('meters', first!.seq, 'retry');
+      await context.resolveDeadLetter('meters', second!.seq, 'skip');
+      await waitUntil('the retried event applied', async () => (await context.views.get('Meters', 'meter', 'r1'))?.value === 16, 15_000);
+      const letters = await context.deadLetters('meters');
+      expect(letters.map((l) => l.state)).toEqual(['retried', 'skipped']);
+      expect((await context.views.get('Meters', 'meter', 'r2'))).toBeUndefined();
+      // later events still apply on top of the retried one
+      await context.execute('meter', 'bump', { id: 'r1', by: 4 }, { principal: owner });
+      await waitUntil('later bump applied', async () => (await context.views.get('Meters', 'meter', 'r1'))?.value === 20, 15_000);
+      await expect(context.resolveDeadLetter('meters', 999, 'retry')).rejects.toMatchObject({ status: 404 });
+    } finally {
+      thirteenFixed = false;
+    }
   });
 });

@@ -114,6 +114,8 @@ export interface ContextRuntime {
   readonly rebuilds: RebuildControl;
   /** Events a projection parked because its handler kept failing. */
   deadLetters(projection?: string): Promise<DeadLetter[]>;
+  /** `retry` re-applies a parked event through the live runner; `skip` marks it skipped. */
+  resolveDeadLetter(projection: string, seq: number, action: 'retry' | 'skip'): Promise<void>;
   /** Published-or-not feed entries after a seq, in order. */
   readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]>;
 }

@@ -16,7 +16,7 @@ import type { CommittedHint, CommittedHints } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
 import { maxKeyedEvents } from '../store/keyed-append.ts';
-import { assertStreamId } from '../store/keys.ts';
+import { assertStreamId, seqKey } from '../store/keys.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
@@ -106,9 +106,32 @@ export class LocalContext implements ContextRuntime {
     const letters: DeadLetter[] = [];
     const filter = projection ? { filter: odata`PartitionKey eq ${projection}` } : {};
     for await (const row of table.listEntities<DeadLetter>({ queryOptions: filter })) {
-      letters.push({ projection: row.projection, seq: Number(row.seq), eventId: row.eventId, type: row.type, stream: row.stream, error: row.error, at: row.at });
+      letters.push({
+        projection: row.projection,
+        seq: Number(row.seq),
+        eventId: row.eventId,
+        type: row.type,
+        stream: row.stream,
+        error: row.error,
+        at: row.at,
+        state: row.state ?? 'parked',
+        attempts: Number(row.attempts ?? 1),
+      });
     }
     return letters;
+  }
+
+  /** Retry asks the projection's runner to apply the parked event again; skip leaves it out for good. */
+  async resolveDeadLetter(projection: string, seq: number, action: 'retry' | 'skip'): Promise<void> {
+    if (!this.hasProjection(projection)) throw problems.notFound(`context ${this.name} has no projection ${projection}`);
+    const table = await this.storage.table(this.name, 'DeadLetters');
+    try {
+      await table.updateEntity({ partitionKey: projection, rowKey: seqKey(seq), state: action === 'retry' ? 'retry-requested' : 'skipped' }, 'Merge');
+    } catch (error) {
+      if (isNotFound(error)) throw problems.notFound(`no dead letter at ${projection} seq ${seq}`);
+      throw error;
+    }
+    if (action === 'retry') await this.bus.publish(channels.rebuild(this.name), { context: this.name, projection, state: 'retry-requested' });
   }
 
   container(): Promise<ContainerClient> {

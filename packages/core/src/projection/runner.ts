@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
@@ -16,6 +16,8 @@ import { ViewBuffer, type ViewStore } from './view-buffer.ts';
 
 export type { ProjectionCheckpoint } from './generations.ts';
 
+export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped';
+
 export interface DeadLetter {
   projection: string;
   seq: number;
@@ -24,6 +26,8 @@ export interface DeadLetter {
   stream: string;
   error: string;
   at: string;
+  state: DeadLetterState;
+  attempts: number;
 }
 
 export interface ProjectionParts {
@@ -44,6 +48,8 @@ export interface ProjectionParts {
 }
 
 const attempts = 3;
+/** Parked events asked to be retried are looked for at least this often. */
+const retryPollMs = 5000;
 
 
 /**
@@ -94,8 +100,45 @@ export class ProjectionRunner implements LeasedWork {
 
   async step(): Promise<boolean> {
     const more = await this.stepLive();
+    if (this.retryDue || performance.now() - this.lastRetryPoll > retryPollMs) await this.retryParked();
     const rebuilding = await this.rebuild.step();
     return more || rebuilding;
+  }
+
+  /** An admin asked for something: look at requests on the next step. */
+  wakeRequests(): void {
+    this.retryDue = true;
+    this.rebuild.wake();
+  }
+
+  private retryDue = true;
+  private lastRetryPoll = 0;
+
+  /**
+   * Re-applies parked events an admin asked to retry. They are applied as if just after
+   * the live checkpoint (seq + ½): later events still change the rows they touch, and
+   * a replay of older events leaves them alone.
+   */
+  private async retryParked(): Promise<void> {
+    this.retryDue = false;
+    this.lastRetryPoll = performance.now();
+    const requested = this.parts.deadLetters.listEntities<DeadLetter>({
+      queryOptions: { filter: odata`PartitionKey eq ${this.name} and state eq ${'retry-requested'}` },
+    });
+    for await (const letter of requested) {
+      const [stored] = await this.parts.feed.read(Number(letter.seq) - 1, 1);
+      if (!stored || stored.seq !== Number(letter.seq)) continue;
+      const buffer = new ViewBuffer(this.views, this.cache);
+      buffer.seq = this.checkpoint + 0.5;
+      const failure = await this.applyOne(stored, buffer);
+      if (!failure) await buffer.flush();
+      const attempts = Number(letter.attempts ?? 1) + 1;
+      await this.parts.deadLetters.updateEntity(
+        { partitionKey: this.name, rowKey: seqKey(Number(letter.seq)), state: failure ? 'parked' : 'retried', attempts, ...(failure ? { error: failure.error } : { retriedAt: new Date().toISOString() }) },
+        'Merge',
+      );
+      this.parts.log.info({ projection: this.name, seq: letter.seq, ok: !failure }, 'dead letter retried');
+    }
   }
 
   /** The durable state: live checkpoint, generation and any shadow in progress. */
@@ -175,6 +218,8 @@ export class ProjectionRunner implements LeasedWork {
       stream: stored.stream,
       error: lastError?.stack ?? String(lastError),
       at: new Date().toISOString(),
+      state: 'parked',
+      attempts: attempts,
     };
   }
 
