@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
+import { adminPath, adminRoutes } from './admin/routes.ts';
 import type { Auth } from './auth/auth.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -26,7 +27,7 @@ export interface GatewayOptions {
 }
 
 /** Names the gateway itself uses under `/api`, so no context may take them. */
-const reservedNames = new Set(['live']);
+const reservedNames = new Set(['live', 'admin']);
 
 /**
  * The gateway only composes, authenticates and documents: each context brings its
@@ -54,6 +55,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.route('/', systemRoutes(runtime, metrics.registry, auth, logger));
   app.route('/auth', authRoutes(auth));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
+  app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   for (const context of contexts) {
     if (reservedNames.has(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);

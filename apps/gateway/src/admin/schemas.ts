@@ -1,0 +1,87 @@
+import { z } from '@hono/zod-openapi';
+
+/** What the admin API says about projections, rebuilds and dead letters. */
+
+export const json = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() }).passthrough() } },
+});
+
+export const Rebuild = z
+  .object({
+    context: z.string(),
+    id: z.string(),
+    projection: z.string(),
+    state: z.enum(['requested', 'running', 'cancel-requested', 'cancelled', 'done', 'failed']),
+    requestedBy: z.string(),
+    requestedAt: z.string(),
+    generation: z.number().int().optional(),
+    done: z.number().int().optional(),
+    total: z.number().int().optional(),
+    eventsPerSecond: z.number().optional(),
+    etaSeconds: z.number().optional(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .openapi('Rebuild');
+
+export const ProjectionState = z.enum(['live', 'catching-up', 'rebuilding', 'failed', 'standby']).openapi('ProjectionState');
+
+export const Projection = z
+  .object({
+    context: z.string(),
+    name: z.string(),
+    /** The context whose feed it reads, when not its own. */
+    source: z.string(),
+    checkpoint: z.number().int(),
+    lag: z.number().int(),
+    eventsPerSecond: z.number(),
+    state: ProjectionState,
+    generation: z.number().int(),
+    deadLetters: z.number().int(),
+    rebuild: Rebuild.nullable(),
+  })
+  .openapi('ProjectionStatus');
+
+export const ContextOverview = z
+  .object({
+    name: z.string(),
+    title: z.string(),
+    feedHead: z.number().int(),
+    relayLagMs: z.number(),
+    projections: z.array(Projection),
+  })
+  .openapi('ContextProjections');
+
+export const Overview = z
+  .object({
+    at: z.string().openapi({ description: 'When these figures were sampled' }),
+    contexts: z.array(ContextOverview),
+  })
+  .openapi('ProjectionsOverview');
+
+export const DeadLetter = z
+  .object({
+    context: z.string(),
+    projection: z.string(),
+    seq: z.number().int(),
+    eventId: z.string(),
+    type: z.string(),
+    stream: z.string(),
+    error: z.string(),
+    at: z.string(),
+    state: z.enum(['parked', 'retry-requested', 'retried', 'skipped']),
+    attempts: z.number().int(),
+  })
+  .openapi('DeadLetter');
+
+export type RebuildView = z.infer<typeof Rebuild>;
+export type ProjectionView = z.infer<typeof Projection>;
+export type OverviewView = z.infer<typeof Overview>;
+export type DeadLetterView = z.infer<typeof DeadLetter>;

@@ -1,0 +1,82 @@
+import cliProgress from 'cli-progress';
+import type { Rebuild } from './admin-api.ts';
+
+const finished = new Set<Rebuild['state']>(['done', 'cancelled', 'failed']);
+export const isFinished = (rebuild: Rebuild) => finished.has(rebuild.state);
+
+/** `1 h 02 min`, `3 min 05 s`, `12 s`. */
+export function duration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
+const rate = (rebuild: Rebuild) => (rebuild.eventsPerSecond ? `${Math.round(rebuild.eventsPerSecond).toLocaleString('en')} ev/s` : '… ev/s');
+
+/**
+ * One progress bar per projection being rebuilt, with the rate and ETA the
+ * projection's runner reports. Without a terminal it prints a line per bar now and then.
+ */
+export class RebuildBars {
+  private readonly multi: cliProgress.MultiBar;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly width: number;
+  readonly latest = new Map<string, Rebuild>();
+
+  constructor(rebuilds: Rebuild[], stream: NodeJS.WriteStream = process.stdout) {
+    this.width = Math.max(...rebuilds.map((r) => key(r).length));
+    this.multi = new cliProgress.MultiBar(
+      {
+        stream,
+        format: '{name} {bar} {percentage}% | {value}/{total} events | {rate} | ETA {eta_text} | {state}',
+        barsize: 30,
+        hideCursor: true,
+        noTTYOutput: true,
+        notTTYSchedule: 1000,
+        autopadding: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    for (const rebuild of rebuilds) {
+      this.bars.set(key(rebuild), this.multi.create(1, 0, this.payload(rebuild)));
+      this.update(rebuild);
+    }
+  }
+
+  /** Takes a record from the stream or a poll; older news about the same rebuild is ignored. */
+  update(rebuild: Rebuild): void {
+    const name = key(rebuild);
+    const bar = this.bars.get(name);
+    const known = this.latest.get(name);
+    if (!bar || (known && known.id !== rebuild.id) || (known && isFinished(known))) return;
+    this.latest.set(name, rebuild);
+    const total = Math.max(rebuild.total ?? 0, rebuild.done ?? 0, 1);
+    bar.setTotal(total);
+    bar.update(rebuild.state === 'done' ? total : (rebuild.done ?? 0), this.payload(rebuild));
+  }
+
+  get allFinished(): boolean {
+    return [...this.bars.keys()].every((name) => {
+      const rebuild = this.latest.get(name);
+      return rebuild !== undefined && isFinished(rebuild);
+    });
+  }
+
+  stop(): void {
+    this.multi.stop();
+  }
+
+  private payload(rebuild: Rebuild) {
+    const busy = !isFinished(rebuild);
+    return {
+      name: key(rebuild).padEnd(this.width),
+      rate: busy ? rate(rebuild) : '',
+      eta_text: busy ? duration(rebuild.etaSeconds) : '0 s',
+      state: rebuild.state,
+    };
+  }
+}
+
+export const key = (rebuild: { context: string; projection: string }) => `${rebuild.context}/${rebuild.projection}`;
