@@ -9,7 +9,7 @@ import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
-import { Relay, type CommittedHints } from './relay/relay.ts';
+import { Relay } from './relay/relay.ts';
 import { Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
@@ -58,10 +58,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       const relay = new Relay({ store: context.store, feed: context.feed, lease, bus, log: context.log });
       relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: 1000, log: context.log }) });
       unsubscribe.push(
-        await bus.subscribe(channels.committed(context.name), (message) => {
-          for (const hint of (message as CommittedHints).batch ?? []) relay.hint(hint);
-          relays.get(context.name)!.loop.wake();
-        }),
+        // Hints travel in the commit log; the channel only wakes the relay.
+        await bus.subscribe(channels.committed(context.name), () => relays.get(context.name)!.loop.wake()),
       );
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;

@@ -13,7 +13,7 @@ const closer = new Closer();
 afterAll(() => closer.closeAll());
 
 describe('killed inside a projection batch', () => {
-  it('a projecting process SIGKILLed mid-catch-up leaves a view that a fresh runtime completes exactly', { timeout: 60_000 }, async () => {
+  it('a projecting process SIGKILLed mid-catch-up leaves a view that a fresh runtime completes exactly', { timeout: 150_000 }, async () => {
     const cfg = config('killprj');
     const storage = storageOf(cfg);
     // a backlog: 250 counters × 12 events, relayed into the feed but not projected yet

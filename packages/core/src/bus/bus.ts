@@ -5,7 +5,7 @@
  */
 export type BusHandler = (message: unknown) => void;
 
-export interface Bus extends Memo {
+export interface Bus extends Memo, CommitLog {
   /** `redis` when messages cross processes, `memory` in single-process mode. */
   readonly kind: 'redis' | 'memory';
   publish(channel: string, message: unknown): Promise<void>;
@@ -28,7 +28,41 @@ export const channels = {
   rebuild: (context: string) => `eventloom:${context}:rebuild`,
   /** Cache keys to drop. */
   cacheInvalidate: 'eventloom:cache:invalidate',
+  /** The log of a context's commit hints (a Redis Stream). */
+  commitLog: (context: string) => `eventloom:${context}:commits`,
 } as const;
+
+export interface LogEntry {
+  id: string;
+  message: unknown;
+}
+
+export interface LogRead {
+  entries: LogEntry[];
+  /** Changes when the log's storage was lost (Redis restarted without persistence). */
+  epoch: string;
+  /** The oldest id still held, when asked for: entries before it were trimmed. */
+  first?: string;
+}
+
+/**
+ * A bounded, ordered log beside the bus: writers append commit hints, the relay reads
+ * them after its last position. It survives a relay restart (not a Redis one: the
+ * epoch then changes and the relay falls back to reading the streams).
+ */
+export interface CommitLog {
+  /** Appends, then publishes an empty wake-up on `wake` (one round trip on Redis). */
+  appendLog(log: string, message: unknown, wake: string): Promise<void>;
+  /** Entries after `after` (exclusive; from the start when undefined), oldest first. */
+  readLog(log: string, after: string | undefined, count: number, withFirst?: boolean): Promise<LogRead>;
+}
+
+/** Orders log ids (`ms-seq`). */
+export function compareLogIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am - bm || as - bs;
+}
 
 /** Published on `channels.viewChanged(context)` by a projection after each applied batch. */
 export interface ViewChange {

@@ -1,4 +1,5 @@
-import type { Bus, BusHandler } from './bus.ts';
+import { randomUUID } from 'node:crypto';
+import { compareLogIds, type Bus, type BusHandler, type LogEntry, type LogRead } from './bus.ts';
 
 /** Single-process mode: the same signals, delivered in this process only. */
 export class MemoryBus implements Bus {
@@ -25,6 +26,25 @@ export class MemoryBus implements Bus {
   }
 
   private readonly memos = new Map<string, { value: unknown; until: number }>();
+  private readonly logs = new Map<string, LogEntry[]>();
+  private readonly epoch = randomUUID();
+  private nextId = 1;
+  static readonly logLimit = 200_000;
+
+  async appendLog(log: string, message: unknown, wake: string): Promise<void> {
+    let entries = this.logs.get(log);
+    if (!entries) this.logs.set(log, (entries = []));
+    entries.push({ id: `${this.nextId++}-0`, message: structuredClone(message) });
+    if (entries.length > MemoryBus.logLimit) entries.splice(0, entries.length - MemoryBus.logLimit);
+    await this.publish(wake, {});
+  }
+
+  async readLog(log: string, after: string | undefined, count: number, withFirst = false): Promise<LogRead> {
+    const entries = this.logs.get(log) ?? [];
+    const start = after === undefined ? 0 : entries.findIndex((e) => compareLogIds(e.id, after) > 0);
+    const slice = start < 0 ? [] : entries.slice(start, start + count);
+    return { entries: slice.map((e) => ({ id: e.id, message: structuredClone(e.message) })), epoch: this.epoch, ...(withFirst && entries[0] ? { first: entries[0].id } : {}) };
+  }
 
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     this.memos.set(key, { value: structuredClone(value), until: Date.now() + ttlSeconds * 1000 });
@@ -43,5 +63,6 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     this.handlers.clear();
     this.memos.clear();
+    this.logs.clear();
   }
 }

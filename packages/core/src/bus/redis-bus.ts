@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Bus, BusHandler } from './bus.ts';
+import { randomUUID } from 'node:crypto';
+import type { Bus, BusHandler, LogRead } from './bus.ts';
+
+/** Commit hints kept per context (approximately): enough for a relay outage of minutes. */
+const logLimit = 200_000;
 
 /**
  * Pub/sub over Redis. One connection publishes, one subscribes (Redis requires a
@@ -85,6 +89,34 @@ export class RedisBus implements Bus {
         await this.subscriber.unsubscribe(channel).catch(() => undefined);
       }
     };
+  }
+
+  async appendLog(log: string, message: unknown, wake: string): Promise<void> {
+    const key = this.wire(log);
+    try {
+      await this.publisher
+        .multi()
+        .set(`${key}:epoch`, randomUUID(), 'NX')
+        .xadd(key, 'MAXLEN', '~', String(logLimit), '*', 'm', JSON.stringify(message))
+        .publish(this.wire(wake), '{}')
+        .exec();
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message, log }, 'commit log append dropped');
+    }
+  }
+
+  /** Throws when Redis does not answer: the relay then falls back to reading streams. */
+  async readLog(log: string, after: string | undefined, count: number, withFirst = false): Promise<LogRead> {
+    const key = this.wire(log);
+    const pipeline = this.publisher.pipeline().get(`${key}:epoch`).xrange(key, after === undefined ? '-' : `(${after}`, '+', 'COUNT', count);
+    if (withFirst) pipeline.xrange(key, '-', '+', 'COUNT', 1);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    const epoch = (results[0]?.[1] as string | null) ?? 'none';
+    const raw = (results[1]?.[1] as [string, string[]][] | undefined) ?? [];
+    const entries = raw.map(([id, fields]) => ({ id, message: JSON.parse(fields[1] ?? 'null') as unknown }));
+    const firstRaw = withFirst ? ((results[2]?.[1] as [string, string[]][] | undefined) ?? []) : [];
+    return { entries, epoch, ...(firstRaw[0] ? { first: firstRaw[0][0] } : {}) };
   }
 
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {

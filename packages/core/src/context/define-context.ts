@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AggregateDefinition } from '../command/define-aggregate.ts';
 import type { EventDefinition } from '../events/define-event.ts';
+import type { EventEnvelope } from '../events/envelope.ts';
 import type { AppEnv } from '../http/routes.ts';
 import type { ProjectionDefinition } from '../projection/define-projection.ts';
 import type { ContextRuntime } from './context-runtime.ts';
@@ -12,7 +13,7 @@ export interface PublishedContract {
   /** `notification`: thin, with a link; `state`: event-carried state transfer. */
   style: 'notification' | 'state' | 'delta';
   /** Path (under the context) of the full resource, for notifications. */
-  link?: (data: unknown, stream: string) => string;
+  link?: (data: unknown, stream: string, event: EventEnvelope) => string;
   description?: string;
 }
 

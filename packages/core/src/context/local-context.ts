@@ -359,7 +359,7 @@ export class LocalContext implements ContextRuntime {
     if (this.pendingHints.length > 1) return;
     setImmediate(() => {
       const batch = this.pendingHints.splice(0);
-      void this.bus.publish(channels.committed(this.name), { batch } satisfies CommittedHints);
+      void this.bus.appendLog(channels.commitLog(this.name), { batch } satisfies CommittedHints, channels.committed(this.name));
     });
   }
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { channels, type Bus } from '../bus/bus.ts';
+import { channels, compareLogIds, type Bus } from '../bus/bus.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { isCommitRow, type EventStore } from '../store/event-store.ts';
-import { markerRetireMs } from '../store/pending-markers.ts';
+import { markerRetireMs, type PendingMarker } from '../store/pending-markers.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import { mapLimit } from '../worker/map-limit.ts';
@@ -43,22 +43,36 @@ export interface FeedNotice {
 interface RelayState {
   /** Every feed entry up to here is reflected in `cursors`. */
   checkpointSeq: number;
-  /** Highest relayed version of each active stream. */
+  /** Highest relayed position of each active stream. */
   cursors: Record<string, number>;
+  /** How far the commit log was read, and which incarnation of it. */
+  log?: { id: string; epoch: string };
 }
 
 export interface RelayOptions {
-  /** How often all pending markers are checked, catching commits whose hint was lost. */
+  /** How often the pending markers are listed. */
   sweepMs?: number;
   /** How often the cursor state is saved (bounds the feed replay on takeover). */
   checkpointMs?: number;
 }
+
+/** Log entries read per step. */
+const logBatch = 5000;
+/** Marked streams read per step to check for lost hints. */
+const checksPerStep = 256;
 
 /**
  * Moves committed events into the context's feed, assigning gapless seqs. Only the
  * lease holder runs. Its steps are idempotent: the feed is insert-only and the next
  * seq and stream cursors are recovered from the lease blob plus the feed tail, so a
  * crash anywhere neither loses nor duplicates an entry.
+ *
+ * Writers leave two traces of a commit: a pending marker (durable, written before the
+ * commit) and a hint in the commit log (after it, usually carrying the rows). The relay
+ * moves events from the hints without reading the streams. The markers are the safety
+ * net: once a stream has been quiet past the writers' marker window, one read checks
+ * that no hint was lost and retires the marker. When the log itself was lost (Redis
+ * restarted) or cannot be read, every marked stream is read instead.
  */
 export class Relay implements LeasedWork {
   private readonly store: EventStore;
@@ -70,9 +84,16 @@ export class Relay implements LeasedWork {
   private readonly checkpointMs: number;
   private cursors = new Map<string, number>();
   private hints = new Map<string, Unit[] | null>();
+  /** Marked streams waiting for a read that checks no hint was lost. */
+  private checks = new Map<string, PendingMarker>();
+  private logCursor: string | undefined;
+  private logEpoch: string | undefined;
+  /** Read every marked stream on the next sweep (the log cannot be trusted). */
+  private verifyAll = true;
   private nextSeq = 1;
   private savedSeq = 0;
-  private lastSweep = 0;
+  private savedLog: string | undefined;
+  private lastSweep = -Infinity;
   private lastCheckpoint = 0;
   private started = false;
   /** Milliseconds from commit to feed for the last entry relayed. */
@@ -90,6 +111,10 @@ export class Relay implements LeasedWork {
 
   get head(): number {
     return this.nextSeq - 1;
+  }
+
+  private get logName(): string {
+    return channels.commitLog(this.feed.context);
   }
 
   /** A writer committed: remember the stream (and its rows, if they came along). */
@@ -115,9 +140,27 @@ export class Relay implements LeasedWork {
     }
     this.nextSeq = after + 1;
     this.savedSeq = state.checkpointSeq;
-    this.lastSweep = 0;
+    this.hints = new Map();
+    this.checks = new Map();
+    // Resume the log where we left it if it is the same log and nothing was trimmed since.
+    // Whatever the log says, every marked stream is checked once: the writers of the
+    // last moments may have died between their commit and their hint.
+    this.logCursor = undefined;
+    this.logEpoch = undefined;
+    this.verifyAll = true;
+    try {
+      const probe = await this.bus.readLog(this.logName, state.log?.id, 1, true);
+      this.logEpoch = probe.epoch;
+      if (state.log && probe.epoch === state.log.epoch && (!probe.first || compareLogIds(probe.first, state.log.id) <= 0)) {
+        this.logCursor = state.log.id;
+      }
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'commit log unreadable; reading marked streams instead');
+    }
+    this.savedLog = this.logCursor;
+    this.lastSweep = -Infinity;
     this.started = true;
-    this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size }, 'relay recovered');
+    this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
   }
 
   stop(): void {
@@ -126,16 +169,31 @@ export class Relay implements LeasedWork {
 
   async step(): Promise<boolean> {
     if (!this.started) return false;
+    const { more, logCursor, degraded } = await this.readHints();
     const sweep = performance.now() - this.lastSweep >= this.sweepMs;
     const hinted = this.hints;
     this.hints = new Map();
-    const markers = sweep ? await this.store.markers.list() : [];
-    const streams = new Set<string>([...hinted.keys(), ...markers.map((m) => m.stream)]);
 
-    const pending = await mapLimit([...streams], 16, async (stream) => {
-      const hint = hinted.get(stream);
+    // Marked streams to check: all of them after a takeover or when the log failed us,
+    // else those gone quiet. A bounded number per step, after the hints.
+    if (sweep) {
+      const now = Date.now();
+      const readAll = this.verifyAll || degraded;
+      for (const marker of await this.store.markers.list()) {
+        if (readAll || now - marker.touchedAt.getTime() > markerRetireMs) this.checks.set(marker.stream, marker);
+      }
+      if (!degraded) this.verifyAll = false;
+      this.lastSweep = performance.now();
+    }
+    const checks = [...this.checks.values()].slice(0, checksPerStep);
+    for (const marker of checks) this.checks.delete(marker.stream);
+    const checked = new Set(checks.map((m) => m.stream));
+    const streams = new Set<string>([...hinted.keys(), ...checked]);
+
+    const pending = await mapLimit([...streams], 32, async (stream) => {
+      const hint = checked.has(stream) ? undefined : hinted.get(stream);
       // A hint that starts at version 1 is a new stream: nothing was relayed before.
-      const cursor = this.cursors.get(stream) ?? (hint?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
+      const cursor = this.cursors.get(stream) ?? (hinted.get(stream)?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
       this.cursors.set(stream, cursor);
       const units = contiguous(hint, cursor) ?? (await this.read(stream, cursor));
       return { stream, units, rows: units.flatMap((u) => u.rows) };
@@ -143,18 +201,35 @@ export class Relay implements LeasedWork {
 
     const groups = pending.filter((p) => p.rows.length > 0).sort((a, b) => (a.rows[0]!.at < b.rows[0]!.at ? -1 : 1));
     if (groups.length > 0) await this.place(groups);
+    if (logCursor !== undefined) this.logCursor = logCursor;
 
-    if (sweep) {
-      const idle = new Set(pending.filter((p) => p.rows.length === 0).map((p) => p.stream));
-      await this.retireIdle(markers.filter((m) => idle.has(m.stream)));
-      this.lastSweep = performance.now();
-    }
+    await this.retireQuiet(checks);
     await this.checkpoint(false);
-    return this.hints.size > 0;
+    return more || this.hints.size > 0 || this.checks.size > 0;
   }
 
-  private async place(groups: { stream: string; units: Unit[]; rows: EventColumns[] }[]): Promise<void> {
-    const relayedAt = new Date().toISOString();
+  /** Takes the next hints from the commit log. */
+  private async readHints(): Promise<{ more: boolean; logCursor: string | undefined; degraded: boolean }> {
+    try {
+      const read = await this.bus.readLog(this.logName, this.logCursor, logBatch);
+      if (this.logEpoch !== undefined && read.epoch !== this.logEpoch) {
+        this.log.warn({ context: this.feed.context }, 'commit log was lost (Redis restarted?); reading marked streams');
+        this.verifyAll = true;
+        this.lastSweep = -Infinity;
+        this.logCursor = undefined;
+      }
+      this.logEpoch = read.epoch;
+      for (const entry of read.entries) for (const hint of (entry.message as CommittedHints).batch ?? []) this.hint(hint);
+      const last = read.entries[read.entries.length - 1];
+      return { more: read.entries.length === logBatch, logCursor: last?.id, degraded: false };
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'commit log unreadable');
+      this.lastSweep = Math.min(this.lastSweep, performance.now() - this.sweepMs);
+      return { more: false, logCursor: undefined, degraded: true };
+    }
+  }
+
+  private async place(groups: { stream: string; units: Unit[]; rows: EventColumns[] }[]): Promise<void> {    const relayedAt = new Date().toISOString();
     const rows: FeedColumns[] = [];
     let seq = this.nextSeq;
     for (const group of groups) {
@@ -184,24 +259,35 @@ export class Relay implements LeasedWork {
     return units;
   }
 
-  /** Streams nobody wrote to for a long while leave the active set; their cursor moves into the stream. */
-  private async retireIdle(markers: { stream: string; touchedAt: Date; etag: string }[]): Promise<void> {
+  /**
+   * A checked stream whose marker has been quiet past the writers' window cannot gain
+   * events without a new touch: its marker is retired and its cursor moves into the
+   * stream. (A stream checked early, after a takeover, is checked again once quiet.)
+   */
+  private async retireQuiet(checks: PendingMarker[]): Promise<void> {
     const cutoff = Date.now() - markerRetireMs;
-    for (const marker of markers) {
-      if (marker.touchedAt.getTime() > cutoff) continue;
-      const cursor = this.cursors.get(marker.stream) ?? 0;
-      await this.store.setRelayedVersion(marker.stream, cursor);
-      if (await this.store.markers.retire(marker)) this.cursors.delete(marker.stream);
-    }
+    await mapLimit(
+      checks.filter((m) => m.touchedAt.getTime() <= cutoff),
+      16,
+      async (marker) => {
+        await this.store.setRelayedVersion(marker.stream, this.cursors.get(marker.stream) ?? 0);
+        if (await this.store.markers.retire(marker)) this.cursors.delete(marker.stream);
+      },
+    );
   }
 
   /** Saves cursors so a successor replays only the feed tail. */
   async checkpoint(force: boolean): Promise<void> {
-    if (this.savedSeq === this.head && !force) return;
+    if (this.savedSeq === this.head && this.savedLog === this.logCursor && !force) return;
     if (!force && performance.now() - this.lastCheckpoint < this.checkpointMs) return;
-    const state: RelayState = { checkpointSeq: this.head, cursors: Object.fromEntries(this.cursors) };
+    const state: RelayState = {
+      checkpointSeq: this.head,
+      cursors: Object.fromEntries(this.cursors),
+      ...(this.logCursor !== undefined && this.logEpoch !== undefined ? { log: { id: this.logCursor, epoch: this.logEpoch } } : {}),
+    };
     await this.lease.write(state);
     this.savedSeq = state.checkpointSeq;
+    this.savedLog = this.logCursor;
     this.lastCheckpoint = performance.now();
   }
 }

@@ -2,9 +2,12 @@ import type { TableClient } from '@azure/data-tables';
 import { isNotFound, isPreconditionFailed, type Storage } from './storage.ts';
 
 /** A writer trusts its own marker this long and skips re-marking the stream. */
-export const markerFreshMs = 15_000;
-/** The relay retires a marker only when nobody has touched it for this long (≫ fresh + clock skew). */
-export const markerRetireMs = 60_000;
+export const markerFreshMs = 5_000;
+/**
+ * A marker untouched this long has a quiet stream: a writer commits at most 2 × fresh
+ * after its touch (a slower append re-marks), plus a margin for clock skew.
+ */
+export const markerRetireMs = 15_000;
 
 export interface PendingMarker {
   stream: string;
