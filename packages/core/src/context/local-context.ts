@@ -7,9 +7,9 @@ import type { AggregateDefinition } from '../command/define-aggregate.ts';
 import type { EventDefinition } from '../events/define-event.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import { issuesToErrors, problems } from '../http/problem.ts';
-import { fromEntity } from '../projection/view-buffer.ts';
 import type { DeadLetter } from '../projection/runner.ts';
 import { Generations } from '../projection/generations.ts';
+import { GenerationalViews, viewTableParts } from './views.ts';
 import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebuild-requests.ts';
 import { Feed } from '../relay/feed.ts';
 import type { CommittedHint, CommittedHints } from '../relay/relay.ts';
@@ -20,7 +20,7 @@ import { assertStreamId, seqKey } from '../store/keys.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
-import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
+import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewReader } from './context-runtime.ts';
 import type { ContextDefinition } from './define-context.ts';
 import { Progress } from './progress.ts';
 import { StateCache } from './state-cache.ts';
@@ -45,8 +45,6 @@ export class LocalContext implements ContextRuntime {
   readonly feed: Feed;
   readonly progress: Progress;
   readonly views: ViewReader;
-  /** Which projection owns each view table. */
-  private readonly tableOwners = new Map<string, string>();
   readonly generations: Generations;
   readonly counters = { appends: 0, events: 0 };
   private readonly storage: Storage;
@@ -70,11 +68,8 @@ export class LocalContext implements ContextRuntime {
     this.aggregates = new Map(definition.aggregates.map((a) => [a.name, a]));
     const ownProjections = definition.projections.filter((p) => !p.source || p.source === definition.name);
     this.progress = new Progress(definition.name, ownProjections.map((p) => p.name), loadCheckpoint);
-    for (const projection of definition.projections) {
-      for (const table of projection.tables) this.tableOwners.set(table, projection.name);
-    }
     this.generations = new Generations(() => storage.container(definition.name));
-    this.views = { get: (t, pk, rk) => this.getView(t, pk, rk), query: (t, q) => this.queryView(t, q) };
+    this.views = new GenerationalViews(storage, definition, this.generations);
   }
 
   async ready(): Promise<void> {
@@ -362,66 +357,6 @@ export class LocalContext implements ContextRuntime {
       void this.bus.appendLog(channels.commitLog(this.name), { batch } satisfies CommittedHints, channels.committed(this.name));
     });
   }
-
-  /** The live generation's table for readers (never creates one). */
-  private async table(name: string): Promise<TableClient> {
-    const owner = this.tableOwners.get(name);
-    if (!owner) throw problems.notFound(`context ${this.name} has no view ${name}`);
-    const generation = await this.generations.of(owner);
-    return this.storage.tableClient(this.storage.tableName(...viewTableParts(this.name, name, generation)));
-  }
-
-  /** Runs a read; after a swap the old table may be gone: refresh the generation once and retry. */
-  private async reading<T>(name: string, read: (table: TableClient) => Promise<T>, missing: T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await read(await this.table(name));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        if (attempt > 0) return missing;
-        this.generations.forget(this.tableOwners.get(name));
-      }
-    }
-  }
-
-  private getView(name: string, pk: string, rk: string) {
-    return this.reading(
-      name,
-      async (table) => {
-        try {
-          return fromEntity(await table.getEntity(pk, rk));
-        } catch (error) {
-          // A missing row is not a missing table: tell them apart by the error code.
-          if (isNotFound(error) && (error as { details?: { errorCode?: string } }).details?.errorCode === 'ResourceNotFound') return undefined;
-          throw error;
-        }
-      },
-      undefined,
-    );
-  }
-
-  private queryView(name: string, query: ViewQuery = {}): Promise<ViewPage> {
-    const filters: string[] = [];
-    if (query.partitionKey !== undefined) filters.push(odata`PartitionKey eq ${query.partitionKey}`);
-    if (query.filter) filters.push(`(${query.filter})`);
-    return this.reading(
-      name,
-      async (table) => {
-        const pages = table
-          .listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : {} })
-          .byPage({ maxPageSize: query.limit ?? 1000, ...(query.cursor ? { continuationToken: query.cursor } : {}) });
-        for await (const page of pages) {
-          return { rows: page.map((row) => fromEntity(row)), ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
-        }
-        return { rows: [] };
-      },
-      { rows: [] },
-    );
-  }
 }
-
-/** Storage name parts of a view table in a generation (0 keeps the plain name). */
-const viewTableParts = (context: string, table: string, generation: number): string[] =>
-  generation === 0 ? [context, 'View', table] : [context, 'View', table, `G${generation}`];
 
 const statusKey = (commandId: string) => `eventloom:command:${commandId}`;
