@@ -7,6 +7,7 @@ import { adminPath, adminRoutes } from './admin/routes.ts';
 import type { Auth } from './auth/auth.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
+import { consumerPaths, createConsumers, mountConsumers, withConsumerKeys } from './consumers/index.ts';
 import { mountContext } from './context-routes.ts';
 import { addDocs } from './docs.ts';
 import { livePath, liveRoutes } from './live.ts';
@@ -50,14 +51,16 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  app.use(authenticate(auth, { queryTokenPaths: [livePath] }));
+  const consumers = createConsumers(runtime, logger);
+  app.use(authenticate(withConsumerKeys(auth, consumers.keys), { queryTokenPaths: [livePath] }));
 
   app.route('/', systemRoutes(runtime, metrics.registry, auth, logger));
   app.route('/auth', authRoutes(auth));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
+  mountConsumers(app, runtime, contexts, consumers);
   for (const context of contexts) {
-    if (reservedNames.has(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
+    if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);
   }
   addDocs(

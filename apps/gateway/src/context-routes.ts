@@ -1,6 +1,7 @@
 import { contextApp, defineRoute, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { feedRoutes } from './consumers/index.ts';
 
 const commandStatusSchema = z
   .object({
@@ -46,6 +47,7 @@ export function mountContext(app: OpenAPIHono<AppEnv>, runtime: Runtime, context
   const sub = contextApp();
   sub.use('*', contextScope(context.name));
   context.routes?.(sub, contextRuntime);
+  feedRoutes(sub, runtime, context);
   sub.openapi(commandStatus, async (c) => {
     const { commandId } = c.req.valid('param');
     const status = await contextRuntime.commandStatus(commandId);

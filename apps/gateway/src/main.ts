@@ -3,6 +3,7 @@ import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
 import { loadGatewayConfig, runsWorkers } from './config.ts';
+import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
 
 const config = loadGatewayConfig();
@@ -24,6 +25,8 @@ async function seedEmptyStores() {
   }
 }
 
+// Webhook deliveries run where the relays and projections run.
+const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger) : undefined;
 const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -44,6 +47,7 @@ async function stop(signal: string) {
   const forced = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5_000);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  await webhooks?.stop();
   await runtime.close();
   logger.info('gateway stopped');
   process.exit(0);

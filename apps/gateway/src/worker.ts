@@ -1,10 +1,12 @@
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
 
 /** Runs relays and projections without HTTP (for EVENTLOOM_WORKERS=separate). */
 const coreConfig = loadCoreConfig();
 const logger = createLogger(coreConfig.LOG_LEVEL, 'worker');
 const runtime = await createRuntime({ contexts, config: coreConfig, logger, workers: true });
+const webhooks = await startWebhookDelivery(runtime, contexts, logger);
 logger.info({ contexts: contexts.map((c) => c.name), mode: runtime.mode }, 'workers running');
 
 // The process that runs the workers seeds empty stores with demo data (once per store).
@@ -23,6 +25,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'workers stopping');
+  await webhooks.stop();
   await runtime.close();
   logger.info('workers stopped');
   process.exit(0);

@@ -1,4 +1,4 @@
-import { defineContext, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import { defineContext, type AppEnv, type ContextRuntime, type EventEnvelope } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { accountRoutes } from './account/api.ts';
 import { account } from './account/decide.ts';
@@ -10,6 +10,8 @@ import { eventLog } from './event-log/projection.ts';
 import { seedDemo } from './seed.ts';
 
 const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
+/** Money movements are published thin: a consumer fetches the transaction with a key scoped to banking. */
+const transactionLink = (_data: unknown, _stream: string, event: EventEnvelope) => `/events/${event.id}`;
 
 /** Seed 000: customers' accounts at three banks, watched and operated by the banks' owners. */
 export default defineContext({
@@ -21,9 +23,9 @@ export default defineContext({
   contracts: {
     published: [
       { event: AccountOpened, style: 'state', link: customerLink, description: 'A customer has an account at a bank from now on.' },
-      { event: Deposited, style: 'state', link: customerLink, description: 'Money went in: amount and the balance after.' },
-      { event: Withdrawn, style: 'state', link: customerLink, description: 'Money came out: amount and the balance after.' },
-      { event: Voided, style: 'state', link: customerLink, description: 'A zero-amount registration at a bank.' },
+      { event: Deposited, style: 'notification', link: transactionLink, description: 'Money went in; the link serves the transaction (amount, balance after).' },
+      { event: Withdrawn, style: 'notification', link: transactionLink, description: 'Money came out; the link serves the transaction (amount, balance after).' },
+      { event: Voided, style: 'notification', link: transactionLink, description: 'A zero-amount registration at a bank; the link serves the transaction.' },
     ],
   },
   routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) {

@@ -11,7 +11,7 @@ export default defineContext({
   events: [Incremented],
   aggregates: [counter],
   projections: [counters],
-  contracts: { published: [{ event: Incremented, style: 'state', description: 'A counter went up, with the amount.' }] },
+  contracts: { published: [{ event: Incremented, style: 'delta', description: 'A counter went up: the change (by), not the new value.' }] },
   routes,
 });
 

@@ -17,6 +17,17 @@ export const sections: Section[] = [
 		label: 'Counter',
 		description: 'The example context: increment a counter and watch every open browser follow.',
 	},
+	{
+		href: '/contracts',
+		label: 'Contracts',
+		description: 'What each context publishes to other systems: events, their style (notification or state) and schemas.',
+	},
+	{
+		href: '/consumers',
+		label: 'Consumers',
+		description: 'Consumer keys scoped to contexts, and the webhooks consumers registered, with their delivery logs.',
+		roles: ['admin'],
+	},
 ];
 
 export function sectionsFor(role: Role | undefined): Section[] {

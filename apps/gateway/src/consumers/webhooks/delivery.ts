@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { BlobLease, LeasedWork } from '@eventloom/core';
+import { HTTP } from 'cloudevents';
+import type { Logger } from 'pino';
+import { toCloudEvent } from '../cloud-event.ts';
+import type { PublishedEntry, PublishedFeed } from '../published-feed.ts';
+import { sign, signatureHeader } from './signature.ts';
+import type { WebhookStore, WebhookWithSecret } from './subscriptions.ts';
+
+/** A subscription's durable progress, kept in its lease blob (written only under the lease). */
+export interface DeliveryState {
+  /** Per context: every published event up to this seq has been delivered. */
+  cursors: Record<string, number>;
+  /** The event that keeps failing; nothing after it is sent until it succeeds. */
+  failing?: { eventId: string; context: string; seq: number; attempts: number; nextAttemptAt: number; lastError: string; since: string };
+  delivered: number;
+  lastDeliveredAt?: string;
+}
+
+export interface RetryPolicy {
+  /** First retry after this long; doubles each time (with ±20 % jitter). */
+  baseMs: number;
+  maxMs: number;
+  /** How long one POST may take. */
+  timeoutMs: number;
+}
+
+/** Consecutive failures after which a subscription waits `maxMs` between tries. */
+export function backoffMs(attempts: number, policy: RetryPolicy, random = Math.random): number {
+  const exact = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exact * (0.8 + 0.4 * random()));
+}
+
+interface Outcome {
+  ok: boolean;
+  status: number;
+  latencyMs: number;
+  error?: string;
+}
+
+/**
+ * Delivers one subscription's events, at least once and in feed order per context
+ * (so in order per stream): the cursor moves past an event only when the receiver
+ * answered 2xx, and a failing event is retried with exponential backoff before any
+ * later one is sent. One gateway holds the subscription's lease at a time.
+ */
+export class SubscriptionDelivery implements LeasedWork {
+  private state: DeliveryState = { cursors: {}, delivered: 0 };
+  private readonly queues = new Map<string, PublishedEntry[]>();
+  /** Per context: how far the last read looked (past unpublished entries). */
+  private readonly scanned = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  readonly subscription: WebhookWithSecret;
+  private readonly feeds: readonly PublishedFeed[];
+  private readonly lease: BlobLease;
+  private readonly store: WebhookStore;
+  private readonly policy: RetryPolicy;
+  private readonly wake: () => void;
+  private readonly log: Logger;
+
+  constructor(parts: {
+    subscription: WebhookWithSecret;
+    feeds: readonly PublishedFeed[];
+    lease: BlobLease;
+    store: WebhookStore;
+    policy: RetryPolicy;
+    wake: () => void;
+    log: Logger;
+  }) {
+    this.subscription = parts.subscription;
+    this.feeds = parts.feeds;
+    this.lease = parts.lease;
+    this.store = parts.store;
+    this.policy = parts.policy;
+    this.wake = parts.wake;
+    this.log = parts.log;
+  }
+
+  async start(): Promise<void> {
+    const saved = await this.lease.read<DeliveryState>();
+    this.state = saved ?? { cursors: { ...this.subscription.start }, delivered: 0 };
+    this.queues.clear();
+    this.scanned.clear();
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    this.queues.clear();
+    this.scanned.clear();
+  }
+
+  async step(): Promise<boolean> {
+    const failing = this.state.failing;
+    if (failing && Date.now() < failing.nextAttemptAt) {
+      this.wakeIn(failing.nextAttemptAt - Date.now());
+      return false;
+    }
+    const next = await this.next();
+    if (!next) return false;
+    const outcome = await this.post(next);
+    const attempt = (failing?.eventId === next.entry.id ? failing.attempts : 0) + 1;
+    await this.store.record({
+      subscription: this.subscription.id,
+      eventId: next.entry.id,
+      context: next.context,
+      seq: next.entry.seq,
+      type: next.entry.type,
+      stream: next.entry.stream,
+      attempt,
+      ...outcome,
+      at: new Date().toISOString(),
+    });
+    if (outcome.ok) {
+      this.queues.get(next.context)?.shift();
+      this.state = {
+        cursors: { ...this.state.cursors, [next.context]: next.entry.seq },
+        delivered: this.state.delivered + 1,
+        lastDeliveredAt: new Date().toISOString(),
+      };
+      await this.lease.write(this.state);
+      return true;
+    }
+    const delay = backoffMs(attempt, this.policy);
+    this.state = {
+      ...this.state,
+      failing: {
+        eventId: next.entry.id,
+        context: next.context,
+        seq: next.entry.seq,
+        attempts: attempt,
+        nextAttemptAt: Date.now() + delay,
+        lastError: outcome.error ?? `HTTP ${outcome.status}`,
+        since: failing?.eventId === next.entry.id ? failing.since : new Date().toISOString(),
+      },
+    };
+    await this.lease.write(this.state);
+    this.log.warn({ subscription: this.subscription.id, eventId: next.entry.id, attempt, status: outcome.status, retryInMs: delay }, 'webhook delivery failed');
+    this.wakeIn(delay);
+    return false;
+  }
+
+  /** The oldest undelivered event of the first context that has one. */
+  private async next(): Promise<PublishedEntry | undefined> {
+    for (const feed of this.feeds) {
+      const queue = this.queues.get(feed.context) ?? [];
+      this.queues.set(feed.context, queue);
+      if (queue.length === 0) {
+        const cursor = Math.max(this.state.cursors[feed.context] ?? 0, this.scanned.get(feed.context) ?? 0);
+        const page = await feed.read(cursor, 50);
+        queue.push(...page.entries);
+        this.scanned.set(feed.context, page.lastSeq);
+      }
+      if (queue.length > 0) return queue[0];
+    }
+    return undefined;
+  }
+
+  private async post(item: PublishedEntry): Promise<Outcome> {
+    const message = HTTP.structured(toCloudEvent(item));
+    const body = String(message.body);
+    const started = performance.now();
+    try {
+      const response = await fetch(this.subscription.url, {
+        method: 'POST',
+        headers: {
+          ...(message.headers as Record<string, string>),
+          [signatureHeader]: sign(this.subscription.secret, body),
+          'Eventloom-Delivery': randomUUID(),
+          'Eventloom-Subscription': this.subscription.id,
+          'User-Agent': 'Eventloom-Webhooks/1',
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.policy.timeoutMs),
+      });
+      await response.body?.cancel().catch(() => {});
+      const latencyMs = Math.round(performance.now() - started);
+      const ok = response.status >= 200 && response.status < 300;
+      return { ok, status: response.status, latencyMs, ...(ok ? {} : { error: `HTTP ${response.status} ${response.statusText}`.trim() }) };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      const message = (error as Error).name === 'TimeoutError' ? `no answer within ${this.policy.timeoutMs} ms` : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+      return { ok: false, status: 0, latencyMs: Math.round(performance.now() - started), error: message };
+    }
+  }
+
+  private wakeIn(ms: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(this.wake, Math.max(0, ms));
+  }
+}

@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { isNotFound, type Runtime } from '@eventloom/core';
+
+/** Subscriptions added or removed: delivery workers reconcile at once. */
+export const webhooksChangedChannel = 'eventloom:consumers:webhooks';
+
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  contexts: string[];
+  /** Principal that registered it (`key:{id}` for a consumer key). */
+  owner: string;
+  /** The consumer key that registered it: revoking the key stops the deliveries. */
+  keyId?: string;
+  /** Per context: the feed seq deliveries start after (the head when it was registered, or 0). */
+  start: Record<string, number>;
+  createdAt: string;
+}
+
+export interface WebhookWithSecret extends WebhookSubscription {
+  /** Signs every delivery (HMAC-SHA256); the gateway needs it to sign, so it is stored as is. */
+  secret: string;
+}
+
+interface SubscriptionRow {
+  partitionKey: string;
+  rowKey: string;
+  url: string;
+  contexts: string;
+  owner: string;
+  keyId?: string;
+  /** JSON of the start seqs. */
+  start: string;
+  secret: string;
+  createdAt: string;
+}
+
+/** One delivery attempt, for the admin's log. */
+export interface DeliveryAttempt {
+  subscription: string;
+  eventId: string;
+  context: string;
+  seq: number;
+  type: string;
+  stream: string;
+  attempt: number;
+  ok: boolean;
+  /** HTTP status, or 0 when there was no answer (refused, timeout). */
+  status: number;
+  latencyMs: number;
+  error?: string;
+  at: string;
+}
+
+const partition = 'webhooks';
+
+/** Newest attempts first: row keys count down from the end of time. */
+function attemptKey(at: number): string {
+  return `${String(9_999_999_999_999 - at).padStart(13, '0')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Webhook subscriptions and their delivery log, in two platform tables. */
+export class WebhookStore {
+  private subscriptionTable: Promise<TableClient> | undefined;
+  private attemptTable: Promise<TableClient> | undefined;
+
+  private readonly runtime: Runtime;
+
+  constructor(runtime: Runtime) {
+    this.runtime = runtime;
+  }
+
+  async create(input: { url: string; contexts: string[]; owner: string; keyId?: string; start: Record<string, number> }): Promise<WebhookWithSecret> {
+    const subscription: WebhookWithSecret = {
+      id: randomUUID(),
+      url: input.url,
+      contexts: [...new Set(input.contexts)].sort(),
+      owner: input.owner,
+      ...(input.keyId ? { keyId: input.keyId } : {}),
+      start: input.start,
+      secret: `whsec_${randomBytes(24).toString('base64url')}`,
+      createdAt: new Date().toISOString(),
+    };
+    const { id, contexts, start, ...rest } = subscription;
+    await (await this.subscriptions()).createEntity<SubscriptionRow>({
+      partitionKey: partition,
+      rowKey: id,
+      ...rest,
+      contexts: JSON.stringify(contexts),
+      start: JSON.stringify(start),
+    });
+    await this.runtime.bus.publish(webhooksChangedChannel, { id, change: 'created' });
+    return subscription;
+  }
+
+  async list(): Promise<WebhookWithSecret[]> {
+    const items: WebhookWithSecret[] = [];
+    const rows = (await this.subscriptions()).listEntities<SubscriptionRow>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } });
+    for await (const row of rows) items.push(fromRow(row));
+    return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async get(id: string): Promise<WebhookWithSecret | undefined> {
+    try {
+      return fromRow(await (await this.subscriptions()).getEntity<SubscriptionRow>(partition, id));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await (await this.subscriptions()).deleteEntity(partition, id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await this.runtime.bus.publish(webhooksChangedChannel, { id, change: 'deleted' });
+  }
+
+  async record(attempt: DeliveryAttempt): Promise<void> {
+    const { error, ...rest } = attempt;
+    await (await this.attempts()).createEntity({
+      partitionKey: attempt.subscription,
+      rowKey: attemptKey(Date.parse(attempt.at)),
+      ...rest,
+      // A table property holds 32K characters; an error message needs far less.
+      ...(error ? { error: error.slice(0, 2000) } : {}),
+    });
+  }
+
+  /** The latest attempts for a subscription, newest first. */
+  async deliveries(subscription: string, limit: number): Promise<DeliveryAttempt[]> {
+    const items: DeliveryAttempt[] = [];
+    const pages = (await this.attempts())
+      .listEntities<DeliveryAttempt>({ queryOptions: { filter: odata`PartitionKey eq ${subscription}` } })
+      .byPage({ maxPageSize: limit });
+    for await (const page of pages) {
+      for (const row of page) {
+        items.push({
+          subscription: row.subscription,
+          eventId: row.eventId,
+          context: row.context,
+          seq: Number(row.seq),
+          type: row.type,
+          stream: row.stream,
+          attempt: Number(row.attempt),
+          ok: Boolean(row.ok),
+          status: Number(row.status),
+          latencyMs: Number(row.latencyMs),
+          ...(row.error ? { error: row.error } : {}),
+          at: row.at,
+        });
+        if (items.length >= limit) return items;
+      }
+    }
+    return items;
+  }
+
+  private subscriptions(): Promise<TableClient> {
+    this.subscriptionTable ??= this.runtime.storage.table('consumers', 'Webhooks');
+    return this.subscriptionTable;
+  }
+
+  private attempts(): Promise<TableClient> {
+    this.attemptTable ??= this.runtime.storage.table('consumers', 'Deliveries');
+    return this.attemptTable;
+  }
+}
+
+function fromRow(row: SubscriptionRow): WebhookWithSecret {
+  return {
+    id: row.rowKey,
+    url: row.url,
+    contexts: JSON.parse(row.contexts) as string[],
+    owner: row.owner,
+    ...(row.keyId ? { keyId: row.keyId } : {}),
+    start: JSON.parse(row.start ?? '{}') as Record<string, number>,
+    secret: row.secret,
+    createdAt: row.createdAt,
+  };
+}
+
+export function withoutSecret({ secret: _secret, ...subscription }: WebhookWithSecret): WebhookSubscription {
+  return subscription;
+}
