@@ -169,14 +169,14 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     await until('the view to catch up', async () => {
       const { contexts } = (await (await call('/api/admin/projections')).json()) as { contexts: { projections: { lag: number; checkpoint: number }[] }[] };
       return contexts[0]!.projections[0]!.checkpoint >= 4000 && contexts[0]!.projections[0]!.lag === 0;
-    });
+    }, 60_000);
     expect((await call('/api/admin/rebuilds', { method: 'POST', body: JSON.stringify({ context: 'counter', projection: 'counters' }) })).status).toBe(202);
     const cancelled = await call('/api/admin/rebuilds/counter/counters', { method: 'DELETE' });
     expect(cancelled.status).toBe(202);
     expect(await cancelled.json()).toMatchObject({ context: 'counter', projection: 'counters', state: 'cancel-requested' });
     await until('the rebuild to be cancelled', async () => (await rebuildState('counter', 'counters'))?.state === 'cancelled');
     await expectProblem(await call('/api/admin/rebuilds/counter/counters', { method: 'DELETE' }), 409);
-  }, 60_000);
+  }, 120_000);
 
   it('names the known projections when asked to rebuild one that does not exist', async () => {
     const problem = await expectProblem(await call('/api/admin/rebuilds', { method: 'POST', body: JSON.stringify({ projection: 'nope' }) }), 404);

@@ -78,7 +78,7 @@ describe('./eventloom rebuild', () => {
     const { code, stderr } = await rebuild('balance');
     expect(stderr.trim()).toBe('eventloom rebuild: There is no projection balance; the projections are banking/balances, banking/eventLog.');
     expect(code).not.toBe(0);
-  });
+  }, 60_000);
 
   it('says so when nothing is running to cancel, and refuses a wrong password readably', async () => {
     const cancel = await rebuild('balances', '--cancel');
@@ -87,5 +87,5 @@ describe('./eventloom rebuild', () => {
     const wrong = await rebuild('balances', '--user', 'admin', '--password', 'nope');
     expect(wrong.stderr).toMatch(/^eventloom rebuild: .+/);
     expect(wrong.code).toBe(1);
-  });
+  }, 60_000);
 });

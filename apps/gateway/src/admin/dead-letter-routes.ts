@@ -1,5 +1,6 @@
 import { contextApp, defineRoute, problems, type DeadLetter as CoreDeadLetter, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
+import type { ProjectionMonitor } from './projection-monitor.ts';
 import { DeadLetter, json, problem } from './schemas.ts';
 import { contextNamed, projectionNamed } from './targets.ts';
 
@@ -36,7 +37,7 @@ const retry = resolve('retry');
 const skip = resolve('skip');
 
 /** `/api/admin/dead-letters`: see parked events and retry or skip them. */
-export function deadLetterRoutes(runtime: Runtime) {
+export function deadLetterRoutes(runtime: Runtime, monitor: ProjectionMonitor) {
   const app = contextApp();
 
   app.openapi(list, async (c) => {
@@ -59,6 +60,7 @@ export function deadLetterRoutes(runtime: Runtime) {
       const { context, projection, seq } = c.req.valid('param');
       const target = projectionNamed(runtime, context, projection);
       await target.context.resolveDeadLetter(projection, seq, action);
+      monitor.forget();
       const letter = (await target.context.deadLetters(projection)).find((l) => l.seq === seq);
       if (!letter) throw problems.notFound(`There is no dead letter at ${context}/${projection} seq ${seq}.`);
       return c.json(withContext(context, letter), 202);

@@ -39,6 +39,8 @@ export class ProjectionMonitor {
   private listening: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastInterest = 0;
+  /** Bumped by `forget`, so a sample begun before a change is not kept as the latest. */
+  private epoch = 0;
 
   constructor(runtime: Runtime, log: Logger, sampleMs = 1000) {
     this.runtime = runtime;
@@ -51,6 +53,13 @@ export class ProjectionMonitor {
     this.keepSampling();
     if (this.latest && performance.now() - this.latest.at < this.sampleMs) return this.latest.overview;
     return this.sample();
+  }
+
+  /** After an admin changed something: the next caller gets a fresh sample. */
+  forget(): void {
+    this.latest = undefined;
+    this.sampling = undefined;
+    this.epoch++;
   }
 
   /** Called with every rebuild message a listener hears, so snapshots never lag behind it. */
@@ -82,12 +91,17 @@ export class ProjectionMonitor {
   }
 
   private sample(): Promise<OverviewView> {
-    this.sampling ??= this.read().finally(() => (this.sampling = undefined));
-    return this.sampling;
+    if (this.sampling) return this.sampling;
+    const sampling = this.read().finally(() => {
+      if (this.sampling === sampling) this.sampling = undefined;
+    });
+    this.sampling = sampling;
+    return sampling;
   }
 
   private async read(): Promise<OverviewView> {
     await this.listening;
+    const epoch = this.epoch;
     const stats = await this.runtime.stats();
     const at = performance.now();
     const contexts = await Promise.all(
@@ -109,7 +123,7 @@ export class ProjectionMonitor {
       }),
     );
     const overview = { at: new Date().toISOString(), contexts };
-    this.latest = { overview, at };
+    if (epoch === this.epoch) this.latest = { overview, at };
     return overview;
   }
 

@@ -87,13 +87,16 @@ export function rebuildRoutes(runtime: Runtime, monitor: ProjectionMonitor) {
     for (const { context, projection } of targets) {
       rebuilds.push({ ...(await context.rebuilds.request(projection, who)), context: context.name });
     }
+    monitor.forget();
     return c.json({ rebuilds }, 202);
   });
 
   app.openapi(cancel, async (c) => {
     const { context, projection } = c.req.valid('param');
     const target = projectionNamed(runtime, context, projection);
-    return c.json({ ...(await target.context.rebuilds.cancel(projection)), context }, 202);
+    const record = await target.context.rebuilds.cancel(projection);
+    monitor.forget();
+    return c.json({ ...record, context }, 202);
   });
 
   app.openapi(status, async (c) => {

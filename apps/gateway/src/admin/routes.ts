@@ -16,7 +16,7 @@ export function adminRoutes(runtime: Runtime, logger: Logger, options: AdminLive
   const monitor = new ProjectionMonitor(runtime, logger, options.statsMs);
   const app = contextApp();
   app.route('/', rebuildRoutes(runtime, monitor));
-  app.route('/', deadLetterRoutes(runtime));
+  app.route('/', deadLetterRoutes(runtime, monitor));
   app.route('/', adminLiveRoutes(runtime, monitor, logger, options));
   return app;
 }

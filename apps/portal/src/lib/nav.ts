@@ -18,6 +18,12 @@ export const sections: Section[] = [
 		description: 'The example context: increment a counter and watch every open browser follow.',
 	},
 	{
+		href: '/admin',
+		label: 'Admin',
+		description: 'Projection lag and state, view rebuilds with live progress, and dead letters to retry or skip.',
+		roles: ['admin'],
+	},
+	{
 		href: '/contracts',
 		label: 'Contracts',
 		description: 'What each context publishes to other systems: events, their style (notification or state) and schemas.',

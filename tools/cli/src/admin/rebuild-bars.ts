@@ -13,7 +13,20 @@ export function duration(seconds: number | undefined): string {
   return `${s} s`;
 }
 
-const rate = (rebuild: Rebuild) => (rebuild.eventsPerSecond ? `${Math.round(rebuild.eventsPerSecond).toLocaleString('en')} ev/s` : '… ev/s');
+function status(rebuild: Rebuild): string {
+  switch (rebuild.state) {
+    case 'requested':
+      return 'waiting for the projection worker';
+    case 'running': {
+      const rate = rebuild.eventsPerSecond ? `${Math.round(rebuild.eventsPerSecond).toLocaleString('en')} ev/s` : '… ev/s';
+      return `${rate} | ETA ${duration(rebuild.etaSeconds)}`;
+    }
+    case 'cancel-requested':
+      return 'cancelling';
+    default:
+      return rebuild.state;
+  }
+}
 
 /**
  * One progress bar per projection being rebuilt, with the rate and ETA the
@@ -30,7 +43,7 @@ export class RebuildBars {
     this.multi = new cliProgress.MultiBar(
       {
         stream,
-        format: '{name} {bar} {percentage}% | {value}/{total} events | {rate} | ETA {eta_text} | {state}',
+        format: '{name} {bar} {percentage}% | {events} events | {status}',
         barsize: 30,
         hideCursor: true,
         noTTYOutput: true,
@@ -52,9 +65,10 @@ export class RebuildBars {
     const known = this.latest.get(name);
     if (!bar || (known && known.id !== rebuild.id) || (known && isFinished(known))) return;
     this.latest.set(name, rebuild);
+    // An empty feed has nothing to count: its bar is full once done.
     const total = Math.max(rebuild.total ?? 0, rebuild.done ?? 0, 1);
     bar.setTotal(total);
-    bar.update(rebuild.state === 'done' ? total : (rebuild.done ?? 0), this.payload(rebuild));
+    bar.update(rebuild.state === 'done' ? total : Math.min(rebuild.done ?? 0, total), this.payload(rebuild));
   }
 
   get allFinished(): boolean {
@@ -69,12 +83,10 @@ export class RebuildBars {
   }
 
   private payload(rebuild: Rebuild) {
-    const busy = !isFinished(rebuild);
     return {
       name: key(rebuild).padEnd(this.width),
-      rate: busy ? rate(rebuild) : '',
-      eta_text: busy ? duration(rebuild.etaSeconds) : '0 s',
-      state: rebuild.state,
+      events: `${(rebuild.done ?? 0).toLocaleString('en')}/${Math.max(rebuild.total ?? 0, rebuild.done ?? 0).toLocaleString('en')}`,
+      status: status(rebuild),
     };
   }
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatRate, rebuildPercent } from './format.ts';
+import type { Rebuild } from './types.ts';
+
+const rebuild = (fields: Partial<Rebuild>): Rebuild => ({
+	context: 'banking',
+	id: 'r1',
+	projection: 'balances',
+	state: 'running',
+	requestedBy: 'admin',
+	requestedAt: '2025-01-01T00:00:00Z',
+	...fields,
+});
+
+describe('admin figures', () => {
+	it('shows durations in the largest two units', () => {
+		expect(formatDuration(7)).toBe('7 s');
+		expect(formatDuration(185)).toBe('3 min 05 s');
+		expect(formatDuration(3720)).toBe('1 h 02 min');
+		expect(formatDuration(undefined)).toBe('–');
+	});
+
+	it('rounds rates above ten and keeps a decimal below', () => {
+		expect(formatRate(1234.4)).toBe('1,234/s');
+		expect(formatRate(1.25)).toBe('1.3/s');
+		expect(formatRate(0)).toBe('0/s');
+	});
+
+	it('never shows 100 % before the swap, and always after it', () => {
+		expect(rebuildPercent(rebuild({ done: 999, total: 1000 }))).toBe(99);
+		expect(rebuildPercent(rebuild({ done: 1000, total: 1000 }))).toBe(99);
+		expect(rebuildPercent(rebuild({ state: 'done', done: 10, total: 1000 }))).toBe(100);
+		expect(rebuildPercent(rebuild({ state: 'requested' }))).toBe(0);
+	});
+});

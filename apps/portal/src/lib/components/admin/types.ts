@@ -1,0 +1,72 @@
+/** The gateway's admin API (`/api/admin`) as the admin page reads it. */
+
+export type RebuildState = 'requested' | 'running' | 'cancel-requested' | 'cancelled' | 'done' | 'failed';
+
+export interface Rebuild {
+	context: string;
+	id: string;
+	projection: string;
+	state: RebuildState;
+	requestedBy: string;
+	requestedAt: string;
+	generation?: number;
+	done?: number;
+	total?: number;
+	eventsPerSecond?: number;
+	etaSeconds?: number;
+	startedAt?: string;
+	finishedAt?: string;
+	error?: string;
+}
+
+export type ProjectionState = 'live' | 'catching-up' | 'rebuilding' | 'failed' | 'standby';
+
+export interface ProjectionStatus {
+	context: string;
+	name: string;
+	source: string;
+	checkpoint: number;
+	lag: number;
+	eventsPerSecond: number;
+	state: ProjectionState;
+	generation: number;
+	deadLetters: number;
+	rebuild: Rebuild | null;
+}
+
+export interface ContextProjections {
+	name: string;
+	title: string;
+	feedHead: number;
+	relayLagMs: number;
+	projections: ProjectionStatus[];
+}
+
+export interface Overview {
+	at: string;
+	contexts: ContextProjections[];
+}
+
+export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped';
+
+export interface DeadLetter {
+	context: string;
+	projection: string;
+	seq: number;
+	eventId: string;
+	type: string;
+	stream: string;
+	error: string;
+	at: string;
+	state: DeadLetterState;
+	attempts: number;
+}
+
+const busy = new Set<RebuildState>(['requested', 'running', 'cancel-requested']);
+
+/** True while a rebuild is asked for, running or being cancelled. */
+export const rebuildRunning = (rebuild: Rebuild | null | undefined): boolean => !!rebuild && busy.has(rebuild.state);
+
+/** Dead letters that still need an admin's word (or are being retried). */
+export const openDeadLetter = (letter: { state: DeadLetterState }): boolean =>
+	letter.state === 'parked' || letter.state === 'retry-requested';
