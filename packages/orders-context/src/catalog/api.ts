@@ -145,7 +145,8 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime)
     const categoryId = id() ?? (accepted.events.find((e) => e.type === CategoryCreated.type)?.data as { categoryId?: number } | undefined)?.categoryId;
     const categories = await cache();
     if (categoryId !== undefined) await categories.invalidate(categories.keysFor([categoryId]), 'api');
-    const category = applied && categoryId !== undefined ? await categories.get(categoryId) : null;
+    // Refilled at once (L2 too), so the other processes' next reads come from Redis, not the table.
+    const [category] = applied && categoryId !== undefined ? await Promise.all([categories.get(categoryId), categories.list()]) : [null];
     const statusUrl = `/api/${runtime.name}/commands/${accepted.commandId}`;
     c.header('Location', statusUrl);
     const body = { commandId: accepted.commandId, status: applied ? ('applied' as const) : ('accepted' as const), statusUrl, duplicate: accepted.duplicate, category };

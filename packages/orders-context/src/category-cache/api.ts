@@ -9,6 +9,7 @@ const Invalidation = z.object({
     description: '`api`: a write through the API; `table-change`: the watcher saw an edit made outside the API; `view-update`: the watcher saw a projection write no API call had announced',
   }),
   source: z.enum(['local', 'bus']),
+  latencyMs: z.number().optional().openapi({ description: 'For `bus`: from the deciding process to this one' }),
 });
 
 const Stats = z

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { channels, type Bus } from '@eventloom/core';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
-import { redisDriver } from 'bentocache/drivers/redis';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Category, CategoryTable } from './category-table.ts';
@@ -18,6 +18,8 @@ export interface Invalidation {
   cause: InvalidationCause;
   /** `local`: decided in this process; `bus`: heard from another process. */
   source: 'local' | 'bus';
+  /** For `bus`: how long the notice took from the deciding process to this one (ms). */
+  latencyMs?: number;
 }
 
 export interface CacheStats {
@@ -38,6 +40,8 @@ interface InvalidationMessage {
   keys: string[];
   cause: InvalidationCause;
   origin: string;
+  /** When the sender dropped the keys (ms since epoch). */
+  at: number;
 }
 
 interface CachedList {
@@ -80,6 +84,7 @@ export class CategoryCache {
   private readonly options: CategoryCacheOptions;
   private readonly bento: BentoCache<{ categories: ReturnType<typeof bentostore> }>;
   private readonly redis: Redis | undefined;
+  private readonly busRedis: Redis | undefined;
   private readonly watcher: ChangeWatcher;
   private readonly origin = randomUUID();
   private readonly invalidatedAt = new Map<string, number>();
@@ -99,10 +104,15 @@ export class CategoryCache {
     if (options.redisUrl) {
       this.redis = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000 });
       this.redis.on('error', (error) => options.log.debug({ err: error.message }, 'category cache: redis connection error'));
-      store = store.useL2Layer(redisDriver({ connection: this.redis, prefix: options.namespace }));
+      // Bentocache's own bus keeps the other processes' L1 in step with L2 (it drops
+      // their L1 copy of a deleted or rewritten key, and leaves L2 to the writer).
+      // The bus duplicates its connection (publisher, subscriber); it queues while connecting.
+      this.busRedis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 1000 });
+      store = store.useL2Layer(redisDriver({ connection: this.redis })).useBus(redisBusDriver({ connection: this.busRedis }));
     }
     this.bento = new BentoCache({
       default: 'categories',
+      prefix: options.namespace,
       stores: { categories: store },
       emitter,
       ttl: `${options.ttlSeconds}s`,
@@ -128,7 +138,9 @@ export class CategoryCache {
   start(): Promise<void> {
     this.started ??= (async () => {
       this.unsubscribe = await this.options.bus.subscribe(channels.cacheInvalidate, (message) => void this.onMessage(message as InvalidationMessage));
-      await this.watcher.start();
+      // An L2 delete sent before the connection is up would be dropped (suppressed), and
+      // other processes would then refill their L1 from a stale L2: wait for it, briefly.
+      await Promise.all([this.watcher.start(), this.redisReady(2_000)]);
     })();
     return this.started;
   }
@@ -177,10 +189,17 @@ export class CategoryCache {
     return [listKey, ...ids.map(categoryKey)];
   }
 
-  /** Drops keys here (L1 and L2) and tells every other process to drop them from its L1. */
+  /**
+   * Drops keys here (L1 and L2); bentocache's bus drops them from every other
+   * process's L1. A notice on the core bus tells the others why (for their stats,
+   * and so their watchers do not count the same change again).
+   */
   async invalidate(keys: string[], cause: InvalidationCause): Promise<void> {
-    await this.drop(keys, cause, 'local');
-    const message: InvalidationMessage = { cache: this.options.namespace, keys, cause, origin: this.origin };
+    await this.start();
+    const at = Date.now();
+    this.record(keys, cause, 'local');
+    await this.bento.deleteMany({ keys });
+    const message: InvalidationMessage = { cache: this.options.namespace, keys, cause, origin: this.origin, at };
     await this.options.bus.publish(channels.cacheInvalidate, message);
   }
 
@@ -215,6 +234,21 @@ export class CategoryCache {
     await this.unsubscribe?.();
     await this.bento.disconnectAll().catch(() => undefined);
     this.redis?.disconnect();
+    this.busRedis?.disconnect();
+  }
+
+  private async redisReady(timeoutMs: number): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      redis.once('ready', done);
+    });
   }
 
   private listIsStale(value: CachedList): boolean {
@@ -240,14 +274,16 @@ export class CategoryCache {
 
   private async onMessage(message: InvalidationMessage): Promise<void> {
     if (message?.cache !== this.options.namespace || message.origin === this.origin || !Array.isArray(message.keys)) return;
-    await this.drop(message.keys, message.cause, 'bus');
+    this.record(message.keys, message.cause, 'bus', typeof message.at === 'number' ? Math.max(0, Date.now() - message.at) : undefined);
+    // With Redis, bentocache's bus drops the L1 copies (and leaves the writer's fresh
+    // L2 alone); without it, only caches sharing this process's bus hear the notice.
+    if (!this.redis) await this.bento.deleteMany({ keys: message.keys });
   }
 
-  private async drop(keys: string[], cause: InvalidationCause, source: Invalidation['source']): Promise<void> {
+  private record(keys: string[], cause: InvalidationCause, source: Invalidation['source'], latencyMs?: number): void {
     const now = Date.now();
     for (const key of keys) this.invalidatedAt.set(key, now);
     this.counts.invalidations++;
-    this.lastInvalidation = { at: new Date(now).toISOString(), keys, cause, source };
-    await this.bento.deleteMany({ keys });
+    this.lastInvalidation = { at: new Date(now).toISOString(), keys, cause, source, ...(latencyMs !== undefined ? { latencyMs } : {}) };
   }
 }
