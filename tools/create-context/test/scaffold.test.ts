@@ -1,0 +1,180 @@
+/**
+ * `pnpm create-context shipping` in a temporary copy of this working tree: the new
+ * package type-checks, its tests pass, the schema check is green, and the real
+ * gateway (apps/gateway/src/main.ts, on the Azurite and Redis of this test run)
+ * answers its routes under /api/shipping. Nothing is edited by hand in between.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const copy = mkdtempSync(join(tmpdir(), 'eventloom-create-context-'));
+const children = new Set<ChildProcess>();
+
+/** The environment of a child that runs its own vitest or gateway: none of this run's vitest settings. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|npm_|INIT_CWD$|NODE_OPTIONS$)/.test(key)));
+  return { ...env, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
+}
+
+/** Runs a command in the copy; resolves with its output, rejects with the output's tail. */
+function run(command: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: copy, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code === 0) resolve(output);
+      else reject(new Error(`${command} ${args.join(' ')} ended with ${code ?? signal}:\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+/** The files git would see (tracked and new, not ignored): no node_modules, no local state. */
+function copyWorkingTree(): void {
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  for (const file of new Set(listed.stdout.split('\0').filter(Boolean))) {
+    const from = join(repoRoot, file);
+    if (!existsSync(from)) continue;
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    cpSync(from, join(copy, file));
+  }
+}
+
+/** Output without terminal colours. */
+const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForHealth(url: string, gateway: ChildProcess, log: () => string): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (gateway.exitCode !== null) throw new Error(`the gateway exited with ${gateway.exitCode}:\n${log().slice(-4000)}`);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.status < 500,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the gateway did not answer at ${url}/health:\n${log().slice(-4000)}`);
+}
+
+let scaffoldOutput = '';
+
+beforeAll(async () => {
+  copyWorkingTree();
+  scaffoldOutput = await run(process.execPath, ['tools/create-context/src/main.ts', 'shipping'], 180_000);
+}, 200_000);
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGTERM');
+  if (!process.env.EVENTLOOM_KEEP_SCAFFOLD) rmSync(copy, { recursive: true, force: true });
+});
+
+describe('pnpm create-context shipping', () => {
+  it('creates the package, mounts it in the gateway and records its schema', () => {
+    expect(scaffoldOutput).toContain('The shipping context is ready');
+    for (const file of ['package.json', 'README.md', 'tsconfig.json', 'src/index.ts', 'src/contracts.ts', 'src/item/decide.ts', 'src/item/item.test.ts', 'test/api.test.ts']) {
+      expect(existsSync(join(copy, 'packages/shipping-context', file)), file).toBe(true);
+    }
+    const host = readFileSync(join(copy, 'apps/gateway/src/host.ts'), 'utf8');
+    expect(host).toContain("import shipping from '@eventloom/shipping-context';");
+    expect(host).toMatch(/export const contexts[^=]*= \[[^\]]*\bshipping\b[^\]]*\]/);
+    expect(JSON.parse(readFileSync(join(copy, 'apps/gateway/package.json'), 'utf8')).dependencies['@eventloom/shipping-context']).toBe('workspace:*');
+    expect(existsSync(join(copy, 'apps/gateway/node_modules/@eventloom/shipping-context/package.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(copy, 'schemas/shipping/ItemCreated.v1.json'), 'utf8'))).toMatchObject({ title: 'shipping.ItemCreated v1' });
+  });
+
+  it('refuses a second shipping, a reserved name and a bad name, saying why', async () => {
+    const refusal = (name: string) => run(process.execPath, ['tools/create-context/src/main.ts', name], 30_000);
+    await Promise.all([
+      expect(refusal('shipping')).rejects.toThrow('"shipping" exists already (packages/shipping-context)'),
+      expect(refusal('admin')).rejects.toThrow('"admin" is reserved'),
+      expect(refusal('Billing')).rejects.toThrow('did you mean "billing"?'),
+    ]);
+  });
+
+  // One step, run side by side: each waits mostly on its own process. The package's
+  // tests run on this run's Azurite and Redis (the root config would start a second
+  // Azurite and load every project), with the same timeouts as the root config.
+  it('type-checks, passes its own tests and the schema check, and answers under /api/shipping', { timeout: 240_000 }, async () => {
+    writeFileSync(
+      join(copy, 'vitest.shipping.config.ts'),
+      "export default { test: { include: ['packages/shipping-context/{src,test}/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 30_000 } };\n",
+    );
+    const [types, tests, schemas] = await Promise.all([
+      run('pnpm', ['--filter', '@eventloom/shipping-context', 'run', 'lint'], 180_000),
+      run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.shipping.config.ts'], 180_000),
+      run(process.execPath, ['tools/schema-check/src/main.ts', '--context', 'shipping'], 60_000),
+      gatewayAnswers(),
+    ]);
+    expect(types).toContain('tsc -p tsconfig.json');
+    expect(plain(tests)).toMatch(/Tests\s+10 passed/);
+    expect(schemas).toContain('schema-check: ok');
+  });
+});
+
+/** Starts apps/gateway/src/main.ts in the copy, signs in as admin, creates an item and reads it back. */
+async function gatewayAnswers(): Promise<void> {
+  const port = await freePort();
+  const home = join(copy, '.eventloom-test-home');
+  let log = '';
+  const gateway = spawn(process.execPath, ['apps/gateway/src/main.ts'], {
+    cwd: copy,
+    env: childEnv({ PORT: String(port), EVENTLOOM_HOME: home, EVENTLOOM_PREFIX: `tship${port}`, LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(gateway);
+  gateway.stdout!.on('data', (chunk) => (log += chunk));
+  gateway.stderr!.on('data', (chunk) => (log += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, gateway, () => log);
+
+  const { accounts } = JSON.parse(readFileSync(join(home, 'accounts.json'), 'utf8')) as { accounts: Array<{ username: string; password: string }> };
+  const admin = accounts.find((a) => a.username === 'admin')!;
+  const signIn = await fetch(`${url}/auth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: admin.username, password: admin.password }),
+  });
+  const { token } = (await signIn.json()) as { token: string };
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+
+  const created = await fetch(`${url}/api/shipping/items`, {
+    method: 'POST',
+    headers: { ...headers, Prefer: 'wait=10' },
+    body: JSON.stringify({ id: 'parcel-1', title: 'First parcel' }),
+  });
+  expect(created.status, await created.clone().text()).toBe(200);
+  const item = await fetch(`${url}/api/shipping/items/parcel-1`, { headers });
+  expect(await item.json()).toMatchObject({ id: 'parcel-1', title: 'First parcel', renames: 0 });
+  expect((await fetch(`${url}/api/shipping/items`)).status).toBe(401);
+
+  const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/shipping/items', '/api/shipping/items/{id}', '/api/shipping/items/{id}/rename']));
+
+  gateway.kill('SIGTERM');
+  await new Promise((resolve) => gateway.once('close', resolve));
+  children.delete(gateway);
+}
