@@ -8,6 +8,7 @@ import type {
   CommandAccepted,
   CommandStatus,
   ContextDefinition,
+  LogRead,
   ContextRuntime,
   ContextStats,
   Health,
@@ -41,6 +42,13 @@ export class MemoryBus implements Bus {
 
   async recall<T>(key: string): Promise<T | undefined> {
     return this.memos.get(key) as T | undefined;
+  }
+
+  /** The relay's commit log; the gateway's routes never read it. */
+  async appendLog(): Promise<void> {}
+
+  async readLog(): Promise<LogRead> {
+    return { entries: [], epoch: 'fake' };
   }
 
   subscribers(channel: string): number {
