@@ -26,6 +26,8 @@ export class GatewayClient {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username, password }),
+    }).catch((error: Error & { cause?: { code?: string } }) => {
+      throw new Error(`cannot reach the gateway at ${this.base} (${error.cause?.code ?? error.message}); is it running (./eventloom up)?`);
     });
     if (!response.ok) throw new Error(`sign-in as ${username} failed: ${response.status} ${await detail(response)}`);
     this.token = ((await response.json()) as { token: string }).token;

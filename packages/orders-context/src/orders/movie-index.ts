@@ -31,7 +31,9 @@ export class MovieIndex implements OrderCatalog {
   /** The index, loaded (again) if the catalog changed since. */
   async current(): Promise<MovieIndex> {
     this.listening ??= this.runtime.bus.subscribe(channels.viewChanged(this.runtime.name), (message) => {
-      if ((message as ViewChange).projection === 'catalog') this.stale = true;
+      // Every feed batch moves the projection; only one it applied events from changed the catalog.
+      const change = message as ViewChange;
+      if (change.projection === 'catalog' && change.eventIds.length > 0) this.stale = true;
     });
     await this.listening;
     if (this.stale) await this.load();
