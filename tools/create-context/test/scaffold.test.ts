@@ -67,7 +67,8 @@ function freePort(): Promise<number> {
 }
 
 async function waitForHealth(url: string, gateway: ChildProcess, log: () => string): Promise<void> {
-  const until = Date.now() + 60_000;
+  // Generous: on a busy machine it starts beside a type check and a test run.
+  const until = Date.now() + 150_000;
   while (Date.now() < until) {
     if (gateway.exitCode !== null) throw new Error(`the gateway exited with ${gateway.exitCode}:\n${log().slice(-4000)}`);
     const ok = await fetch(`${url}/health`).then(
