@@ -39,6 +39,8 @@ export class KeyedAppender {
   private readonly container: () => Promise<ContainerClient>;
   private readonly markers: PendingMarkers;
   private readonly heads = new Map<string, number>();
+  /** Appends to one partition from this process go one at a time: they would only collide. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(table: Promise<TableClient>, container: () => Promise<ContainerClient>, markers: PendingMarkers) {
     this.table = table;
@@ -47,7 +49,17 @@ export class KeyedAppender {
   }
 
   /** Appends up to 99 keyed events to a partition; reports keys that were stored before. */
-  async append(partition: string, items: KeyedEvent[], metadata: EventMetadata): Promise<KeyedAppendResult & { rows: EventColumns[]; commit: number }> {
+  append(partition: string, items: KeyedEvent[], metadata: EventMetadata): Promise<KeyedAppendResult & { rows: EventColumns[]; commit: number }> {
+    const previous = this.queues.get(partition) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.appendNow(partition, items, metadata));
+    this.queues.set(partition, next);
+    void next.finally(() => {
+      if (this.queues.get(partition) === next) this.queues.delete(partition);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async appendNow(partition: string, items: KeyedEvent[], metadata: EventMetadata): Promise<KeyedAppendResult & { rows: EventColumns[]; commit: number }> {
     assertStreamId(partition);
     if (items.length > maxKeyedEvents) throw new RangeError(`a keyed commit holds at most ${maxKeyedEvents} events`);
     for (const item of items) assertStreamId(item.key);
@@ -57,7 +69,8 @@ export class KeyedAppender {
     await this.markers.mark(partition);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 20) throw new Error(`partition ${partition} is too busy to append to`);
-      const commit = (this.heads.get(partition) ?? (await this.head(partition))) + 1;
+      const known = this.heads.get(partition);
+      const commit = (known ?? (await this.head(partition, 0))) + 1;
       const occurredAt = metadata.occurredAt ?? new Date().toISOString();
       const envelopes = pending.map((item, i): EventEnvelope => ({
         id: uuidv7(),
@@ -87,7 +100,8 @@ export class KeyedAppender {
           duplicates.push(...pending.filter((i) => existing.has(i.key)).map((i) => i.key));
           pending = pending.filter((i) => !existing.has(i.key));
         } else {
-          this.heads.delete(partition);
+          // Another process took the position: read onward from what we knew.
+          this.heads.set(partition, await this.head(partition, commit - 1));
         }
         continue;
       }
@@ -98,12 +112,12 @@ export class KeyedAppender {
     return { stored: [], storedKeys: [], duplicates, rows: [], commit: 0 };
   }
 
-  /** The last commit position in a partition (0 when none). */
-  private async head(partition: string): Promise<number> {
+  /** The last commit position in a partition (0 when none), reading on from a known one. */
+  private async head(partition: string, known: number): Promise<number> {
     const table = await this.table;
-    let head = 0;
+    let head = known;
     const rows = table.listEntities<{ rowKey?: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey ge ${versionKey(0)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['RowKey'] },
+      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey gt ${versionKey(known)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['RowKey'] },
     });
     for await (const row of rows) head = Math.max(head, Number(row.rowKey));
     return head;
