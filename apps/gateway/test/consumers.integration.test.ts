@@ -79,15 +79,18 @@ describe.skipIf(!haveAzurite)('consumer feeds, keys and links on Azurite and Red
     }
     expect(seen).toHaveLength(5);
     expect(seen.map((e) => e.type)).toEqual(Array(5).fill('ledger.Noted.v1'));
-    expect(seen.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4, 5]);
-    const first = seen[0]!;
-    expect(first).toMatchObject({ specversion: '1.0', source: '/eventloom/ledger', subject: 'book-odd', datacontenttype: 'application/json', dataref: '/api/ledger/books/odd' });
+    // The relay keeps each stream's order (streams may interleave either way).
+    const notes = (book: string) => seen.filter((e) => e.subject === `book-${book}`).map((e) => (e.data as { n: number }).n);
+    expect(notes('odd')).toEqual([1, 3, 5]);
+    expect(notes('even')).toEqual([2, 4]);
+    const first = seen.find((e) => e.subject === 'book-odd')!;
+    expect(first).toMatchObject({ specversion: '1.0', source: '/eventloom/ledger', datacontenttype: 'application/json', dataref: '/api/ledger/books/odd' });
     expect(first.correlationid).toEqual(expect.any(String));
     expect(first.causationid).toEqual(expect.any(String));
     // Sequences sort as text in feed order, and skip the internal events between them.
     const sequences = seen.map((e) => String(e.sequence));
     expect([...sequences].sort()).toEqual(sequences);
-    expect(Number(sequences[1]) - Number(sequences[0])).toBe(4);
+    for (let i = 1; i < sequences.length; i++) expect(Number(sequences[i]) - Number(sequences[i - 1])).toBeGreaterThanOrEqual(4);
   });
 
   it('skips a long run of internal events in batches and moves the cursor past them', async () => {

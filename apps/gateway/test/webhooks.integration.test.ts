@@ -128,13 +128,15 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
       const withdrawnOrDeposited = receiver.accepted.find((r) => r.event.type === 'banking.Deposited.v1')!;
       expect(withdrawnOrDeposited.event.data).toMatchObject({ type: 'Deposited', link: `/api/banking/events/${withdrawnOrDeposited.event.id}` });
 
-      // The admin sees the failed attempts and the successes.
-      const log = await gateway.request(`/api/webhooks/${subscription.id}/deliveries?limit=500`, { headers: admin });
-      const { items } = (await log.json()) as { items: { ok: boolean; status: number; attempt: number; latencyMs: number; error?: string }[] };
+      // The admin sees the failed attempts and the successes (the log is written in batches, right after).
+      type Attempt = { ok: boolean; status: number; attempt: number; latencyMs: number; error?: string };
+      const log = async () =>
+        ((await (await gateway.request(`/api/webhooks/${subscription.id}/deliveries?limit=500`, { headers: admin })).json()) as { items: Attempt[] }).items;
+      await expect.poll(async () => (await log()).filter((item) => item.ok).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(expected.length);
+      const items = await log();
       expect(items.filter((item) => !item.ok)).toHaveLength(3);
       expect(items.filter((item) => !item.ok).every((item) => item.status === 500 && item.error)).toBe(true);
       expect(Math.max(...items.map((item) => item.attempt))).toBe(4);
-      expect(items.filter((item) => item.ok).length).toBeGreaterThanOrEqual(expected.length);
 
       const listed = await (await gateway.request('/api/webhooks', { headers: admin })).text();
       const state = (JSON.parse(listed) as { items: { id: string; state?: { delivered: number; failing?: unknown } }[] }).items.find((s) => s.id === subscription.id)?.state;

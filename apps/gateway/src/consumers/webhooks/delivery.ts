@@ -5,7 +5,11 @@ import type { Logger } from 'pino';
 import { toCloudEvent } from '../cloud-event.ts';
 import type { PublishedEntry, PublishedFeed } from '../published-feed.ts';
 import { sign, signatureHeader } from './signature.ts';
-import type { WebhookStore, WebhookWithSecret } from './subscriptions.ts';
+import type { DeliveryAttempt, WebhookStore, WebhookWithSecret } from './subscriptions.ts';
+
+/** Deliveries between two saves of the cursor and the log (one blob write, one table batch). */
+const saveEvery = 50;
+const saveAfterMs = 1_000;
 
 /** A subscription's durable progress, kept in its lease blob (written only under the lease). */
 export interface DeliveryState {
@@ -50,6 +54,8 @@ export class SubscriptionDelivery implements LeasedWork {
   /** Per context: how far the last read looked (past unpublished entries). */
   private readonly scanned = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
+  private unsavedLog: DeliveryAttempt[] = [];
+  private savedAt = performance.now();
 
   readonly subscription: WebhookWithSecret;
   private readonly feeds: readonly PublishedFeed[];
@@ -82,10 +88,12 @@ export class SubscriptionDelivery implements LeasedWork {
     this.state = saved ?? { cursors: { ...this.subscription.start }, delivered: 0 };
     this.queues.clear();
     this.scanned.clear();
+    this.unsavedLog = [];
   }
 
   stop(): void {
     clearTimeout(this.retryTimer);
+    this.unsavedLog = [];
     this.queues.clear();
     this.scanned.clear();
   }
@@ -97,10 +105,13 @@ export class SubscriptionDelivery implements LeasedWork {
       return false;
     }
     const next = await this.next();
-    if (!next) return false;
+    if (!next) {
+      await this.save();
+      return false;
+    }
     const outcome = await this.post(next);
     const attempt = (failing?.eventId === next.entry.id ? failing.attempts : 0) + 1;
-    await this.store.record({
+    this.unsavedLog.push({
       subscription: this.subscription.id,
       eventId: next.entry.id,
       context: next.context,
@@ -118,7 +129,8 @@ export class SubscriptionDelivery implements LeasedWork {
         delivered: this.state.delivered + 1,
         lastDeliveredAt: new Date().toISOString(),
       };
-      await this.lease.write(this.state);
+      // Progress is saved in batches: after a crash the unsaved tail is delivered again (at least once).
+      if (this.unsavedLog.length >= saveEvery || performance.now() - this.savedAt > saveAfterMs) await this.save();
       return true;
     }
     const delay = backoffMs(attempt, this.policy);
@@ -134,10 +146,20 @@ export class SubscriptionDelivery implements LeasedWork {
         since: failing?.eventId === next.entry.id ? failing.since : new Date().toISOString(),
       },
     };
-    await this.lease.write(this.state);
+    await this.save();
     this.log.warn({ subscription: this.subscription.id, eventId: next.entry.id, attempt, status: outcome.status, retryInMs: delay }, 'webhook delivery failed');
     this.wakeIn(delay);
     return false;
+  }
+
+  /** Writes the cursor under the lease, then the attempts since the last save. */
+  private async save(): Promise<void> {
+    if (this.unsavedLog.length === 0) return;
+    await this.lease.write(this.state);
+    const attempts = this.unsavedLog;
+    this.unsavedLog = [];
+    this.savedAt = performance.now();
+    await this.store.record(attempts);
   }
 
   /** The oldest undelivered event of the first context that has one. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isNotFound, type Runtime } from '@eventloom/core';
 
 /** Subscriptions added or removed: delivery workers reconcile at once. */
@@ -55,9 +55,11 @@ export interface DeliveryAttempt {
 
 const partition = 'webhooks';
 
-/** Newest attempts first: row keys count down from the end of time. */
+/** Newest attempts first: row keys count down from the end of time, and within a millisecond by a counter. */
+let written = 0;
 function attemptKey(at: number): string {
-  return `${String(9_999_999_999_999 - at).padStart(13, '0')}-${randomBytes(3).toString('hex')}`;
+  const order = String(999_999_999 - (written++ % 1_000_000_000)).padStart(9, '0');
+  return `${String(9_999_999_999_999 - at).padStart(13, '0')}-${order}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Webhook subscriptions and their delivery log, in two platform tables. */
@@ -119,15 +121,22 @@ export class WebhookStore {
     await this.runtime.bus.publish(webhooksChangedChannel, { id, change: 'deleted' });
   }
 
-  async record(attempt: DeliveryAttempt): Promise<void> {
-    const { error, ...rest } = attempt;
-    await (await this.attempts()).createEntity({
-      partitionKey: attempt.subscription,
-      rowKey: attemptKey(Date.parse(attempt.at)),
-      ...rest,
-      // A table property holds 32K characters; an error message needs far less.
-      ...(error ? { error: error.slice(0, 2000) } : {}),
-    });
+  /** Appends attempts of one subscription to its log, up to 100 rows per entity-group transaction. */
+  async record(attempts: DeliveryAttempt[]): Promise<void> {
+    const table = await this.attempts();
+    for (let i = 0; i < attempts.length; i += 100) {
+      const actions: TransactionAction[] = attempts.slice(i, i + 100).map(({ error, ...attempt }) => [
+        'create',
+        {
+          partitionKey: attempt.subscription,
+          rowKey: attemptKey(Date.parse(attempt.at)),
+          ...attempt,
+          // A table property holds 32K characters; an error message needs far less.
+          ...(error ? { error: error.slice(0, 2000) } : {}),
+        },
+      ]);
+      await table.submitTransaction(actions);
+    }
   }
 
   /** The latest attempts for a subscription, newest first. */
