@@ -43,14 +43,19 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.use(requestId());
   app.use(requestLog(logger));
   app.use(metrics.measure);
-  app.use(
+  // One limit for all, except routes a context names (bulk ingestion).
+  const limiter = (maxSize: number) =>
     bodyLimit({
-      maxSize: maxBody,
+      maxSize,
       onError: () => {
-        throw problems.tooLarge(maxBody);
+        throw problems.tooLarge(maxSize);
       },
-    }),
+    });
+  const routeLimits = new Map<string, ReturnType<typeof limiter>>(
+    contexts.flatMap((context) => Object.entries(context.bodyLimits ?? {}).map(([path, bytes]): [string, ReturnType<typeof limiter>] => [`/api/${context.name}${path}`, limiter(bytes)])),
   );
+  const defaultLimit = limiter(maxBody);
+  app.use((c, next) => (routeLimits.get(c.req.path) ?? defaultLimit)(c, next));
   const consumers = createConsumers(runtime, logger);
   app.use(authenticate(withConsumerKeys(auth, consumers.keys), { queryTokenPaths: [livePath] }));
 

@@ -40,6 +40,16 @@ describe('bad requests become problem JSON', () => {
     await expectProblem(await app.request('/api/tally/increments', post(body, bearer('owner'))), 413);
   });
 
+  it('lets a context raise the limit for a route it names, and only that route', async () => {
+    const roomy = { ...testContext, bodyLimits: { '/increments': 16 * 1024 } };
+    const { app, bearer } = await testGateway({ bodyLimit: 2048, contexts: [roomy] });
+    const body = JSON.stringify({ by: 1, padding: 'x'.repeat(4096) });
+    const response = await app.request('/api/tally/increments', post(body, bearer('owner')));
+    expect(response.status, 'a 4 KiB body passes the 16 KiB route limit and reaches validation').toBe(400);
+    expect(((await response.json()) as { type: string }).type).toMatch(/validation$/);
+    await expectProblem(await app.request('/api/tally/increments', post(JSON.stringify({ padding: 'x'.repeat(20_000) }), bearer('owner'))), 413);
+  });
+
   it('answers a body over the limit with 413 when it is streamed without a length', async () => {
     const { app, bearer } = await testGateway({ bodyLimit: 2048 });
     const chunks = new TextEncoder().encode(JSON.stringify({ by: 1, padding: 'x'.repeat(4096) }));

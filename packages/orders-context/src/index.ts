@@ -13,6 +13,8 @@ import { OrderPlaced } from './orders/events.ts';
 export default defineContext({
   name: 'orders',
   title: 'Orders',
+  // A batch of 1,000 seed-shaped orders is about 620 KB.
+  bodyLimits: { '/orders/batch': 2 * 1024 * 1024 },
   events: [...catalogEvents, OrderPlaced],
   aggregates: [catalog],
   projections: [catalogViews],

@@ -35,6 +35,8 @@ export interface ContextDefinition {
   contracts?: { published?: PublishedContract[]; consumed?: ConsumedContract[] };
   /** Adds the context's routes to its sub-app, mounted at `/api/{name}`. */
   routes?: (app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) => void;
+  /** Larger request bodies for named routes (path under the context → bytes); others get the gateway's limit. */
+  bodyLimits?: Record<string, number>;
   /** Runs once at `up` when the context's store is empty (demo data). */
   seed?: (runtime: ContextRuntime) => Promise<void>;
 }
