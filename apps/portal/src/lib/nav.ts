@@ -13,6 +13,23 @@ export interface Section {
 
 export const sections: Section[] = [
 	{
+		href: '/dashboard',
+		label: 'Dashboard',
+		description: 'Orders this hour and today, orders per hour, top 10 movies and popular categories, live as orders stream in.',
+	},
+	{
+		href: '/alerts',
+		label: 'Alerts',
+		description: 'Customers moving money from one bank to another: look into each alert and mark it investigated or dismissed.',
+		roles: ['owner', 'admin'],
+	},
+	{
+		href: '/categories',
+		label: 'Categories',
+		description: 'Create, rename and delete movie categories, and watch the category cache: hits, misses, invalidations.',
+		roles: ['admin'],
+	},
+	{
 		href: '/counter',
 		label: 'Counter',
 		description: 'The example context: increment a counter and watch every open browser follow.',

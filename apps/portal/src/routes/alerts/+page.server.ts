@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { fail } from '@sveltejs/kit';
+import { decideAlert, GatewayError, GatewayUnreachable, listAlerts, readFailure } from '#lib/components/reports/gateway.server.ts';
+import type { Alert } from '#lib/components/reports/types.ts';
+import { problemMessage } from '#lib/server/problem.ts';
+import { endSessionOn401, requireSignIn } from '#lib/server/session.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url, cookies, depends }) => {
+	// The page's live stream invalidates this key when alerts or decisions change.
+	depends('app:alerts');
+	const token = requireSignIn(locals, url);
+	const mayDecide = locals.principal?.role === 'owner' || locals.principal?.role === 'admin';
+	try {
+		const { items, counts } = await listAlerts(token);
+		return {
+			open: items.filter((alert) => alert.state === 'open'),
+			decided: items.filter((alert) => alert.state !== 'open').sort((a, b) => (b.decision?.at ?? '').localeCompare(a.decision?.at ?? '')),
+			counts,
+			mayDecide,
+			// A fresh key per load: a decision sent twice (double click, retried POST) is recorded once.
+			submissionKey: randomUUID(),
+			loadError: null,
+		};
+	} catch (error) {
+		return {
+			open: [] as Alert[],
+			decided: [] as Alert[],
+			counts: { open: 0, investigated: 0, dismissed: 0 },
+			mayDecide,
+			submissionKey: randomUUID(),
+			loadError: readFailure(error, cookies, url),
+		};
+	}
+};
+
+export const actions: Actions = {
+	decide: async ({ request, locals, url, cookies }) => {
+		const token = requireSignIn(locals, url);
+		const form = await request.formData();
+		const id = String(form.get('id') ?? '');
+		const decision = String(form.get('decision') ?? '');
+		const note = String(form.get('note') ?? '');
+		const key = String(form.get('key') ?? '') || randomUUID();
+		const refuse = (status: number, errors: Record<string, string[]>, message: string | null) => fail(status, { id, decision, note, errors, message });
+
+		if (decision !== 'investigated' && decision !== 'dismissed') return refuse(400, { decision: ['Choose investigated or dismissed'] }, null);
+		if (!note.trim()) return refuse(400, { note: ['Say what you found, or why the alert is dismissed'] }, null);
+		try {
+			const { body } = await decideAlert(token, id, decision, note, `${key}-${id}`);
+			return { decided: { id, decision, status: body.status } };
+		} catch (error) {
+			endSessionOn401(error, cookies, url);
+			if (error instanceof GatewayError) return refuse(error.status, error.problem.errors ?? {}, problemMessage(error.problem));
+			if (error instanceof GatewayUnreachable) return refuse(503, {}, error.message);
+			throw error;
+		}
+	},
+};

@@ -1,0 +1,204 @@
+/**
+ * The report pages in a real browser against the whole stack (test/stack.ts):
+ * orders sent through the gateway's API move the dashboard's numbers without a
+ * reload (a late order into its own hour, a best-seller to the top of the
+ * movies); a cross-bank movement appears on the alerts page and is decided there
+ * with a note; the categories page creates, renames and deletes a category and
+ * shows the cache's last invalidation. Any console error fails the test.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { startStack, type Stack } from './stack.ts';
+
+const hourMs = 3_600_000;
+
+interface Movie {
+	id: number;
+	title: string;
+	price: number;
+}
+
+describe('report pages', () => {
+	let stack: Stack;
+	let browser: Browser;
+	let token: string;
+	const contexts: BrowserContext[] = [];
+	const run = Date.now().toString(36);
+
+	async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+		const response = await fetch(new URL(path, stack.gatewayUrl), {
+			method,
+			headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+			...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+		});
+		return { status: response.status, body: (await response.json()) as T };
+	}
+
+	/** Orders in the shop's JSON (seed 004) for one movie, placed at `at`. */
+	function orders(movie: Movie, count: number, quantity: number, at: Date) {
+		return Array.from({ length: count }, (_, i) => ({
+			Region: 'West',
+			OrderDate: at.toISOString(),
+			FirstName: 'Edith',
+			LastName: 'Clarke',
+			Address: '1 Grid St',
+			City: 'Denver',
+			State: 'CO',
+			PostalCode: '80202',
+			Country: 'United States',
+			Phone: '555-123-4567',
+			Email: 'edith@example.com',
+			Total: Math.round(movie.price * 100 * quantity) / 100,
+			PaymentTransactionId: `dash-${run}-${movie.id}-${at.getTime()}-${i}`,
+			Details: [{ Email: 'edith@example.com', ProductId: movie.id, Quantity: quantity, UnitPrice: movie.price }],
+		}));
+	}
+
+	async function signedIn(username: string, path: string, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+		const context = await browser.newContext({ baseURL: stack.portalUrl, viewport });
+		contexts.push(context);
+		const watched = await openPage(context);
+		const { page } = watched;
+		await page.goto(path);
+		await page.waitForURL(/\/login/);
+		await page.getByLabel('Username').fill(username);
+		await page.getByLabel('Password').fill(stack.account(username).password);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL(new RegExp(`${path}$`));
+		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
+		return watched;
+	}
+
+	const number = async (page: Page, testId: string) => Number((await page.getByTestId(testId).textContent())?.replace(/[^0-9.]/g, ''));
+	const hourColumn = (page: Page, at: Date) => page.locator(`li[data-hour="${new Date(Math.floor(at.getTime() / hourMs) * hourMs).toISOString()}"]`);
+
+	beforeAll(async () => {
+		stack = await startStack();
+		browser = await launchChromium();
+		const signIn = await fetch(new URL('/auth/token', stack.gatewayUrl), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ username: 'admin', password: stack.account('admin').password }),
+		});
+		token = ((await signIn.json()) as { token: string }).token;
+	}, 240_000);
+
+	afterAll(async () => {
+		for (const context of contexts) await context.close();
+		await browser?.close();
+		await stack?.stop();
+	}, 60_000);
+
+	it('follows orders sent through the API without a reload', async () => {
+		// The catalog is seeded when the stack starts; wait until its movies can be ordered.
+		let movies: Movie[] = [];
+		await expect
+			.poll(async () => (movies = (await api<{ items: Movie[] }>('GET', '/api/orders/movies?limit=3')).body.items ?? []).length, { timeout: 60_000 })
+			.toBe(3);
+		const [bestSeller, other] = movies as [Movie, Movie];
+
+		const dashboard = await signedIn('admin', '/dashboard');
+		const { page } = dashboard;
+		await page.evaluate(() => Object.assign(window, { stayedOnPage: true }));
+		const thisHour = await number(page, 'orders-this-hour');
+		const today = await number(page, 'orders-today');
+		const threeHoursAgo = new Date(Date.now() - 3 * hourMs);
+		const lateColumn = Number(await hourColumn(page, threeHoursAgo).getAttribute('data-orders'));
+
+		const now = new Date();
+		const sent = await api<{ stored: number }>('POST', '/api/orders/orders/batch', [...orders(bestSeller, 4, 40, now), ...orders(other, 2, 1, now)]);
+		expect(sent.body.stored).toBe(6);
+		await expect.poll(() => number(page, 'orders-this-hour'), { timeout: 15_000 }).toBe(thisHour + 6);
+		await expect.poll(() => number(page, 'orders-today')).toBe(today + 6);
+		// 160 copies: the best seller of all time, first on the board.
+		await expect.poll(() => page.getByTestId('top-movies').locator('li').first().getAttribute('data-key'), { timeout: 15_000 }).toBe(String(bestSeller.id));
+		expect(await page.getByTestId('top-movies').locator('li').first().textContent()).toContain(bestSeller.title);
+
+		// A late order lands in the hour it was placed, not in this one.
+		expect((await api<{ stored: number }>('POST', '/api/orders/orders/batch', orders(other, 1, 1, threeHoursAgo))).body.stored).toBe(1);
+		await expect.poll(async () => Number(await hourColumn(page, threeHoursAgo).getAttribute('data-orders')), { timeout: 15_000 }).toBe(lateColumn + 1);
+		expect(await number(page, 'orders-this-hour')).toBe(thisHour + 6);
+
+		// Categories by revenue, with the keyboard.
+		await page.getByRole('button', { name: 'Revenue' }).focus();
+		await page.keyboard.press('Enter');
+		expect(await page.getByRole('button', { name: 'Revenue' }).getAttribute('aria-pressed')).toBe('true');
+
+		expect(await page.evaluate(() => (window as { stayedOnPage?: boolean }).stayedOnPage)).toBe(true);
+		assertNoConsoleErrors(dashboard);
+	});
+
+	it('fits a phone: nothing on the page is wider than the screen', async () => {
+		const phone = await signedIn('owner.scotia', '/dashboard', { width: 390, height: 844 });
+		const overflow = await phone.page.evaluate(() => {
+			const main = document.querySelector('main')!;
+			return [...main.querySelectorAll('*')].filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1).map((element) => element.className);
+		});
+		expect(overflow).toEqual([]);
+		assertNoConsoleErrors(phone);
+	});
+
+	it('shows a cross-bank movement as an alert and records an owner’s decision', async () => {
+		const alerts = await signedIn('owner.republic', '/alerts');
+		const { page } = alerts;
+		const customer = `X${run.toUpperCase()}`;
+		for (const [bank, kind, amountCents] of [
+			['republic', 'deposits', 200_000],
+			['republic', 'withdrawals', 75_000],
+			['scotia', 'deposits', 74_000],
+		] as const) {
+			expect((await api('POST', `/api/banking/accounts/${customer}/${bank}/${kind}`, { amountCents })).status).toBe(202);
+		}
+		const card = page.locator('li[data-alert]', { hasText: customer });
+		await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+		expect(await card.textContent()).toContain('Republic Bank');
+		expect(await card.textContent()).toContain('$740.00');
+
+		// No note: the form says so next to the field.
+		await card.getByRole('radio', { name: 'Dismissed' }).check();
+		await card.getByRole('button', { name: 'Record decision' }).click();
+		await expect.poll(() => card.locator('.field-error').textContent(), { timeout: 10_000 }).toContain('Say what you found');
+		expectFailedRequest(alerts, 400, '/alerts?/decide');
+
+		await card.getByLabel(/^Note/).fill('Customer confirmed: moving savings to Scotia.');
+		await card.getByRole('button', { name: 'Record decision' }).click();
+		await expect.poll(() => page.getByTestId('decision-status').textContent(), { timeout: 10_000 }).toContain('recorded');
+		const decided = page.getByTestId('decided-alerts').locator('tr', { hasText: customer });
+		await expect.poll(() => decided.count(), { timeout: 10_000 }).toBe(1);
+		expect(await decided.textContent()).toContain('dismissed');
+		expect(await decided.textContent()).toContain('moving savings');
+		expect(await card.count()).toBe(0);
+		assertNoConsoleErrors(alerts);
+	});
+
+	it('creates, renames and deletes a category and shows the cache invalidation', async () => {
+		const categories = await signedIn('admin', '/categories');
+		const { page } = categories;
+		const name = `Noir ${run}`;
+		await page.getByRole('textbox', { name: /^Name up to 40/ }).fill(name);
+		await page.getByRole('button', { name: 'Create' }).click();
+		await expect.poll(() => page.getByTestId('category-status').textContent(), { timeout: 10_000 }).toContain(`Created ${name}`);
+		const row = page.locator('tr', { has: page.locator(`input[value="${name}"]`) });
+		await expect.poll(() => row.count()).toBe(1);
+		await expect.poll(() => page.getByTestId('last-invalidation').textContent()).toContain('a write through the API');
+
+		const id = await row.getAttribute('data-category');
+		const renamed = `${name} Classics`;
+		await page.locator(`#name-${id}`).fill(renamed);
+		await page.locator(`#name-${id}`).press('Enter');
+		await expect.poll(() => page.getByTestId('category-status').textContent(), { timeout: 10_000 }).toContain(`Renamed to ${renamed}`);
+
+		await page.getByRole('button', { name: `Delete ${renamed}` }).click();
+		await expect.poll(() => page.getByTestId('category-status').textContent(), { timeout: 10_000 }).toContain(`Deleted ${renamed}`);
+		await expect.poll(() => page.locator(`tr[data-category="${id}"]`).count()).toBe(0);
+
+		// A category with movies stays, and the page says why.
+		const first = page.locator('tr[data-category]').first();
+		const firstName = await first.getByRole('textbox').inputValue();
+		await first.getByRole('button', { name: `Delete ${firstName}` }).click();
+		await expect.poll(() => first.locator('.field-error').textContent(), { timeout: 10_000 }).toBeTruthy();
+		expectFailedRequest(categories, 422, '/categories?/delete');
+		assertNoConsoleErrors(categories);
+	});
+});

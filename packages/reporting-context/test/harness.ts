@@ -1,0 +1,93 @@
+import banking from '@eventloom/banking-context';
+import { contextApp, createRuntime, ProblemError, problems, type ContextDefinition, type Principal, type Runtime } from '@eventloom/core';
+import { testConfig } from '@eventloom/core/testing';
+import orders, { closeCategoryCache } from '@eventloom/orders-context';
+import { HTTPException } from 'hono/http-exception';
+import { reportingContext, type AlertRules } from '../src/index.ts';
+
+/** Who calls: the reporting test principals plus an owner at every bank (for the banking story). */
+export const callers = {
+  admin: { sub: 'admin', role: 'admin' },
+  republicOwner: { sub: 'owner.republic', role: 'owner', bank: 'Republic Bank' },
+  scotiaOwner: { sub: 'owner.scotia', role: 'owner', bank: 'Scotia Bank' },
+  consumer: { sub: 'consumer.demo', role: 'consumer', contexts: ['*'] },
+} satisfies Record<string, Principal>;
+export type Caller = keyof typeof callers;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds (views are eventually consistent). */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * Orders, banking and reporting on one real runtime (the test run's Azurite and
+ * Redis), each context's routes mounted at `/api/{name}` as the gateway mounts them.
+ * The bearer token is a caller's name (the gateway's own auth is tested in
+ * apps/gateway; importing the gateway here would make a package cycle). Orders and
+ * banking are used only through their plugins and HTTP APIs.
+ */
+export async function reportingStack(name: string, rules: AlertRules) {
+  const reporting = reportingContext({ alertRules: rules });
+  const contexts: ContextDefinition[] = [orders, banking, reporting];
+  const runtime = await createRuntime({ contexts, config: testConfig({ name, LOG_LEVEL: 'silent' }) });
+  const app = contextApp();
+  app.use(async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const principal = (callers as Record<string, Principal>)[header.replace(/^Bearer\s+/i, '')];
+      if (!principal) throw problems.unauthorized('The token is not valid; sign in again.');
+      c.set('principal', principal);
+    }
+    await next();
+  });
+  for (const context of contexts) {
+    const sub = contextApp();
+    context.routes?.(sub, runtime.context(context.name));
+    app.route(`/api/${context.name}`, sub);
+  }
+  app.onError((error, c) => {
+    const problem =
+      error instanceof ProblemError
+        ? error.problem
+        : error instanceof HTTPException
+          ? { type: 'https://eventloom.dev/problems/http', title: error.message, status: error.status }
+          : { type: 'https://eventloom.dev/problems/internal', title: 'Internal server error', status: 500, detail: String(error) };
+    return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as 400, { 'Content-Type': 'application/problem+json' });
+  });
+
+  const request = async (method: string, path: string, options: { as?: Caller | null; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const response = await app.request(path, {
+      method,
+      headers: {
+        ...(options.as ? { Authorization: `Bearer ${options.as}` } : {}),
+        ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const text = await response.text();
+    // biome-ignore lint: test responses are inspected loosely
+    let body: any = text || undefined;
+    if (response.headers.get('content-type')?.includes('json')) body = JSON.parse(text);
+    return { status: response.status, body };
+  };
+
+  return {
+    runtime,
+    reporting: runtime.context('reporting'),
+    get: (path: string, as: Caller | null = 'admin') => request('GET', path, { as }),
+    post: (path: string, body: unknown, as: Caller | null = 'admin', headers: Record<string, string> = {}) => request('POST', path, { as, body, headers }),
+    close: async () => {
+      await closeCategoryCache(runtime.context('orders'));
+      await runtime.close();
+    },
+  } satisfies Record<string, unknown> & { runtime: Runtime };
+}
+
+export type Stack = Awaited<ReturnType<typeof reportingStack>>;
