@@ -1,54 +1,29 @@
 /**
- * The counter page in real browsers against a running portal and gateway:
+ * The counter page in real browsers against the whole stack (test/stack.ts):
  * two people signed in from two browsers see each other's increments live, and
  * the gateway's validation error shows next to the field.
- *
- * Needs PORTAL_URL and GATEWAY_URL (the e2e fixture starts Azurite, gateway and
- * portal and sets them). Accounts come from E2E_ACCOUNTS (JSON
- * `[{ "username", "password" }, …]`), else EVENTLOOM_HOME/accounts.json (the
- * gateway's local accounts), else the stub gateway's accounts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage } from './browser.ts';
-import { stubAccounts } from './stub-gateway.ts';
+import { startStack, type Account, type Stack } from './stack.ts';
 
-const portalUrl = process.env.PORTAL_URL;
-const gatewayUrl = process.env.GATEWAY_URL;
-const ready = Boolean(portalUrl && gatewayUrl);
-const skipped = ready ? '' : ' (skipped: needs PORTAL_URL and GATEWAY_URL, started by the e2e fixture)';
-
-interface Account {
-	username: string;
-	password: string;
-}
-
-function accounts(): [Account, Account] {
-	let list: Account[] = stubAccounts.map(({ username, password }) => ({ username, password }));
-	const home = process.env.EVENTLOOM_HOME;
-	if (process.env.E2E_ACCOUNTS) {
-		list = JSON.parse(process.env.E2E_ACCOUNTS) as Account[];
-	} else if (home && existsSync(join(home, 'accounts.json'))) {
-		const file = JSON.parse(readFileSync(join(home, 'accounts.json'), 'utf8')) as { accounts: (Account & { role: string })[] };
-		// Two people who may both use the counter: an owner and the admin.
-		const owner = file.accounts.find((account) => account.role === 'owner');
-		const admin = file.accounts.find((account) => account.role === 'admin');
-		list = [owner, admin].filter((account): account is Account & { role: string } => account !== undefined);
-	}
-	const [first, second] = list;
-	if (!first || !second || first.username === second.username) throw new Error('the e2e test needs two different accounts');
-	return [first, second];
+/** Two people who may both use the counter: an owner and the admin. */
+function accounts(stack: Stack): [Account, Account] {
+	const owner = stack.accounts.find((account) => account.role === 'owner');
+	const admin = stack.accounts.find((account) => account.role === 'admin');
+	if (!owner || !admin) throw new Error('the e2e test needs an owner and an admin account');
+	return [owner, admin];
 }
 
 describe('counter page', () => {
+	let stack: Stack;
 	let browser: Browser;
 	const contexts: BrowserContext[] = [];
 	const pages: WatchedPage[] = [];
 
 	async function signedIn(account: Account): Promise<WatchedPage> {
-		const context = await browser.newContext({ baseURL: portalUrl });
+		const context = await browser.newContext({ baseURL: stack.portalUrl });
 		contexts.push(context);
 		const watched = await openPage(context);
 		pages.push(watched);
@@ -59,21 +34,23 @@ describe('counter page', () => {
 		await page.getByLabel('Password').fill(account.password);
 		await page.getByRole('button', { name: 'Sign in' }).click();
 		await page.waitForURL(/\/counter$/);
-		await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('live');
+		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toContain('live');
 		return watched;
 	}
 
 	beforeAll(async () => {
-		if (ready) browser = await launchChromium();
-	});
+		stack = await startStack();
+		browser = await launchChromium();
+	}, 240_000);
 
 	afterAll(async () => {
 		for (const context of contexts) await context.close();
 		await browser?.close();
-	});
+		await stack?.stop();
+	}, 60_000);
 
-	it.skipIf(!ready)(`shows one browser's increment in another without a reload${skipped}`, async () => {
-		const [first, second] = accounts();
+	it("shows one browser's increment in another without a reload", async () => {
+		const [first, second] = accounts(stack);
 		const a = await signedIn(first);
 		const b = await signedIn(second);
 		const id = `e2e${Date.now().toString(36)}`;
@@ -84,7 +61,7 @@ describe('counter page', () => {
 		await a.page.getByLabel('Counter id').fill(id);
 		await a.page.getByRole('spinbutton', { name: /^By/ }).fill('3');
 		await a.page.getByRole('button', { name: 'Increment', exact: true }).click();
-		await expect.poll(() => a.page.getByTestId('command-status').textContent()).toMatch(/accepted|applied/);
+		await expect.poll(() => a.page.getByTestId('command-status').textContent(), { timeout: 10_000 }).toMatch(/accepted|applied/);
 		await expect.poll(() => a.page.getByTestId('confirmed-value').textContent(), { timeout: 10_000 }).toBe('3');
 
 		const rowValue = (page: WatchedPage['page']) => page.locator(`tr[data-counter="${id}"] td.value`).textContent();
@@ -98,8 +75,8 @@ describe('counter page', () => {
 		assertNoConsoleErrors(a, b);
 	});
 
-	it.skipIf(!ready)(`shows the gateway's error for a bad amount next to the field${skipped}`, async () => {
-		const [first] = accounts();
+	it("shows the gateway's error for a bad amount next to the field", async () => {
+		const [first] = accounts(stack);
 		const a = pages[0] ?? (await signedIn(first));
 		a.errors.length = 0;
 
@@ -111,7 +88,7 @@ describe('counter page', () => {
 		await expect.poll(() => error.isVisible(), { timeout: 10_000 }).toBe(true);
 		expect((await error.textContent())?.trim()).not.toBe('');
 		expect(await a.page.getByRole('spinbutton', { name: /^By/ }).getAttribute('aria-invalid')).toBe('true');
-		await expect.poll(() => a.page.getByTestId('command-status').textContent()).toContain('rejected');
+		await expect.poll(() => a.page.getByTestId('command-status').textContent(), { timeout: 10_000 }).toContain('rejected');
 		expectFailedRequest(a, 400, '/counter?/increment');
 		assertNoConsoleErrors(a);
 	});

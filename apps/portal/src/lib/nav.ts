@@ -13,6 +13,21 @@ export interface Section {
 
 export const sections: Section[] = [
 	{
+		href: '/banking',
+		label: 'Banking',
+		description: 'Deposit, withdraw or void for a customer at your bank; every balance at every bank, live.',
+	},
+	{
+		href: '/customers',
+		label: 'Customers',
+		description: "A customer's accounts across the banks, their history, and their balances at any past moment.",
+	},
+	{
+		href: '/events',
+		label: 'Events',
+		description: 'The banking event log: filter by customer, bank, type and time, and open any event in full.',
+	},
+	{
 		href: '/dashboard',
 		label: 'Dashboard',
 		description: 'Orders this hour and today, orders per hour, top 10 movies and popular categories, live as orders stream in.',

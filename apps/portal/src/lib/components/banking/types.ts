@@ -1,0 +1,103 @@
+/** What the banking API answers, as the portal's pages and components use it. */
+
+export interface BankTotal {
+	bank: string;
+	bankName: string;
+	totalCents: number;
+	accounts: number;
+}
+
+export interface Balance {
+	customer: string;
+	bank: string;
+	bankName: string;
+	balanceCents: number;
+	transactions: number;
+	openedAt: string;
+	lastType?: string;
+	lastAmountCents?: number;
+	lastAt?: string;
+	lastEventId?: string;
+}
+
+export const eventTypes = ['AccountOpened', 'Deposited', 'Withdrawn', 'Voided'] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export interface LogEntry {
+	eventId: string;
+	type: EventType;
+	customer: string;
+	bank: string;
+	bankName: string;
+	amountCents: number;
+	balanceAfterCents?: number;
+	memo?: string;
+	who: string;
+	occurredAt: string;
+	stream: string;
+	version: number;
+	seq: number;
+}
+
+/** The event log's filters as the events page holds them ('' = not filtered). */
+export interface LogFilters {
+	customer: string;
+	bank: string;
+	type: string;
+	/** ISO instants. */
+	from: string;
+	to: string;
+}
+
+export interface LogPage {
+	items: LogEntry[];
+	cursor?: string;
+}
+
+export interface Customer {
+	customer: string;
+	totalCents: number;
+	accounts: Balance[];
+	recent: LogEntry[];
+}
+
+export interface BalanceAsOf {
+	bank: string;
+	bankName: string;
+	opened: boolean;
+	balanceCents: number;
+	version: number;
+}
+
+export interface CustomerAsOf {
+	customer: string;
+	asOf: string;
+	totalCents: number;
+	accounts: BalanceAsOf[];
+}
+
+export interface EventDetail {
+	event: {
+		id: string;
+		type: string;
+		schemaVersion: number;
+		stream: string;
+		version: number;
+		occurredAt: string;
+		who: string;
+		correlationId: string;
+		causationId: string;
+		data: Record<string, unknown>;
+	};
+	log: LogEntry;
+}
+
+export type TransactionType = 'deposit' | 'withdraw' | 'void';
+
+export interface TransactionReply {
+	commandId: string;
+	status: 'accepted' | 'applied';
+	duplicate: boolean;
+	balanceAfterCents?: number;
+	events: { id: string; type: string; occurredAt: string }[];
+}
