@@ -148,6 +148,9 @@ function fakeContextRuntime(runtime: FakeRuntime, definition: ContextDefinition)
     async ingest() {
       throw new Error('the fake runtime does not ingest');
     },
+    async readKeyed() {
+      return undefined;
+    },
     rebuilds: {
       request: async () => {
         throw new Error('the fake runtime does not rebuild');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { channels, type Bus } from './bus/bus.ts';
 import { MemoryBus } from './bus/memory-bus.ts';
@@ -31,7 +32,7 @@ interface ProjectionWorker {
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.config ?? loadCoreConfig();
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
-  const bus = options.bus ?? (await connectBus(config.REDIS_URL, log, config.EVENTLOOM_PREFIX));
+  const bus = options.bus ?? (await connectBus(config.REDIS_URL, log, busNamespace(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX)));
   const mode = bus.kind === 'redis' ? 'redis' : 'single-process';
   const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX);
 
@@ -196,6 +197,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   return runtime;
+}
+
+/**
+ * Runtimes share a Redis only when they share a store: the namespace names the storage
+ * account (its connection string, less the key) and the prefix. Otherwise a relay could
+ * take another store's commit hints for its own.
+ */
+export function busNamespace(connectionString: string, prefix: string): string {
+  const account = connectionString
+    .split(';')
+    .filter((part) => part && !/^AccountKey=|^SharedAccessSignature=/i.test(part))
+    .sort()
+    .join(';');
+  return `${prefix}:${createHash('sha256').update(account).digest('hex').slice(0, 12)}`;
 }
 
 /** Redis when it answers; otherwise one process, said once. */

@@ -20,7 +20,12 @@ export default defineContext({
   projections: [catalogViews],
   contracts: {
     published: [
-      { event: OrderPlaced, style: 'state', description: 'The whole order (seed 004 fields, money in cents, each line with its category).' },
+      {
+        event: OrderPlaced,
+        style: 'state',
+        link: (data) => `/orders/${encodeURIComponent((data as { PaymentTransactionId: string }).PaymentTransactionId)}`,
+        description: 'The whole order (seed 004 fields, money in cents, each line with its category), linking to the stored order.',
+      },
       { event: CategoryCreated, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category and its name.' },
       { event: CategoryRenamed, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category’s new name.' },
       { event: CategoryDeleted, style: 'state', description: 'A category is gone.' },

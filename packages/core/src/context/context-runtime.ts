@@ -103,6 +103,8 @@ export interface ContextRuntime {
    * re-sent whole: what was stored comes back as `duplicate`, nothing is doubled.
    */
   ingest(items: IngestItem[], request: CommandRequest): Promise<IngestResult[]>;
+  /** One ingested event by its key (upcast), if stored. */
+  readKeyed(partition: string, key: string): Promise<EventEnvelope | undefined>;
   /** Resolves true once every projection of the context has applied the command's events; false on timeout. */
   waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean>;
   commandStatus(commandId: string): Promise<CommandStatus | undefined>;

@@ -249,6 +249,11 @@ export class LocalContext implements ContextRuntime {
     });
   }
 
+  async readKeyed(partition: string, key: string): Promise<EventEnvelope | undefined> {
+    const event = await this.store.readKeyed(partition, key);
+    return event && this.upcast(event);
+  }
+
   waitForViews(accepted: CommandAccepted, timeoutMs: number): Promise<boolean> {
     return this.progress.wait(accepted.events.map((e) => e.id), timeoutMs);
   }

@@ -148,6 +148,18 @@ export class EventStore {
     return { stored: result.stored, storedKeys: result.storedKeys, duplicates: result.duplicates };
   }
 
+  /** One keyed event by its natural key (one point read), if stored. */
+  async readKeyed(partition: string, key: string): Promise<EventEnvelope | undefined> {
+    assertStreamId(partition);
+    assertStreamId(key);
+    try {
+      return await fromColumns(await (await this.events).getEntity<EventColumns>(partition, keyRowKey(key)), this.container);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** The events of a keyed commit row, in order. */
   async expandCommit(stream: string, commit: CommitColumns): Promise<EventColumns[]> {
     const table = await this.events;

@@ -71,6 +71,19 @@ const placeBatch = defineRoute({
   },
 });
 
+const getOrder = defineRoute({
+  method: 'get',
+  path: '/orders/{paymentTransactionId}',
+  tags: ['orders'],
+  roles: ['owner', 'admin', 'consumer'],
+  summary: 'One stored order (the OrderPlaced event), by its PaymentTransactionId',
+  request: { params: z.object({ paymentTransactionId: z.string().min(1).max(128) }) },
+  responses: {
+    200: { description: 'The order as stored: the envelope and its data', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+    404: { description: 'No order with that id' },
+  },
+});
+
 /** One entry of a batch: the parsed JSON, or why the line could not be read. */
 type Entry = { json: unknown } | { unreadable: string };
 
@@ -127,6 +140,18 @@ const itemOf = (order: Extract<OrderValidation, { ok: true }>['order']): IngestI
 });
 
 export function orderRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
+  app.openapi(getOrder, async (c) => {
+    const { paymentTransactionId } = c.req.valid('param');
+    let event;
+    try {
+      event = await runtime.readKeyed(orderPartition(paymentTransactionId), paymentTransactionId);
+    } catch (error) {
+      if (error instanceof RangeError) throw problems.validation({ paymentTransactionId: [error.message] });
+      throw error;
+    }
+    if (!event) throw problems.notFound(`no order ${paymentTransactionId}`);
+    return c.json(event as unknown as Record<string, unknown>, 200);
+  });
   app.openapi(placeOrder, async (c) => {
     const [result] = await validateAll(runtime, [{ json: c.req.valid('json') }]);
     if (!result!.ok) throw problems.validation(result!.errors, 'The order has invalid fields.');
