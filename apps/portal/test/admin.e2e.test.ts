@@ -1,0 +1,113 @@
+/**
+ * The admin page in a real browser against the whole stack (test/stack.ts): an
+ * admin rebuilds a view and watches its progress bar reach done without a reload,
+ * from the mouse and from the keyboard; on a phone the page fits the screen; an
+ * owner gets a clear refusal.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { startStack, type Stack } from './stack.ts';
+
+describe('admin page', () => {
+	let stack: Stack;
+	let browser: Browser;
+	const contexts: BrowserContext[] = [];
+
+	async function signedIn(role: 'admin' | 'owner', width = 1280): Promise<WatchedPage> {
+		const account = stack.accounts.find((candidate) => candidate.role === role);
+		if (!account) throw new Error(`the stack has no ${role} account`);
+		const context = await browser.newContext({ baseURL: stack.portalUrl, viewport: { width, height: 900 } });
+		contexts.push(context);
+		const watched = await openPage(context);
+		const { page } = watched;
+		await page.goto('/admin');
+		await page.waitForURL(/\/login/);
+		await page.getByLabel('Username').fill(account.username);
+		await page.getByLabel('Password').fill(account.password);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL(/\/admin$/);
+		return watched;
+	}
+
+	const progress = (page: Page, projection: string) => page.locator(`[data-testid="rebuild-progress"][data-projection="${projection}"]`);
+	const generation = async (page: Page, projection: string) =>
+		Number(await page.locator(`tr[data-projection="${projection}"] td[data-label="Generation"]`).textContent());
+
+	beforeAll(async () => {
+		stack = await startStack();
+		browser = await launchChromium();
+	}, 240_000);
+
+	afterAll(async () => {
+		for (const context of contexts) await context.close();
+		await browser?.close();
+		await stack?.stop();
+	}, 60_000);
+
+	it('rebuilds a view from its Rebuild button and shows the progress bar reach done, live', async () => {
+		const admin = await signedIn('admin');
+		const { page } = admin;
+		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
+		const row = page.locator('tr[data-projection="banking/balances"]');
+		await expect.poll(() => row.getByTestId('projection-state').textContent(), { timeout: 30_000 }).toContain('live');
+		const before = await generation(page, 'banking/balances');
+		// A marker that a reload or navigation would wipe: the bar must move by itself.
+		await page.evaluate(() => Object.assign(window, { stayedOnPage: true }));
+
+		await page.getByRole('button', { name: 'Rebuild banking/balances' }).click();
+		await expect.poll(() => page.getByTestId('admin-notice').textContent(), { timeout: 10_000 }).toContain('Rebuild requested: banking/balances');
+
+		const bar = progress(page, 'banking/balances');
+		await expect.poll(() => bar.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+		expect(await bar.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+		expect(await bar.textContent()).toMatch(/done\s*\d+ events in \d+ s · generation \d+ live/);
+		await expect.poll(() => generation(page, 'banking/balances'), { timeout: 10_000 }).toBe(before + 1);
+		await expect.poll(() => row.getByTestId('projection-state').textContent()).toContain('live');
+		expect(await page.evaluate(() => (window as { stayedOnPage?: boolean }).stayedOnPage)).toBe(true);
+		assertNoConsoleErrors(admin);
+	});
+
+	it('rebuilds a whole context from the keyboard', async () => {
+		const admin = await signedIn('admin');
+		const { page } = admin;
+		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
+		const target = 'Rebuild all of Counter';
+		let focused = '';
+		for (let presses = 0; presses < 80 && focused !== target; presses++) {
+			await page.keyboard.press('Tab');
+			focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+		}
+		expect(focused).toBe(target);
+		await page.keyboard.press('Enter');
+		await expect.poll(() => page.getByTestId('admin-notice').textContent(), { timeout: 10_000 }).toContain('counter/counters');
+		await expect.poll(() => progress(page, 'counter/counters').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+		assertNoConsoleErrors(admin);
+	});
+
+	it('fits a phone screen, every figure labelled', async () => {
+		const admin = await signedIn('admin', 390);
+		const { page } = admin;
+		const row = page.locator('tr[data-projection="banking/eventLog"]');
+		await row.waitFor();
+		const widths = await page.evaluate(() => {
+			const sections = [...document.querySelectorAll('main section')];
+			return sections.map((section) => section.getBoundingClientRect().right);
+		});
+		for (const right of widths) expect(right).toBeLessThanOrEqual(390);
+		expect(await page.getByRole('button', { name: 'Rebuild banking/eventLog' }).isVisible()).toBe(true);
+		expect(await row.locator('td[data-label="Lag"]').evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Lag"');
+		assertNoConsoleErrors(admin);
+	});
+
+	it('tells an owner the page is for admins', async () => {
+		const owner = await signedIn('owner');
+		const refusal = owner.page.getByTestId('admin-error');
+		await refusal.waitFor();
+		expect(await refusal.textContent()).toContain('Admins only');
+		expect(await owner.page.getByRole('button', { name: /Rebuild/ }).count()).toBe(0);
+		// The refusal is the page's answer (403), which Chromium logs for the document.
+		for (const error of owner.errors) if (error.text.includes('status of 403')) error.expected = true;
+		assertNoConsoleErrors(owner);
+	});
+});
