@@ -37,6 +37,14 @@ export class PrefixedBus implements Bus {
     return this.inner.subscribe(`${this.prefix}|${channel}`, handler);
   }
 
+  appendLog(log: string, message: unknown, wake: string): Promise<void> {
+    return this.inner.appendLog(`${this.prefix}|${log}`, message, `${this.prefix}|${wake}`);
+  }
+
+  readLog(log: string, after: string | undefined, count: number, withFirst?: boolean): ReturnType<Bus['readLog']> {
+    return this.inner.readLog(`${this.prefix}|${log}`, after, count, withFirst);
+  }
+
   remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     return this.inner.remember(key, value, ttlSeconds);
   }
@@ -61,7 +69,7 @@ export interface BenchRuntime {
 }
 
 /** A runtime on this run's Azurite, with a namespaced Redis bus of its own. */
-export async function startRuntime(connectionString: string, prefix: string, options: { workers: boolean; context?: ContextDefinition }): Promise<BenchRuntime> {
+export async function startRuntime(connectionString: string, prefix: string, options: { workers: boolean; context?: ContextDefinition; contexts?: ContextDefinition[] }): Promise<BenchRuntime> {
   const config: CoreConfig = {
     AZURE_STORAGE_CONNECTION_STRING: connectionString,
     REDIS_URL: redisUrl,
@@ -69,8 +77,10 @@ export async function startRuntime(connectionString: string, prefix: string, opt
     LOG_LEVEL: 'warn',
   };
   const bus = await PrefixedBus.connect(prefix);
-  const runtime = await createRuntime({ contexts: [options.context ?? counterContext], config, logger, workers: options.workers, bus });
-  const store = (runtime.context('counter') as unknown as { store: EventStore }).store;
+  const contexts = options.contexts ?? [options.context ?? counterContext];
+  const runtime = await createRuntime({ contexts, config, logger, workers: options.workers, bus });
+  // The first context's store (the counter context unless the scenario mounts others).
+  const store = (runtime.context(contexts[0]!.name) as unknown as { store: EventStore }).store;
   return {
     runtime,
     store,

@@ -5,13 +5,14 @@ import { Command } from 'commander';
 import { startAzurite } from '@eventloom/core/testing/azurite';
 import { passed, table, type Row, type ScenarioContext } from './report.ts';
 import { appendScenario } from './scenarios/append.ts';
+import { bankingScenario } from './scenarios/banking.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { longStreamScenario } from './scenarios/long-stream.ts';
 import { relayScenario } from './scenarios/relay.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')

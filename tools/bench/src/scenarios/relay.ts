@@ -61,7 +61,7 @@ export async function relayScenario(ctx: ScenarioContext): Promise<Row[]> {
 }
 
 /** Rows/s of 100-entity transactions, `inFlight` at a time, for `durationMs`. */
-async function rawBatches(ctx: ScenarioContext, durationMs: number, inFlight: number): Promise<number> {
+export async function rawBatches(ctx: ScenarioContext, durationMs: number, inFlight: number): Promise<number> {
   const table: TableClient = await rawTable(ctx.connectionString, `${ctx.prefix('rb')}raw`);
   const next = new Array<number>(inFlight).fill(0);
   const result = await closedLoop(inFlight, durationMs, async (lane) => {

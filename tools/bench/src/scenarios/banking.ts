@@ -1,0 +1,153 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@eventloom/core';
+import { createGateway } from '@eventloom/gateway';
+import { loadAuth } from '../../../../apps/gateway/src/auth/auth.ts';
+import banking from '../../../../packages/banking-context/src/index.ts';
+import { eventLikeRow, rawTable, startRuntime } from '../env.ts';
+import type { Row, ScenarioContext } from '../report.ts';
+import { interleaved, percentile, round, sleep } from '../util.ts';
+
+/**
+ * Banking deposits through the gateway's HTTP app (createGateway, in-process
+ * `app.request`, signed admin token) on a real runtime (workers on):
+ *  - open loop at 200/s with `Prefer: wait=10`: deposit due → `200` (the balance is in
+ *    the views), p50/p99 against the raw single-insert p50;
+ *  - 32 concurrent clients posting deposits (no Prefer: answered `202` once stored),
+ *    deposits/s against raw createEntity at 32 writers, in alternating slices.
+ */
+export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
+  const rate = 200;
+  const durationMs = ctx.quick ? 5000 : 30_000;
+  const accounts = 200;
+  const prefix = ctx.prefix('k');
+
+  const raw = await rawTable(ctx.connectionString, `${prefix}raw`);
+  const rawSamples: number[] = [];
+  for (let i = 1; i <= (ctx.quick ? 200 : 500); i++) {
+    const started = performance.now();
+    await raw.createEntity(eventLikeRow(`raw-${i % 10}`, i));
+    if (i > 20) rawSamples.push(performance.now() - started);
+  }
+  const rawP50 = percentile(rawSamples, 50);
+  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms (${rawSamples.length} samples)`);
+
+  const home = await mkdtemp(join(tmpdir(), 'eventloom-bench-'));
+  const bench = await startRuntime(ctx.connectionString, prefix, { workers: true, contexts: [banking] });
+  try {
+    const auth = await loadAuth(home);
+    const app = createGateway({ runtime: bench.runtime, contexts: [banking], auth, logger: createLogger('silent', 'gateway') });
+    const token = (await auth.issue({ sub: 'admin', role: 'admin' })).token;
+    const deposit = async (customer: string, wait: boolean) => {
+      const response = await app.request(`/api/banking/accounts/${customer}/republic/deposits`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(wait ? { Prefer: 'wait=10' } : {}) },
+        body: JSON.stringify({ amountCents: 100 }),
+      });
+      const body = await response.text();
+      if (response.status !== 200 && response.status !== 202) throw new Error(`deposit ${customer}: ${response.status} ${body.slice(0, 300)}`);
+      return response.status;
+    };
+
+    // Warm-up: every account opened and visible (runtime, relay, projections, state cache).
+    await Promise.all(Array.from({ length: accounts }, (_, i) => deposit(`B${i}`, true)));
+
+    const total = Math.round((rate * durationMs) / 1000);
+    const interval = 1000 / rate;
+    const visible: number[] = [];
+    let notVisible = 0;
+    let errors = 0;
+    let lateSends = 0;
+    const inFlight: Promise<void>[] = [];
+    const t0 = performance.now() + 20;
+    for (let i = 0; i < total; i++) {
+      const due = t0 + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      else if (wait < -interval) lateSends++;
+      inFlight.push(
+        (async () => {
+          try {
+            const status = await deposit(`B${i % accounts}`, true);
+            if (status === 200) visible.push(performance.now() - due);
+            else notVisible++;
+          } catch (error) {
+            errors++;
+            if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
+          }
+        })(),
+      );
+    }
+    const achieved = total / ((performance.now() - t0) / 1000);
+    await Promise.all(inFlight);
+    const p50 = percentile(visible, 50);
+    const p99 = percentile(visible, 99);
+    ctx.log(`${total} deposits at ${round(achieved, 1)}/s sent (${lateSends} late): ${visible.length} answered 200, ${notVisible} answered 202 after 10 s, ${errors} errors`);
+    ctx.log(`deposit → balance visible p50 ${round(p50)} ms, p99 ${round(p99)} ms`);
+
+    // Throughput: 32 clients, each on its own account, alternating with raw inserts at 32.
+    const next = new Array<number>(32).fill(0);
+    const loops = await interleaved(ctx.quick ? 2 : 4, ctx.quick ? 1500 : 2000, 32, {
+      raw: async (w) => {
+        await raw.createEntity(eventLikeRow(`raw32-${w}`, ++next[w]!));
+      },
+      gateway: async (w) => {
+        await deposit(`T${w}`, false);
+      },
+    });
+    ctx.log(
+      `32 clients: gateway ${round(loops.gateway.rate, 0)} deposits/s (${loops.gateway.errors} errors, rounds ${loops.gateway.rounds.join('/')}), ` +
+        `raw ${round(loops.raw.rate, 0)} inserts/s (rounds ${loops.raw.rounds.join('/')})`,
+    );
+
+    const ok = errors === 0 && notVisible === 0;
+    const details = {
+      rate,
+      durationMs,
+      accounts,
+      sent: total,
+      achievedSendRate: achieved,
+      lateSends,
+      visible: visible.length,
+      notVisible,
+      errors,
+      visibleP50: p50,
+      visibleP90: percentile(visible, 90),
+      visibleP99: p99,
+      visibleMax: percentile(visible, 100),
+      rawP50,
+      rawP99: percentile(rawSamples, 99),
+    };
+    const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
+    return [
+      {
+        id: 'banking-visible-p50',
+        scenario: `B1. deposit (HTTP, wait=10)→balance p50 @ ${rate}/s (sent ${round(achieved, 0)}/s)`,
+        eventloom: { value: p50, unit: 'ms' },
+        raw: rawFigure,
+        ratio: ok ? p50 / rawP50 : Number.NaN,
+        details,
+      },
+      {
+        id: 'banking-visible-p99',
+        scenario: `    deposit→balance visible p99${ok ? '' : ` (${notVisible} not visible, ${errors} errors)`}`,
+        eventloom: { value: p99, unit: 'ms' },
+        raw: rawFigure,
+        ratio: ok ? p99 / rawP50 : Number.NaN,
+        details,
+      },
+      {
+        id: 'banking-throughput',
+        scenario: `B2. deposits via gateway, 32 clients (202 once stored)`,
+        eventloom: { value: loops.gateway.rate, unit: 'dep/s' },
+        raw: { value: loops.raw.rate, unit: 'ins/s', label: '32 writers' },
+        ratio: loops.gateway.errors === 0 ? loops.gateway.rate / loops.raw.rate : Number.NaN,
+        details: { gateway: loops.gateway, raw: loops.raw },
+      },
+    ];
+  } finally {
+    await bench.close();
+    await rm(home, { recursive: true, force: true });
+  }
+}
