@@ -6,13 +6,14 @@ import { startAzurite } from '@eventloom/core/testing/azurite';
 import { passed, table, type Row, type ScenarioContext } from './report.ts';
 import { appendScenario } from './scenarios/append.ts';
 import { bankingScenario } from './scenarios/banking.ts';
+import { ordersScenario } from './scenarios/orders.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { longStreamScenario } from './scenarios/long-stream.ts';
 import { relayScenario } from './scenarios/relay.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')
