@@ -7,13 +7,14 @@ import { passed, table, type Row, type ScenarioContext } from './report.ts';
 import { appendScenario } from './scenarios/append.ts';
 import { bankingScenario } from './scenarios/banking.ts';
 import { ordersScenario } from './scenarios/orders.ts';
+import { rebuildScenario } from './scenarios/rebuild.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { longStreamScenario } from './scenarios/long-stream.ts';
 import { relayScenario } from './scenarios/relay.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')
