@@ -78,10 +78,13 @@ export const actions: Actions = {
 
 		// Dollars become cents here; every other rule is the gateway's, so its messages show.
 		const input: TransactionInput = { customer: values.customer, bank: values.bank, type: values.type };
+		let amountError: string | null = null;
 		if (values.type !== 'void') {
 			const amount = parseDollars(values.amount);
-			if (!amount.ok) return refused(400, values, { amount: [amount.message] }, null);
-			input.amountCents = amount.cents;
+			// Not dollars: sent without an amount, which the gateway refuses (nothing written)
+			// while it reports the other fields, so every error shows at once.
+			if (amount.ok) input.amountCents = amount.cents;
+			else amountError = amount.message;
 		}
 		if (values.memo.trim()) input.memo = values.memo.trim();
 
@@ -105,6 +108,7 @@ export const actions: Actions = {
 			endSessionOn401(error, cookies, url);
 			if (error instanceof GatewayError) {
 				const { fields, rest } = toFormErrors(error.problem.errors ?? {});
+				if (amountError) fields.amount = [amountError];
 				const message = Object.keys(fields).length > 0 && rest.length === 0 ? null : [problemMessage(error.problem), ...rest].join(' ');
 				return refused(error.status, values, fields, message);
 			}
