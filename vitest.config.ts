@@ -9,7 +9,7 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 // (*.e2e.test.ts) run only in the `e2e` project: `pnpm vitest run --project e2e`.
 const workspaceDirs = ['packages', 'apps', 'tools'];
 const e2e = '**/*.e2e.test.ts';
-const ignored = ['**/node_modules/**', '**/build/**', '**/dist/**', '**/.svelte-kit/**'];
+const ignored = ['**/node_modules/**', '**/build/**', '**/dist/**', '**/.svelte-kit/**', '**/.tools/**', '**/.eventloom/**'];
 
 function packageProjects(): TestProjectConfiguration[] {
   const projects: TestProjectConfiguration[] = [];

@@ -10,7 +10,7 @@ interface TokenResponse {
 }
 
 export const load: PageServerLoad = ({ locals, url }) => {
-	if (locals.principal) redirect(303, safeRedirect(url.searchParams.get('redirectTo'), '/counter'));
+	if (locals.principal) redirect(303, safeRedirect(url.searchParams.get('redirectTo'), '/banking'));
 	return {};
 };
 
@@ -39,7 +39,7 @@ export const actions: Actions = {
 			throw error;
 		}
 
-		redirect(303, safeRedirect(url.searchParams.get('redirectTo'), '/counter'));
+		redirect(303, safeRedirect(url.searchParams.get('redirectTo'), '/banking'));
 	},
 };
 
