@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { assertNoConsoleErrors, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
 import { startStack, type Stack } from './stack.ts';
 
 describe('admin page', () => {
@@ -23,6 +23,7 @@ describe('admin page', () => {
 		const { page } = watched;
 		await page.goto('/admin');
 		await page.waitForURL(/\/login/);
+		await hydrated(page);
 		await page.getByLabel('Username').fill(account.username);
 		await page.getByLabel('Password').fill(account.password);
 		await page.getByRole('button', { name: 'Sign in' }).click();

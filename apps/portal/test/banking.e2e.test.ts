@@ -8,7 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDollars } from '../src/lib/components/banking/money.ts';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const timezoneId = 'America/Port_of_Spain';
@@ -45,6 +45,7 @@ describe('banking pages', () => {
 		const { page } = watched;
 		await page.goto('/banking');
 		await page.waitForURL(/\/login/);
+		await hydrated(page);
 		await page.getByLabel('Username').fill(username);
 		await page.getByLabel('Password').fill(stack.account(username).password);
 		await page.getByRole('button', { name: 'Sign in' }).click();

@@ -45,8 +45,21 @@ export function watchConsole(page: Page): WatchedPage {
 }
 
 /** A new page in `context`, already recording its errors. */
+/** Waits until the page's scripts have taken over its HTML (see the root layout). */
+export async function hydrated(page: Page): Promise<void> {
+	await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true', undefined, { timeout: 30_000 });
+}
+
+/** A page whose `goto` also waits for hydration, so a test never types into a page about to reset its inputs. */
 export async function openPage(context: BrowserContext): Promise<WatchedPage> {
-	return watchConsole(await context.newPage());
+	const page = await context.newPage();
+	const goto = page.goto.bind(page);
+	page.goto = async (url, options) => {
+		const response = await goto(url, options);
+		await hydrated(page);
+		return response;
+	};
+	return watchConsole(page);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
 import { startStack, type Account, type Stack } from './stack.ts';
 
 /** Two people who may both use the counter: an owner and the admin. */
@@ -30,6 +30,7 @@ describe('counter page', () => {
 		const { page } = watched;
 		await page.goto('/counter');
 		await page.waitForURL(/\/login/);
+		await hydrated(page);
 		await page.getByLabel('Username').fill(account.username);
 		await page.getByLabel('Password').fill(account.password);
 		await page.getByRole('button', { name: 'Sign in' }).click();

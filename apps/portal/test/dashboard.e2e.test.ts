@@ -8,7 +8,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage } from './browser.ts';
+import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const hourMs = 3_600_000;
@@ -62,6 +62,7 @@ describe('report pages', () => {
 		const { page } = watched;
 		await page.goto(path);
 		await page.waitForURL(/\/login/);
+		await hydrated(page);
 		await page.getByLabel('Username').fill(username);
 		await page.getByLabel('Password').fill(stack.account(username).password);
 		await page.getByRole('button', { name: 'Sign in' }).click();
