@@ -138,6 +138,24 @@ export class LocalContext implements ContextRuntime {
     return this.definition.projections.some((p) => p.name === name);
   }
 
+  /**
+   * Commands on one stream run one at a time in this process: in parallel they would
+   * only fight over the next version. Other processes are still caught by the conflict.
+   */
+  private readonly streamQueues = new Map<string, Promise<unknown>>();
+
+  private serialized<T>(stream: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.streamQueues.get(stream) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.streamQueues.set(stream, next);
+    void next
+      .finally(() => {
+        if (this.streamQueues.get(stream) === next) this.streamQueues.delete(stream);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
   async execute(aggregateName: string, commandName: string, input: unknown, request: CommandRequest): Promise<CommandAccepted> {
     const aggregate = this.aggregate(aggregateName);
     const command = aggregate.commands[commandName];
@@ -158,52 +176,54 @@ export class LocalContext implements ContextRuntime {
       const earlier = await this.store.findIdempotency(stream, key);
       if (earlier) return this.answerDuplicate(stream, earlier);
     }
-    const commandId = uuidv7();
-    const correlationId = request.correlationId ?? commandId;
-    // The first try trusts the cached state: insert-only rows make a stale cache fail
-    // with a conflict, and then the state is read again. A refusal is only believed
-    // when it was decided on state read fresh from the store.
-    let fresh = false;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const now = new Date();
-      const { state, version, verified } = await this.currentState(aggregate, stream, fresh);
-      let decided: NewEvent[];
-      try {
-        decided = command.decide(parsed.data, state, { principal: request.principal, now });
-      } catch (error) {
-        if (verified) throw error;
-        fresh = true;
-        continue;
-      }
-      if (decided.length === 0) {
-        if (!verified) {
+    return this.serialized(stream, async () => {
+      const commandId = uuidv7();
+      const correlationId = request.correlationId ?? commandId;
+      // The first try trusts the cached state: insert-only rows make a stale cache fail
+      // with a conflict, and then the state is read again. A refusal is only believed
+      // when it was decided on state read fresh from the store.
+      let fresh = false;
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const now = new Date();
+        const { state, version, verified } = await this.currentState(aggregate, stream, fresh);
+        let decided: NewEvent[];
+        try {
+          decided = command.decide(parsed.data, state, { principal: request.principal, now });
+        } catch (error) {
+          if (verified) throw error;
           fresh = true;
           continue;
         }
-        return { commandId, stream, events: [], duplicate: false };
+        if (decided.length === 0) {
+          if (!verified) {
+            fresh = true;
+            continue;
+          }
+          return { commandId, stream, events: [], duplicate: false };
+        }
+        const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
+        try {
+          const events = await this.store.append(stream, version, newEvents, {
+            who: request.principal.sub,
+            correlationId,
+            causationId: commandId,
+            occurredAt: now.toISOString(),
+          }, key ? { idempotency: { key, commandId } } : {});
+          this.counters.appends++;
+          this.counters.events += events.length;
+          this.remember(aggregate, stream, state, version, events);
+          const status: CommandStatus = { commandId, context: this.name, state: 'accepted', stream, eventIds: events.map((e) => e.id) };
+          void this.bus.remember(statusKey(commandId), status, statusTtlSeconds);
+          return { commandId, stream, events, duplicate: false };
+        } catch (error) {
+          if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record);
+          if (!(error instanceof ConcurrencyError)) throw error;
+          this.cache.forget(aggregate.name, stream);
+          fresh = true;
+        }
       }
-      const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
-      try {
-        const events = await this.store.append(stream, version, newEvents, {
-          who: request.principal.sub,
-          correlationId,
-          causationId: commandId,
-          occurredAt: now.toISOString(),
-        }, key ? { idempotency: { key, commandId } } : {});
-        this.counters.appends++;
-        this.counters.events += events.length;
-        this.remember(aggregate, stream, state, version, events);
-        const status: CommandStatus = { commandId, context: this.name, state: 'accepted', stream, eventIds: events.map((e) => e.id) };
-        void this.bus.remember(statusKey(commandId), status, statusTtlSeconds);
-        return { commandId, stream, events, duplicate: false };
-      } catch (error) {
-        if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record);
-        if (!(error instanceof ConcurrencyError)) throw error;
-        this.cache.forget(aggregate.name, stream);
-        fresh = true;
-      }
-    }
-    throw problems.conflict(`stream ${stream} is busy; retry the command`, { retryable: true });
+      throw problems.conflict(`stream ${stream} is busy; retry the command`, { retryable: true });
+    });
   }
 
   async ingest(items: IngestItem[], request: CommandRequest): Promise<IngestResult[]> {
