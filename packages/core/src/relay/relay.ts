@@ -212,7 +212,8 @@ export class Relay implements LeasedWork {
   private async readHints(): Promise<{ more: boolean; logCursor: string | undefined; degraded: boolean }> {
     try {
       const read = await this.bus.readLog(this.logName, this.logCursor, logBatch);
-      if (this.logEpoch !== undefined && read.epoch !== this.logEpoch) {
+      // 'none' is a log nobody has written to yet: its first epoch is no loss.
+      if (this.logEpoch !== undefined && this.logEpoch !== 'none' && read.epoch !== this.logEpoch) {
         this.log.warn({ context: this.feed.context }, 'commit log was lost (Redis restarted?); reading marked streams');
         this.verifyAll = true;
         this.lastSweep = -Infinity;
