@@ -60,6 +60,8 @@ export interface RelayOptions {
 const logBatch = 5000;
 /** Marked streams read per step to check for lost hints. */
 const checksPerStep = 256;
+/** ... and while hints are waiting. */
+const checksWithHints = 16;
 
 /**
  * Moves committed events into the context's feed, assigning gapless seqs. Only the
@@ -185,7 +187,8 @@ export class Relay implements LeasedWork {
       if (!degraded) this.verifyAll = false;
       this.lastSweep = performance.now();
     }
-    const checks = [...this.checks.values()].slice(0, checksPerStep);
+    // Hints first: while they flow, checks get a small share of each step.
+    const checks = [...this.checks.values()].slice(0, hinted.size > 0 ? checksWithHints : checksPerStep);
     for (const marker of checks) this.checks.delete(marker.stream);
     const checked = new Set(checks.map((m) => m.stream));
     const streams = new Set<string>([...hinted.keys(), ...checked]);
