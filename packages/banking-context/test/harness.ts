@@ -1,59 +1,17 @@
 import { TableClient } from '@azure/data-tables';
-import { contextApp, createRuntime, ProblemError, problems, type CoreConfig, type Principal, type Runtime } from '@eventloom/core';
-import { testConfig } from '@eventloom/core/testing';
-import { HTTPException } from 'hono/http-exception';
+import { createRuntime, type CoreConfig, type Runtime } from '@eventloom/core';
+import { testConfig, testHost, type TestRequest } from '@eventloom/core/testing';
 import banking from '../src/index.ts';
 import { principals } from '../src/testing.ts';
 
 export type Caller = keyof typeof principals;
 
-/**
- * The banking sub-app mounted as the gateway mounts it (`/api/banking`), on a real
- * runtime (Azurite + Redis of the test run). Authentication is a stand-in: the
- * bearer token is the name of a test principal. (The gateway's own auth is tested
- * in apps/gateway; importing the gateway here would make a package cycle.)
- */
+/** The banking API on a real runtime (Azurite + Redis of the test run); see core's `testHost`. */
 export async function bankingApi(name: string) {
   const config = testConfig({ name, LOG_LEVEL: 'silent' });
   const runtime = await createRuntime({ contexts: [banking], config });
-  const app = contextApp();
-  app.use(async (c, next) => {
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const principal = (principals as Record<string, Principal>)[header.replace(/^Bearer\s+/i, '')];
-      if (!principal) throw problems.unauthorized('The token is not valid; sign in again.');
-      c.set('principal', principal);
-    }
-    await next();
-  });
-  const sub = contextApp();
-  banking.routes(sub, runtime.context('banking'));
-  app.route('/api/banking', sub);
-  app.onError((error, c) => {
-    const problem =
-      error instanceof ProblemError
-        ? error.problem
-        : error instanceof HTTPException && error.status === 400
-          ? problems.malformed(error.message || 'The body could not be read.').problem
-          : { type: 'https://eventloom.dev/problems/internal', title: 'Internal server error', status: 500, detail: String(error) };
-    return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as 400, { 'Content-Type': 'application/problem+json' });
-  });
-
-  const request = async (method: string, path: string, options: { as?: Caller; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const response = await app.request(`/api/banking${path}`, {
-      method,
-      headers: {
-        ...(options.as ? { Authorization: `Bearer ${options.as}` } : {}),
-        ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...options.headers,
-      },
-      ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    // biome-ignore lint: test responses are inspected loosely
-    const body = (text ? JSON.parse(text) : undefined) as any;
-    return { status: response.status, body, headers: response.headers };
-  };
+  const { app, request: send } = testHost(runtime, [banking], principals);
+  const request = (method: string, path: string, options: TestRequest = {}) => send(method, `/api/banking${path}`, options);
 
   return {
     app,

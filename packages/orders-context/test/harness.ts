@@ -1,7 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { contextApp, createRuntime, ProblemError, problems, type CoreConfig, type Principal, type Runtime } from '@eventloom/core';
-import { testConfig } from '@eventloom/core/testing';
-import { HTTPException } from 'hono/http-exception';
+import { createRuntime, type CoreConfig, type Runtime } from '@eventloom/core';
+import { testConfig, testHost, type TestRequest } from '@eventloom/core/testing';
 import orders from '../src/index.ts';
 import { closeCategoryCache } from '../src/category-cache/for-runtime.ts';
 import { principals } from '../src/testing.ts';
@@ -40,46 +39,8 @@ export async function ordersApi(name: string, options: { config?: CoreConfig } =
   const context = runtime.context('orders');
   await runtime.seed();
   await eventually('the seeded catalog in the views', async () => (await context.views.get('Movies', 'movie', '0000520')) !== undefined, 30_000);
-  const app = contextApp();
-  app.use(async (c, next) => {
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const principal = (principals as Record<string, Principal>)[header.replace(/^Bearer\s+/i, '')];
-      if (!principal) throw problems.unauthorized('The token is not valid; sign in again.');
-      c.set('principal', principal);
-    }
-    await next();
-  });
-  const sub = contextApp();
-  orders.routes(sub, context);
-  app.route('/api/orders', sub);
-  app.onError((error, c) => {
-    const problem =
-      error instanceof ProblemError
-        ? error.problem
-        : error instanceof HTTPException && error.status === 400
-          ? problems.malformed(error.message || 'The body could not be read.').problem
-          : error instanceof HTTPException
-            ? { type: 'https://eventloom.dev/problems/http', title: error.message, status: error.status }
-            : { type: 'https://eventloom.dev/problems/internal', title: 'Internal server error', status: 500, detail: String(error) };
-    return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as 400, { 'Content-Type': 'application/problem+json' });
-  });
-
-  const request = async (method: string, path: string, options: { as?: Caller | null; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const response = await app.request(`/api/orders${path}`, {
-      method,
-      headers: {
-        ...(options.as ? { Authorization: `Bearer ${options.as}` } : {}),
-        ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...options.headers,
-      },
-      ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    // biome-ignore lint: test responses are inspected loosely
-    const body = (text ? JSON.parse(text) : undefined) as any;
-    return { status: response.status, body, headers: response.headers };
-  };
+  const { app, request: send } = testHost(runtime, [orders], principals);
+  const request = (method: string, path: string, options: TestRequest = {}) => send(method, `/api/orders${path}`, options);
 
   return {
     app,

@@ -1,8 +1,7 @@
 import banking from '@eventloom/banking-context';
-import { contextApp, createRuntime, ProblemError, problems, type ContextDefinition, type Principal, type Runtime } from '@eventloom/core';
-import { testConfig } from '@eventloom/core/testing';
+import { createRuntime, type ContextDefinition, type Principal, type Runtime } from '@eventloom/core';
+import { testConfig, testHost } from '@eventloom/core/testing';
 import orders, { closeCategoryCache } from '@eventloom/orders-context';
-import { HTTPException } from 'hono/http-exception';
 import { reportingContext, type AlertRules } from '../src/index.ts';
 
 /** Who calls: the reporting test principals plus an owner at every bank (for the banking story). */
@@ -36,47 +35,7 @@ export async function reportingStack(name: string, rules: AlertRules) {
   const reporting = reportingContext({ alertRules: rules });
   const contexts: ContextDefinition[] = [orders, banking, reporting];
   const runtime = await createRuntime({ contexts, config: testConfig({ name, LOG_LEVEL: 'silent' }) });
-  const app = contextApp();
-  app.use(async (c, next) => {
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const principal = (callers as Record<string, Principal>)[header.replace(/^Bearer\s+/i, '')];
-      if (!principal) throw problems.unauthorized('The token is not valid; sign in again.');
-      c.set('principal', principal);
-    }
-    await next();
-  });
-  for (const context of contexts) {
-    const sub = contextApp();
-    context.routes?.(sub, runtime.context(context.name));
-    app.route(`/api/${context.name}`, sub);
-  }
-  app.onError((error, c) => {
-    const problem =
-      error instanceof ProblemError
-        ? error.problem
-        : error instanceof HTTPException
-          ? { type: 'https://eventloom.dev/problems/http', title: error.message, status: error.status }
-          : { type: 'https://eventloom.dev/problems/internal', title: 'Internal server error', status: 500, detail: String(error) };
-    return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as 400, { 'Content-Type': 'application/problem+json' });
-  });
-
-  const request = async (method: string, path: string, options: { as?: Caller | null; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const response = await app.request(path, {
-      method,
-      headers: {
-        ...(options.as ? { Authorization: `Bearer ${options.as}` } : {}),
-        ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...options.headers,
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    // biome-ignore lint: test responses are inspected loosely
-    let body: any = text || undefined;
-    if (response.headers.get('content-type')?.includes('json')) body = JSON.parse(text);
-    return { status: response.status, body };
-  };
+  const { request } = testHost(runtime, contexts, callers);
 
   return {
     runtime,

@@ -1,3 +1,4 @@
 export { decider, projection, stored, MemoryViewStore } from './given.ts';
 export * from './azurite.ts';
 export * from './env.ts';
+export { testHost, type TestRequest, type TestResponse } from './test-host.ts';
