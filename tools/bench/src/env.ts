@@ -1,62 +1,12 @@
 import { TableClient } from '@azure/data-tables';
-import { createLogger, createRuntime, type Bus, type BusHandler, type ContextDefinition, type CoreConfig, type Runtime } from '@eventloom/core';
+import { createLogger, createRuntime, type ContextDefinition, type CoreConfig, type Runtime } from '@eventloom/core';
 import counter from '@eventloom/counter-context';
-// The core does not export these from its package entry; the bench reaches into the
-// source on purpose (it measures the store and bus as they are, not a copy).
-import { RedisBus } from '../../../packages/core/src/bus/redis-bus.ts';
+// The core does not export the store class from its package entry; the bench reaches into
+// the source on purpose (it measures the store as it is, not a copy).
 import type { EventStore } from '../../../packages/core/src/store/event-store.ts';
 
 export const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 export const logger = createLogger(process.env.LOG_LEVEL || 'warn', 'bench');
-
-/**
- * The core's RedisBus with every channel name namespaced by the table prefix.
- * Core channel names are `eventloom:<context>:…` with no prefix, so two runtimes that
- * share a Redis but not tables (bench scenarios, tests, another developer's app) would
- * hear each other's commit hints. The bench isolates itself; see README.
- */
-export class PrefixedBus implements Bus {
-  readonly kind = 'redis' as const;
-  private readonly inner: Bus;
-  private readonly prefix: string;
-
-  constructor(inner: Bus, prefix: string) {
-    this.inner = inner;
-    this.prefix = prefix;
-  }
-
-  static async connect(prefix: string): Promise<PrefixedBus> {
-    return new PrefixedBus(await RedisBus.connect(redisUrl, logger), prefix);
-  }
-
-  publish(channel: string, message: unknown): Promise<void> {
-    return this.inner.publish(`${this.prefix}|${channel}`, message);
-  }
-
-  subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
-    return this.inner.subscribe(`${this.prefix}|${channel}`, handler);
-  }
-
-  appendLog(log: string, message: unknown, wake: string): Promise<void> {
-    return this.inner.appendLog(`${this.prefix}|${log}`, message, `${this.prefix}|${wake}`);
-  }
-
-  readLog(log: string, after: string | undefined, count: number, withFirst?: boolean): ReturnType<Bus['readLog']> {
-    return this.inner.readLog(`${this.prefix}|${log}`, after, count, withFirst);
-  }
-
-  remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    return this.inner.remember(key, value, ttlSeconds);
-  }
-
-  recall<T>(key: string): Promise<T | undefined> {
-    return this.inner.recall<T>(key);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 export const counterContext = counter;
 /** The counter context without its projection: relay figures then measure the relay alone. */
@@ -68,7 +18,7 @@ export interface BenchRuntime {
   close(): Promise<void>;
 }
 
-/** A runtime on this run's Azurite, with a namespaced Redis bus of its own. */
+/** A runtime on this run's Azurite; its Redis bus is namespaced by store and prefix (core does it). */
 export async function startRuntime(connectionString: string, prefix: string, options: { workers: boolean; context?: ContextDefinition; contexts?: ContextDefinition[] }): Promise<BenchRuntime> {
   const config: CoreConfig = {
     AZURE_STORAGE_CONNECTION_STRING: connectionString,
@@ -76,18 +26,14 @@ export async function startRuntime(connectionString: string, prefix: string, opt
     EVENTLOOM_PREFIX: prefix,
     LOG_LEVEL: 'warn',
   };
-  const bus = await PrefixedBus.connect(prefix);
   const contexts = options.contexts ?? [options.context ?? counterContext];
-  const runtime = await createRuntime({ contexts, config, logger, workers: options.workers, bus });
+  const runtime = await createRuntime({ contexts, config, logger, workers: options.workers });
   // The first context's store (the counter context unless the scenario mounts others).
   const store = (runtime.context(contexts[0]!.name) as unknown as { store: EventStore }).store;
   return {
     runtime,
     store,
-    async close() {
-      await runtime.close();
-      await bus.close();
-    },
+    close: () => runtime.close(),
   };
 }
 
