@@ -10,7 +10,7 @@ import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
-import { Relay } from './relay/relay.ts';
+import { Relay, type FeedNotice } from './relay/relay.ts';
 import { Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
@@ -49,6 +49,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const relays = new Map<string, RelayWorker>();
   const projections: ProjectionWorker[] = [];
+  /** Wakes the projections of a source that have not reached its head yet. */
+  const wakeProjections = (source: string, head: number) => {
+    for (const p of projections) if (p.source === source && p.runner.checkpoint < head) p.loop.wake();
+  };
   const unsubscribe: (() => Promise<void>)[] = [];
 
   if (options.workers ?? true) {
@@ -56,7 +60,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       const container = await storage.container(context.name);
       // The loop and the relay share one lease: the relay checks it before each write.
       const lease = new BlobLease(container, 'relay');
-      const relay = new Relay({ store: context.store, feed: context.feed, lease, bus, log: context.log });
+      // This process's projections and waiters hear of placed entries directly; the bus
+      // notice that follows tells everyone else (and is ignored here once applied).
+      const relay = new Relay(
+        { store: context.store, feed: context.feed, lease, bus, log: context.log },
+        {
+          onPlaced: (notice) => {
+            context.progress.onFeed(notice);
+            wakeProjections(context.name, notice.head);
+          },
+        },
+      );
       relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: 1000, log: context.log }) });
       unsubscribe.push(
         // Hints travel in the commit log; the channel only wakes the relay.
@@ -82,6 +96,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           bus,
           log: context.log,
           upcast: (entry) => (sourceContext ?? context).upcast(entry),
+          onChanged: (change) => context.progress.onView(change),
         });
         projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, { idleMs: 2000, log: context.log }) });
       }
@@ -89,9 +104,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const sources = new Set(projections.map((p) => p.source));
     for (const source of sources) {
       unsubscribe.push(
-        await bus.subscribe(channels.feed(source), () => {
-          for (const p of projections) if (p.source === source) p.loop.wake();
-        }),
+        await bus.subscribe(channels.feed(source), (message) => wakeProjections(source, (message as FeedNotice).head)),
       );
     }
     for (const context of contexts.values()) {

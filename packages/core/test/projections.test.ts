@@ -162,6 +162,51 @@ describe('projection idempotency', () => {
     expect(repeat.checkpoint).toBe(400);
     expect(await viewRows(storage)).toEqual(once);
   });
+
+  it('saves its checkpoint once the feed runs dry and when stopped, not with every batch', async () => {
+    const cfg = config('saving');
+    const storage = storageOf(cfg);
+    const relay = closer.add(await createRuntime({ contexts: [relayOnly], config: cfg }));
+    await incrementMany(relay, 300, 40);
+    await waitUntil('feed complete', async () => (await feedHead(storage)) === 300);
+    await relay.close();
+
+    const container = await storage.container('counter');
+    const lease = new BlobLease(container, 'projection-counters');
+    expect(await lease.tryAcquire()).toBe(true);
+    closer.defer(() => lease.release());
+    const saved = async () => (await lease.read<{ seq: number }>())?.seq ?? 0;
+    const runner = new ProjectionRunner(
+      {
+        context: 'counter',
+        definition: counter.projections[0]!,
+        feed: new Feed(storage, 'counter'),
+        viewsFor: async () => new Map([['Counters', tableViewStore(await storage.table('counter', 'View', 'Counters'))]]),
+        dropGeneration: async () => undefined,
+        container: async () => container,
+        deadLetters: await storage.table('counter', 'DeadLetters'),
+        lease,
+        bus: new MemoryBus(),
+        log: createLogger('silent'),
+        upcast: (entry) => entry,
+        checkpointMs: 60_000,
+      },
+      100,
+    );
+    await runner.start();
+    expect(await runner.step()).toBe(true);
+    expect(await runner.step()).toBe(true);
+    expect(runner.checkpoint).toBe(200);
+    expect(await saved()).toBe(0);
+    await runner.drain();
+    expect(await saved()).toBe(200);
+    await runner.step();
+    expect(runner.checkpoint).toBe(300);
+    expect(await saved()).toBe(200);
+    expect(await runner.step()).toBe(false);
+    expect(await saved()).toBe(300);
+    expect(viewValues(await viewRows(storage))).toEqual(sorted(countersFromStore(await storeEvents(storage))));
+  });
 });
 
 const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });

@@ -17,6 +17,7 @@ import type { Runtime } from '../src/runtime.ts';
 import { createRuntime } from '../src/create-runtime.ts';
 import { defineContext } from '../src/context/define-context.ts';
 import { EventStore } from '../src/store/event-store.ts';
+import { Feed, type FeedColumns } from '../src/relay/feed.ts';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -129,5 +130,32 @@ describe('relay and feed', () => {
     await feedMatchesStore(cfg, standby, stored, 30_000);
     // took over only after the 15 s lease ran out, but then promptly
     expect(performance.now() - killedAt).toBeLessThan(30_000);
+  });
+
+  it('a feed reads back the entries its process placed, and from the table what another process placed after them', async () => {
+    const storage = storageOf(config('feedtail'));
+    const here = new Feed(storage, 'counter');
+    const there = new Feed(storage, 'counter');
+    await Promise.all([here.ready(), there.ready()]);
+    const entries = (from: number, to: number): FeedColumns[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => {
+        const seq = from + i;
+        return { id: `e${seq}`, type: 'Incremented', sv: 1, s: `counter-${seq % 3}`, v: seq, at: new Date().toISOString(), who: 'test', cor: 'c', cau: 'c', data: JSON.stringify({ seq }), seq, rat: new Date().toISOString() };
+      });
+    const seqs = (rows: FeedColumns[]) => rows.map((r) => Number(r.seq));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    await here.append(entries(1, 150));
+    await there.append(entries(151, 170)); // another relay took over
+    expect(seqs(await here.rowsAfter(0, 1000))).toEqual(range(1, 150));
+    expect(seqs(await here.rowsAfter(100, 20))).toEqual(range(101, 120));
+    expect(seqs(await here.rowsAfter(150, 1000))).toEqual(range(151, 170));
+    expect(seqs(await wholeFeed(here))).toEqual(range(1, 170));
+
+    await here.append(entries(171, 180)); // and this one won the lease back
+    expect(seqs(await here.rowsAfter(140, 1000))).toEqual(range(141, 180));
+    expect(seqs(await here.rowsAfter(175, 1000))).toEqual(range(176, 180));
+    expect((await here.read(170, 1)).map((e) => e.data)).toEqual([{ seq: 171 }]);
+    expect(seqs(await wholeFeed(there))).toEqual(range(1, 180));
   });
 });

@@ -75,7 +75,8 @@ export class Progress {
     });
   }
 
-  private onFeed(notice: FeedNotice): void {
+  /** An entry placed in the feed (from the bus, or directly from a relay in this process). */
+  onFeed(notice: FeedNotice): void {
     for (const entry of notice.entries) this.seqOf.set(entry.id, entry.seq);
     this.head = Math.max(this.head, notice.head);
     if (this.seqOf.size > rememberedEvents) {
@@ -89,7 +90,8 @@ export class Progress {
     this.settle();
   }
 
-  private onView(change: ViewChange): void {
+  /** A projection moved (from the bus, or directly from a runner in this process). */
+  onView(change: ViewChange): void {
     this.raise(change.projection, change.seq);
     this.settle();
   }

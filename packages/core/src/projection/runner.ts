@@ -45,6 +45,10 @@ export interface ProjectionParts {
   log: Logger;
   /** Reads stored data as the current schema version. */
   upcast: (entry: FeedEntry) => FeedEntry;
+  /** Told of each view change before the bus is (this process's waiters need no round trip). */
+  onChanged?: (change: ViewChange) => void;
+  /** How often the live checkpoint is saved while events flow (default 1 s). */
+  checkpointMs?: number;
 }
 
 const attempts = 3;
@@ -69,6 +73,9 @@ export class ProjectionRunner implements LeasedWork {
   private cache: RowCache | undefined;
   readonly rebuild: Rebuild;
   checkpoint = 0;
+  /** The checkpoint as last written to the lease blob. */
+  private savedCheckpoint = 0;
+  private lastSave = 0;
   generation = 0;
   deadLetterCount = 0;
   eventsApplied = 0;
@@ -87,10 +94,17 @@ export class ProjectionRunner implements LeasedWork {
   async start(): Promise<void> {
     const saved = await this.parts.lease.read<ProjectionCheckpoint>();
     this.checkpoint = saved?.seq ?? 0;
+    this.savedCheckpoint = this.checkpoint;
+    this.lastSave = performance.now();
     this.generation = saved?.generation ?? 0;
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0);
     await this.rebuild.resume(saved);
+  }
+
+  /** Stopping while holding the lease: keep the position reached. */
+  async drain(): Promise<void> {
+    if (this.checkpoint !== this.savedCheckpoint) await this.save();
   }
 
   stop(): void {
@@ -145,6 +159,8 @@ export class ProjectionRunner implements LeasedWork {
   async save(): Promise<void> {
     const state: ProjectionCheckpoint = { seq: this.checkpoint, generation: this.generation, ...this.rebuild.saved() };
     await this.parts.lease.write(state);
+    this.savedCheckpoint = state.seq;
+    this.lastSave = performance.now();
   }
 
   /** Makes the shadow the live generation (called by the rebuild at the right moment). */
@@ -157,12 +173,19 @@ export class ProjectionRunner implements LeasedWork {
     return old;
   }
 
+  /**
+   * One batch from the live checkpoint. The view rows carry their seq, so the checkpoint
+   * need not be written with every batch: it is saved once a second while events flow
+   * and when the feed runs dry, and a successor replays at most that second exactly.
+   */
   private async stepLive(): Promise<boolean> {
     const entries = await this.parts.feed.read(this.checkpoint, this.batchSize);
-    if (entries.length === 0) return false;
+    if (entries.length === 0) {
+      if (this.checkpoint !== this.savedCheckpoint) await this.save();
+      return false;
+    }
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache);
     this.checkpoint = last;
-    await this.save();
     this.eventsApplied += applied.length;
     const change: ViewChange = {
       context: this.parts.context,
@@ -171,7 +194,9 @@ export class ProjectionRunner implements LeasedWork {
       streams: [...new Set(applied.map((e) => e.stream))],
       eventIds: applied.map((e) => e.id),
     };
+    this.parts.onChanged?.(change);
     await this.parts.bus.publish(channels.viewChanged(this.parts.context), change);
+    if (performance.now() - this.lastSave >= (this.parts.checkpointMs ?? 1000)) await this.save();
     return entries.length === this.batchSize;
   }
 

@@ -13,6 +13,8 @@ export interface FeedColumns extends EventColumns {
 
 /** Largest request body for an entity-group transaction is 4 MiB; keep a margin. */
 const maxBatchBytes = 3_500_000;
+/** Entries this process placed lately, kept for local readers. */
+const recentLimit = 4096;
 
 /**
  * A context's feed: every event once, in a gapless total order. Rows are partitioned
@@ -24,6 +26,12 @@ export class Feed {
   readonly context: string;
   private readonly table: Promise<TableClient>;
   private readonly container: () => Promise<ContainerClient>;
+  /**
+   * The last entries this process inserted, consecutive. Feed rows never change once
+   * written, so local projections read them from here instead of asking the table
+   * again; anything before or after (another process's relay) comes from the table.
+   */
+  private recent: FeedColumns[] = [];
 
   constructor(storage: Storage, context: string) {
     this.context = context;
@@ -39,13 +47,16 @@ export class Feed {
   async append(rows: FeedColumns[]): Promise<void> {
     const table = await this.table;
     let batch: TransactionAction[] = [];
+    let placed: FeedColumns[] = [];
     let bucket = '';
     let bytes = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       if (batch.length === 1) await table.createEntity((batch[0] as ['create', Record<string, unknown> & { partitionKey: string; rowKey: string }])[1]);
       else await table.submitTransaction(batch);
+      this.remember(placed);
       batch = [];
+      placed = [];
       bytes = 0;
     };
     for (const row of rows) {
@@ -55,12 +66,24 @@ export class Feed {
       bucket = rowBucket;
       bytes += weight;
       batch.push(['create', { partitionKey: rowBucket, rowKey: seqKey(row.seq), ...row }]);
+      placed.push(row);
     }
     await flush();
   }
 
+  private remember(rows: FeedColumns[]): void {
+    const last = this.recent[this.recent.length - 1];
+    if (last && rows[0]!.seq !== last.seq + 1) this.recent = [];
+    for (const row of rows) this.recent.push(row);
+    if (this.recent.length > recentLimit) this.recent.splice(0, this.recent.length - recentLimit);
+  }
+
   /** Raw rows after a seq, in order, at most `limit`. */
   async rowsAfter(afterSeq: number, limit: number): Promise<FeedColumns[]> {
+    const first = this.recent[0]?.seq;
+    if (first !== undefined && afterSeq + 1 >= first && afterSeq + 1 < first + this.recent.length) {
+      return this.recent.slice(afterSeq + 1 - first, afterSeq + 1 - first + limit);
+    }
     const table = await this.table;
     const rows: FeedColumns[] = [];
     const pages = table

@@ -22,6 +22,13 @@ export interface CommittedHints {
   batch: CommittedHint[];
 }
 
+/** A stream's units for one placement. */
+interface Group {
+  stream: string;
+  units: Unit[];
+  rows: EventColumns[];
+}
+
 /** What the relay moves as one piece: a stream position and the events at it. */
 interface Unit {
   /** Row key number: the version of a plain event, the commit of a keyed one. */
@@ -54,6 +61,8 @@ export interface RelayOptions {
   sweepMs?: number;
   /** How often the cursor state is saved (bounds the feed replay on takeover). */
   checkpointMs?: number;
+  /** Told of each feed append before the bus is (local projections and waiters). */
+  onPlaced?: (notice: FeedNotice) => void;
 }
 
 /** Log entries read per step. */
@@ -92,6 +101,10 @@ export class Relay implements LeasedWork {
   private logEpoch: string | undefined;
   /** Read every marked stream on the next sweep (the log cannot be trusted). */
   private verifyAll = true;
+  /** Counts the times the log was found lost. */
+  private losses = 0;
+  /** Told of each feed append before the bus is (local projections and waiters). */
+  private readonly onPlaced: ((notice: FeedNotice) => void) | undefined;
   private nextSeq = 1;
   private savedSeq = 0;
   private savedLog: string | undefined;
@@ -109,6 +122,7 @@ export class Relay implements LeasedWork {
     this.log = parts.log;
     this.sweepMs = options.sweepMs ?? 5000;
     this.checkpointMs = options.checkpointMs ?? 1000;
+    this.onPlaced = options.onPlaced;
   }
 
   get head(): number {
@@ -165,50 +179,75 @@ export class Relay implements LeasedWork {
     this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
   }
 
+  async drain(): Promise<void> {
+    if (this.started) await this.checkpoint(true);
+  }
+
   stop(): void {
     this.started = false;
   }
 
+  /**
+   * One round: hints from the log are placed first; the marker sweep (when due) and
+   * the reads of marked streams being checked run alongside and are placed after, so
+   * the safety net never delays the events that announced themselves.
+   */
   async step(): Promise<boolean> {
     if (!this.started) return false;
     const { more, logCursor, degraded } = await this.readHints();
-    const sweep = performance.now() - this.lastSweep >= this.sweepMs;
+    const sweeping = performance.now() - this.lastSweep >= this.sweepMs ? this.sweep(degraded) : undefined;
+    sweeping?.catch(() => undefined);
     const hinted = this.hints;
     this.hints = new Map();
 
-    // Marked streams to check: all of them after a takeover or when the log failed us,
-    // else those gone quiet. A bounded number per step, after the hints.
-    if (sweep) {
-      const now = Date.now();
-      const readAll = this.verifyAll || degraded;
-      for (const marker of await this.store.markers.list()) {
-        if (readAll || now - marker.touchedAt.getTime() > markerRetireMs) this.checks.set(marker.stream, marker);
-      }
-      if (!degraded) this.verifyAll = false;
-      this.lastSweep = performance.now();
-    }
-    // Hints first: while they flow, checks get a small share of each step.
+    // Marked streams to check, a bounded number per step (fewer while hints flow). A
+    // stream being checked is read from the store, even if it was hinted too.
     const checks = [...this.checks.values()].slice(0, hinted.size > 0 ? checksWithHints : checksPerStep);
     for (const marker of checks) this.checks.delete(marker.stream);
     const checked = new Set(checks.map((m) => m.stream));
-    const streams = new Set<string>([...hinted.keys(), ...checked]);
+    const reads = mapLimit(checks, 16, async ({ stream }) => this.group(stream, await this.read(stream, await this.cursorOf(stream, undefined))));
+    reads.catch(() => undefined);
 
-    const pending = await mapLimit([...streams], 32, async (stream) => {
-      const hint = checked.has(stream) ? undefined : hinted.get(stream);
-      // A hint that starts at version 1 is a new stream: nothing was relayed before.
-      const cursor = this.cursors.get(stream) ?? (hinted.get(stream)?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
-      this.cursors.set(stream, cursor);
-      const units = contiguous(hint, cursor) ?? (await this.read(stream, cursor));
-      return { stream, units, rows: units.flatMap((u) => u.rows) };
-    });
-
-    const groups = pending.filter((p) => p.rows.length > 0).sort((a, b) => (a.rows[0]!.at < b.rows[0]!.at ? -1 : 1));
-    if (groups.length > 0) await this.place(groups);
+    const fromHints = await mapLimit(
+      [...hinted].filter(([stream]) => !checked.has(stream)),
+      32,
+      async ([stream, units]) => {
+        const cursor = await this.cursorOf(stream, units);
+        return this.group(stream, contiguous(units, cursor) ?? (await this.read(stream, cursor)));
+      },
+    );
+    await this.place(fromHints);
+    await this.place(await reads);
     if (logCursor !== undefined) this.logCursor = logCursor;
+    await sweeping;
 
     await this.retireQuiet(checks);
     await this.checkpoint(false);
     return more || this.hints.size > 0 || this.checks.size > 0;
+  }
+
+  /** Lists the pending markers and queues the streams to check. */
+  private async sweep(degraded: boolean): Promise<void> {
+    this.lastSweep = performance.now();
+    const losses = this.losses;
+    const readAll = this.verifyAll || degraded;
+    const now = Date.now();
+    for (const marker of await this.store.markers.list()) {
+      if (readAll || now - marker.touchedAt.getTime() > markerRetireMs) this.checks.set(marker.stream, marker);
+    }
+    // Unless the log failed us again while the list was read.
+    if (!degraded && losses === this.losses) this.verifyAll = false;
+  }
+
+  /** The stream's relayed position; a hint that starts at version 1 is a new stream. */
+  private async cursorOf(stream: string, units: Unit[] | null | undefined): Promise<number> {
+    const cursor = this.cursors.get(stream) ?? (units?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
+    this.cursors.set(stream, cursor);
+    return cursor;
+  }
+
+  private group(stream: string, units: Unit[]): Group {
+    return { stream, units, rows: units.flatMap((u) => u.rows) };
   }
 
   /** Takes the next hints from the commit log. */
@@ -219,6 +258,7 @@ export class Relay implements LeasedWork {
       if (this.logEpoch !== undefined && this.logEpoch !== 'none' && read.epoch !== this.logEpoch) {
         this.log.warn({ context: this.feed.context }, 'commit log was lost (Redis restarted?); reading marked streams');
         this.verifyAll = true;
+        this.losses++;
         this.lastSweep = -Infinity;
         this.logCursor = undefined;
       }
@@ -233,7 +273,11 @@ export class Relay implements LeasedWork {
     }
   }
 
-  private async place(groups: { stream: string; units: Unit[]; rows: EventColumns[] }[]): Promise<void> {    const relayedAt = new Date().toISOString();
+  /** Appends the groups' events to the feed in one run of seqs, oldest commit first. */
+  private async place(all: Group[]): Promise<void> {
+    const groups = all.filter((g) => g.rows.length > 0).sort((a, b) => (a.rows[0]!.at < b.rows[0]!.at ? -1 : a.rows[0]!.at > b.rows[0]!.at ? 1 : 0));
+    if (groups.length === 0) return;
+    const relayedAt = new Date().toISOString();
     const rows: FeedColumns[] = [];
     let seq = this.nextSeq;
     for (const group of groups) {
@@ -250,6 +294,7 @@ export class Relay implements LeasedWork {
       head: this.head,
       entries: rows.map((r) => ({ id: r.id, seq: r.seq, stream: r.s, type: r.type })),
     };
+    this.onPlaced?.(notice);
     await this.bus.publish(channels.feed(this.feed.context), notice);
   }
 

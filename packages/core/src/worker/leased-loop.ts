@@ -6,6 +6,8 @@ export interface LeasedWork {
   start(): Promise<void>;
   /** One unit of work; returns true when there may be more to do right away. */
   step(): Promise<boolean>;
+  /** The loop is stopping while the lease is held: save what is only in memory. */
+  drain?(): Promise<void>;
   /** The lease was lost or the loop is stopping: drop in-memory state. */
   stop(): void;
 }
@@ -54,6 +56,9 @@ export class LeasedLoop {
     this.wake();
     await this.loop;
     clearInterval(this.renewTimer);
+    if (this.state === 'active' && this.lease.held) {
+      await this.work.drain?.().catch((error: Error) => this.options.log.warn({ err: error.message, lease: this.lease.name }, 'state not saved on stop'));
+    }
     this.work.stop();
     await this.lease.release();
     this.state = 'stopped';

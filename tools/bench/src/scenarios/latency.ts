@@ -47,7 +47,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     const interval = 1000 / rate;
     const visible: number[] = [];
     const acceptedIn: number[] = [];
-    const inFeed: number[] = [];
+    const sent: { id: string; due: number; acceptedMs: number; visibleMs?: number }[] = [];
     let timeouts = 0;
     let errors = 0;
     let lateSends = 0;
@@ -67,10 +67,10 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
           try {
             const accepted = await counter.execute('counter', 'increment', { id: `c${i % counters}`, by: 1 }, { principal });
             acceptedIn.push(performance.now() - due);
+            const sample: (typeof sent)[number] = { id: accepted.events[0]!.id, due, acceptedMs: performance.now() - due };
+            sent.push(sample);
             const applied = await counter.waitForViews(accepted, 10_000);
-            if (applied) visible.push(performance.now() - due);
-            const fed = inFeedAt.get(accepted.events[0]!.id);
-            if (fed !== undefined) inFeed.push(fed - due);
+            if (applied) visible.push((sample.visibleMs = performance.now() - due));
             else timeouts++;
           } catch (error) {
             errors++;
@@ -81,7 +81,15 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     }
     const lastSent = performance.now();
     await Promise.all(inFlight);
+    // The bus notice can trail the view: a projection in this process hears of entries directly.
+    await sleep(200);
     await stopListening();
+    const inFeed = sent.flatMap(({ id, due }) => (inFeedAt.has(id) ? [inFeedAt.get(id)! - due] : []));
+    // The slowest commands with when they were due: stalls show up as runs of neighbours.
+    const slowest = [...sent]
+      .sort((a, b) => (b.visibleMs ?? Infinity) - (a.visibleMs ?? Infinity))
+      .slice(0, 10)
+      .map((s) => ({ dueAtMs: Math.round(s.due - t0), acceptedMs: round(s.acceptedMs), inFeedMs: inFeedAt.has(s.id) ? round(inFeedAt.get(s.id)! - s.due) : null, visibleMs: s.visibleMs === undefined ? null : round(s.visibleMs) }));
     loopDelay.disable();
     const cpuUsed = process.cpuUsage(cpu);
     const cpuShare = (cpuUsed.user + cpuUsed.system) / 1000 / (performance.now() - t0);
@@ -128,6 +136,8 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       processCpuShare: cpuShare,
       requestsPerCommand,
       eventLoopDelayP99Ms: loopP99,
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
+      slowest,
     };
     const ok = timeouts === 0 && errors === 0;
     const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
