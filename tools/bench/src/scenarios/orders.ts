@@ -54,47 +54,80 @@ export async function ordersScenario(ctx: ScenarioContext): Promise<Row[]> {
   const rawReadP50 = percentile(rawReads, 50);
   ctx.log(`raw createEntity p50 ${round(rawP50)} ms; raw point read p50 ${round(rawReadP50)} ms`);
 
-  // --- 1. ingestion throughput (workers off), raw batches measured before and after
+  // --- 1. ingestion throughput (workers off). The reference inserts rows of the same
+  // size (the same order JSON in an event row's columns), 100 per transaction, 8 in
+  // flight; ingestion keeps at most one transaction per order partition in flight, so
+  // with 8 partitions it never has more requests out than the reference.
   const rawMs = ctx.quick ? 1500 : 3000;
-  const rawBefore = await rawBatches(ctx, rawMs, 8);
+  const make = orderItems(11);
+  const senders = 4;
+  const batches = ctx.quick ? 8 : 24;
+  const prepared = Array.from({ length: 2 * batches + 1 }, () => make(1000));
+  const orderJson = prepared.flatMap((batch) => batch.slice(0, 50).map((item) => JSON.stringify(item.event.data)));
+  const orderLikeRow = (partition: string, n: number) => ({ ...eventLikeRow(partition, n), type: 'OrderPlaced', data: orderJson[n % orderJson.length]! });
+  const rawBefore = await rawBatches(ctx, rawMs, 8, orderLikeRow);
   const ingestPrefix = ctx.prefix('oi');
   const writer = await startRuntime(ctx.connectionString, ingestPrefix, { workers: false, contexts });
-  let ingest: { orders: number; seconds: number; rate: number; duplicates: number; validateMsPerBatch: number };
-  try {
-    const make = orderItems(11);
-    const batches = ctx.quick ? 5 : 20;
-    const validateStarted = performance.now();
-    const prepared = Array.from({ length: batches + 1 }, () => make(1000));
-    const validateMsPerBatch = (performance.now() - validateStarted) / (batches + 1);
+  const ingestRun = async (work: IngestItem[][], concurrency: number) => {
     const context = writer.runtime.context('orders');
-    await context.ingest(prepared[0]!, { principal }); // warm-up (tables, connections)
     let stored = 0;
     let duplicates = 0;
+    let next = 0;
     const started = performance.now();
-    for (const batch of prepared.slice(1)) {
-      for (const result of await context.ingest(batch, { principal })) result.status === 'stored' ? stored++ : duplicates++;
-    }
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < work.length) {
+          for (const result of await context.ingest(work[next++]!, { principal })) result.status === 'stored' ? stored++ : duplicates++;
+        }
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
-    ingest = { orders: stored, seconds, rate: stored / seconds, duplicates, validateMsPerBatch };
+    return { orders: stored, seconds, rate: stored / seconds, duplicates };
+  };
+  let ingest: Awaited<ReturnType<typeof ingestRun>>;
+  let oneSender: Awaited<ReturnType<typeof ingestRun>>;
+  try {
+    await writer.runtime.context('orders').ingest(prepared[0]!, { principal }); // warm-up (tables, connections)
+    ingest = await ingestRun(prepared.slice(1, 1 + batches), senders);
+    oneSender = await ingestRun(prepared.slice(1 + batches), 1);
   } finally {
     await writer.close();
   }
-  const rawAfter = await rawBatches(ctx, rawMs, 8);
-  const rawOne = await rawBatches(ctx, rawMs, 1);
+  const rawAfter = await rawBatches(ctx, rawMs, 8, orderLikeRow);
+  const rawSmall = await rawBatches(ctx, rawMs, 8);
   const rawRate = (rawBefore + rawAfter) / 2;
   ctx.log(
-    `ingest: ${ingest.orders} orders in ${round(ingest.seconds, 2)} s → ${round(ingest.rate, 0)} orders/s (${ingest.duplicates} duplicates; validation ${round(ingest.validateMsPerBatch, 0)} ms/batch, not timed); ` +
-      `raw 100-entity batches, 8 in flight: ${round(rawBefore, 0)} / ${round(rawAfter, 0)} rows/s (1 in flight ${round(rawOne, 0)})`,
+    `ingest: ${ingest.orders} orders from ${senders} senders in ${round(ingest.seconds, 2)} s → ${round(ingest.rate, 0)} orders/s (${ingest.duplicates} duplicates); ` +
+      `one sender ${round(oneSender.rate, 0)} orders/s; raw 100-row batches of order-sized rows, 8 in flight: ${round(rawBefore, 0)} / ${round(rawAfter, 0)} rows/s ` +
+      `(small rows ${round(rawSmall, 0)})`,
   );
-  rows.push({
-    id: 'orders-ingest',
-    scenario: `O1. orders ingest (1,000-order batches, runtime.ingest)`,
-    eventloom: { value: ingest.rate, unit: 'orders/s' },
-    raw: { value: rawRate, unit: 'rows/s', label: '100-row batches, 8 in flight' },
-    ratio: ingest.duplicates === 0 ? ingest.rate / rawRate : Number.NaN,
-    target: { op: '>=', value: 0.6 },
-    details: { ...ingest, rawBefore, rawAfter, rawOneInFlight: rawOne },
-  });
+  rows.push(
+    {
+      id: 'orders-ingest',
+      scenario: `O1. orders ingest (1,000-order batches, ${senders} senders)`,
+      eventloom: { value: ingest.rate, unit: 'orders/s' },
+      raw: { value: rawRate, unit: 'rows/s', label: 'order-sized rows, 100/batch, 8 in flight' },
+      ratio: ingest.duplicates === 0 ? ingest.rate / rawRate : Number.NaN,
+      target: { op: '>=', value: 0.6 },
+      details: { ...ingest, senders, rawBefore, rawAfter, rawSmallRows: rawSmall, oneSender },
+    },
+    {
+      id: 'orders-ingest-one',
+      scenario: `    (info) one sender, a batch at a time`,
+      eventloom: { value: oneSender.rate, unit: 'orders/s' },
+      raw: { value: rawRate, unit: 'rows/s', label: 'order-sized rows, 100/batch, 8 in flight' },
+      ratio: oneSender.rate / rawRate,
+      details: oneSender,
+    },
+    {
+      id: 'orders-ingest-small',
+      scenario: `    (info) ${senders} senders vs raw rows of an Incremented event`,
+      eventloom: { value: ingest.rate, unit: 'orders/s' },
+      raw: { value: rawSmall, unit: 'rows/s', label: 'small rows, 100/batch, 8 in flight' },
+      ratio: ingest.rate / rawSmall,
+      details: { rawSmallRows: rawSmall },
+    },
+  );
 
   // --- 2. order → dashboard visible, and 3. category cache, on one runtime with workers
   const bench = await startRuntime(ctx.connectionString, prefix, { workers: true, contexts });
