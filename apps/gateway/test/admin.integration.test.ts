@@ -238,3 +238,52 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     await reader.cancel();
   }, 30_000);
 });
+
+/** While true, the mirror view's storage "answers 503": its worker's steps fail, nothing is parked. */
+let mirrorDown = true;
+const mirror = defineProjection({
+  name: 'mirror',
+  tables: ['Mirror'],
+  handles: [Incremented.type],
+  async apply(entry, { view }) {
+    if (mirrorDown) throw Object.assign(new Error('Mirror table unreachable (503 from storage)'), { statusCode: 503 });
+    const data = entry.data as { counterId: string; by: number };
+    await view('Mirror').update('mirror', data.counterId, (row) => ({ partitionKey: 'mirror', rowKey: data.counterId, value: Number(row?.value ?? 0) + data.by }));
+  },
+});
+const mirrored = defineContext({ name: 'mirrored', events: [Incremented], aggregates: [counter], projections: [mirror] });
+
+describe.skipIf(!haveAzurite)('admin API beside a separate worker process', () => {
+  it('shows a projection whose worker keeps failing as failed with its error, and live once it recovers', { timeout: 60_000 }, async () => {
+    const logger = pino({ level: 'silent' });
+    const config = testConfig({ name: 'admsep', LOG_LEVEL: 'silent' });
+    const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-admin-')));
+    const gatewayRuntime = await createRuntime({ contexts: [mirrored], config, logger, workers: false });
+    const worker = await createRuntime({ contexts: [mirrored], config, logger, workers: true });
+    try {
+      const app = createGateway({ runtime: gatewayRuntime, contexts: [mirrored], auth, logger });
+      const { token } = await auth.issue(principals.admin);
+      const status = async () => {
+        const response = await app.request('/api/admin/projections', { headers: { Authorization: `Bearer ${token}` } });
+        const body = (await response.json()) as { contexts: { projections: { state: string; checkpoint: number; error?: string }[] }[] };
+        return body.contexts[0]!.projections[0]!;
+      };
+      await gatewayRuntime.context('mirrored').execute('counter', 'increment', { id: 'm1', by: 3 }, { principal: principals.owner });
+      const failing = await until('the mirror reported failing', async () => {
+        const projection = await status();
+        return projection.state === 'failed' ? projection : undefined;
+      });
+      expect(failing.error).toMatch(/Mirror table unreachable/);
+
+      mirrorDown = false;
+      const live = await until('the mirror live again', async () => {
+        const projection = await status();
+        return projection.state === 'live' && projection.checkpoint === 1 ? projection : undefined;
+      });
+      expect(live.error).toBeUndefined();
+    } finally {
+      await worker.close();
+      await gatewayRuntime.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { Storage, statusOf } from './store/storage.ts';
-import type { ContextStats, Health, Runtime, RuntimeOptions } from './runtime.ts';
+import type { ContextStats, Health, ProjectionStats, Runtime, RuntimeOptions } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
 
@@ -27,6 +27,26 @@ interface ProjectionWorker {
   runner: ProjectionRunner;
   loop: LeasedLoop;
 }
+
+/**
+ * What a worker process says about the loops it runs (or keeps failing to run), so
+ * a gateway without workers can tell live from failed from nobody there.
+ */
+interface WorkerBeat {
+  state: 'active' | 'failed';
+  error?: string;
+  /** Projection: live checkpoint and parked events. */
+  checkpoint?: number;
+  deadLetters?: number;
+  /** Relay: feed head and the last commit-to-feed lag. */
+  head?: number;
+  lagMs?: number;
+}
+
+const beatEveryMs = 2000;
+const beatTtlSeconds = 6;
+const beatKey = (context: string, worker: string) => `eventloom:worker:${context}:${worker}`;
+const relayWorker = '~relay';
 
 /** Connects storage and the bus, creates tables, and starts relays and projections. */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -49,6 +69,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const relays = new Map<string, RelayWorker>();
   const projections: ProjectionWorker[] = [];
+  let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
     for (const p of projections) if (p.source === source && p.runner.checkpoint < head) p.loop.wake();
@@ -120,6 +141,26 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     for (const { loop } of relays.values()) loop.start();
     for (const { loop } of projections) loop.start();
+    beats = setInterval(() => void beat(), beatEveryMs);
+    beats.unref();
+  }
+
+  /** Tells other processes about the loops this one holds or fails at. */
+  async function beat(): Promise<void> {
+    const said = (loop: LeasedLoop) => loop.state === 'active' || loop.lastError !== undefined;
+    const state = (loop: LeasedLoop) => (loop.lastError !== undefined ? 'failed' : 'active');
+    const writes: Promise<void>[] = [];
+    for (const [name, { relay, loop }] of relays) {
+      if (!said(loop)) continue;
+      const value: WorkerBeat = { state: state(loop), head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
+      writes.push(bus.remember(beatKey(name, relayWorker), value, beatTtlSeconds));
+    }
+    for (const { context, runner, loop } of projections) {
+      if (!said(loop)) continue;
+      const value: WorkerBeat = { state: state(loop), checkpoint: runner.checkpoint, deadLetters: runner.deadLetterCount, ...(loop.lastError ? { error: loop.lastError } : {}) };
+      writes.push(bus.remember(beatKey(context, runner.name), value, beatTtlSeconds));
+    }
+    await Promise.all(writes);
   }
 
   log.info({ mode, contexts: [...contexts.keys()], workers: options.workers ?? true }, 'runtime started');
@@ -150,23 +191,32 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return Promise.all(
         [...contexts.values()].map(async (context) => {
           const local = relays.get(context.name);
-          const head = local?.relay.head || context.progress.head || (await context.feed.head());
+          const relayHere = local && (local.loop.state === 'active' || local.loop.lastError !== undefined);
+          const relayBeat = relayHere ? undefined : await bus.recall<WorkerBeat | null>(beatKey(context.name, relayWorker));
+          const head = local?.relay.head || relayBeat?.head || context.progress.head || (await context.feed.head());
           const stats = await Promise.all(
-            context.definition.projections.map(async (definition) => {
-              const worker = projections.find((p) => p.context === context.name && p.runner.name === definition.name);
-              const checkpoint = worker?.loop.state === 'active' ? worker.runner.checkpoint : await checkpointOf(context.name, definition.name);
+            context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
               const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
-              const state: 'live' | 'catching-up' | 'standby' | 'failed' = worker?.loop.lastError
-                ? 'failed'
-                : worker?.loop.state !== 'active'
-                  ? 'standby'
-                  : sourceHead - checkpoint > 500
-                    ? 'catching-up'
-                    : 'live';
-              return { name: definition.name, checkpoint, lag: Math.max(0, sourceHead - checkpoint), state, deadLetters: worker?.runner.deadLetterCount ?? 0 };
+              const worker = projections.find((p) => p.context === context.name && p.runner.name === definition.name);
+              const standing = (checkpoint: number, failed: string | undefined, deadLetters: number): ProjectionStats => ({
+                name: definition.name,
+                checkpoint,
+                lag: Math.max(0, sourceHead - checkpoint),
+                state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
+                deadLetters,
+                ...(failed !== undefined ? { error: failed } : {}),
+              });
+              if (worker && (worker.loop.state === 'active' || worker.loop.lastError !== undefined)) {
+                return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount);
+              }
+              // Run elsewhere (or nowhere): what its worker says, else what it saved.
+              const [saved, beat] = await Promise.all([checkpointOf(context.name, definition.name), bus.recall<WorkerBeat | null>(beatKey(context.name, definition.name))]);
+              const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(definition.name), beat?.checkpoint ?? 0);
+              if (!beat) return { name: definition.name, checkpoint, lag: Math.max(0, sourceHead - checkpoint), state: 'standby', deadLetters: 0 };
+              return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0);
             }),
           );
-          return { name: context.name, feedHead: head, relayLag: local?.relay.lastLagMs ?? 0, projections: stats };
+          return { name: context.name, feedHead: head, relayLag: relayHere ? local!.relay.lastLagMs : (relayBeat?.lagMs ?? 0), projections: stats };
         }),
       );
     },
@@ -203,8 +253,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return seeded;
     },
     async close() {
+      clearInterval(beats);
       await Promise.all(unsubscribe.map((stop) => stop()));
+      const held = [
+        ...projections.filter((p) => p.loop.state === 'active').map((p) => beatKey(p.context, p.runner.name)),
+        ...[...relays].filter(([, r]) => r.loop.state === 'active').map(([name]) => beatKey(name, relayWorker)),
+      ];
       await Promise.all([...projections.map((p) => p.loop.stop()), ...[...relays.values()].map((r) => r.loop.stop())]);
+      // Gone now: say so rather than let the last word linger until it expires.
+      await Promise.all(held.map((key) => bus.remember(key, null, 1)));
       await Promise.all([...contexts.values()].map((c) => c.progress.close()));
       if (!options.bus) await bus.close();
     },

@@ -22,6 +22,8 @@ export interface ProjectionStats {
   lag: number;
   state: 'live' | 'catching-up' | 'standby' | 'failed';
   deadLetters: number;
+  /** The last error of its worker, while it keeps failing. */
+  error?: string;
 }
 
 export interface ContextStats {

@@ -159,6 +159,7 @@ export class ProjectionMonitor {
       generation: saved?.generation ?? 0,
       deadLetters: letters.filter((l) => l.projection === name && (l.state === 'parked' || l.state === 'retry-requested')).length,
       rebuild: rebuild as RebuildView | null,
+      ...(stats.error !== undefined ? { error: stats.error } : {}),
     };
   }
 

@@ -46,6 +46,7 @@ export const Projection = z
     generation: z.number().int(),
     deadLetters: z.number().int(),
     rebuild: Rebuild.nullable(),
+    error: z.string().optional().openapi({ description: 'The last error of its worker, while it keeps failing' }),
   })
   .openapi('ProjectionStatus');
 

@@ -121,7 +121,7 @@ export class RedisBus implements Bus {
 
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     try {
-      await this.publisher.set(key, JSON.stringify(value), 'EX', ttlSeconds);
+      await this.publisher.set(this.wire(key), JSON.stringify(value), 'EX', ttlSeconds);
     } catch (error) {
       this.log.debug({ err: (error as Error).message, key }, 'memo not saved');
     }
@@ -129,7 +129,7 @@ export class RedisBus implements Bus {
 
   async recall<T>(key: string): Promise<T | undefined> {
     try {
-      const raw = await this.publisher.get(key);
+      const raw = await this.publisher.get(this.wire(key));
       return raw === null ? undefined : (JSON.parse(raw) as T);
     } catch {
       return undefined;

@@ -72,6 +72,8 @@ export class LeasedLoop {
           clearInterval(this.renewTimer);
           this.work.stop();
           if (!(await this.lease.tryAcquire())) {
+            // Another worker holds it: this one's old failure no longer describes the work.
+            this.lastError = undefined;
             await this.sleep(this.lease.renewEveryMs);
             continue;
           }

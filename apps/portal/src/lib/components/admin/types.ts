@@ -32,6 +32,8 @@ export interface ProjectionStatus {
 	generation: number;
 	deadLetters: number;
 	rebuild: Rebuild | null;
+	/** The last error of its worker, while it keeps failing. */
+	error?: string;
 }
 
 export interface ContextProjections {
