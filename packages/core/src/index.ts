@@ -6,6 +6,7 @@ export * from './context/context-runtime.ts';
 export * from './context/define-context.ts';
 export * from './events/define-event.ts';
 export * from './events/envelope.ts';
+export * from './http/paging.ts';
 export * from './http/problem.ts';
 export * from './http/routes.ts';
 export * from './logger.ts';

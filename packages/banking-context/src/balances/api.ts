@@ -1,4 +1,4 @@
-import { defineRoute, problems, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import { cursorParam, defineRoute, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime } from '@eventloom/core';
 import { odata } from '@azure/data-tables';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { accountStream, type AccountState } from '../account/decide.ts';
@@ -6,7 +6,6 @@ import { customerId } from '../account/fields.ts';
 import { bankById, bankId, banks, type BankId } from '../banks.ts';
 import { eventLogTable, logPartitions } from '../event-log/projection.ts';
 import { LogEntry, toLogEntry } from '../event-log/api.ts';
-import { cursorParam, limitParam, readPage, withoutKeys } from '../paging.ts';
 import { balanceTables, bankTotalsPartition, type BalanceRow, type BankTotalRow } from './projection.ts';
 
 const readers: ('owner' | 'admin' | 'consumer')[] = ['owner', 'admin', 'consumer'];

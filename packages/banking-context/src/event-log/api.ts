@@ -1,10 +1,9 @@
-import { defineRoute, problems, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import { cursorParam, defineRoute, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime } from '@eventloom/core';
 import { odata } from '@azure/data-tables';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { accountEventTypes } from '../account/events.ts';
 import { customerId } from '../account/fields.ts';
 import { bankId, type BankId } from '../banks.ts';
-import { cursorParam, limitParam, readPage, withoutKeys } from '../paging.ts';
 import { eventLogTable, invertedTime, logPartitions, type LogRow } from './projection.ts';
 
 const readers: ('owner' | 'admin' | 'consumer')[] = ['owner', 'admin', 'consumer'];

@@ -1,10 +1,9 @@
 import { odata } from '@azure/data-tables';
-import { defineRoute, problems, type AppEnv, type CommandAccepted, type CommandRequest, type ContextRuntime, type ViewRow } from '@eventloom/core';
+import { cursorParam, defineRoute, limitParam, problems, readPage, type AppEnv, type CommandAccepted, type CommandRequest, type ContextRuntime, type ViewRow } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { categoryCacheOf } from '../category-cache/for-runtime.ts';
 import type { Category } from '../category-cache/category-table.ts';
-import { cursorParam, limitParam, readPage } from '../paging.ts';
 import { categoryId, categoryName } from './decide.ts';
 import { CategoryCreated } from './events.ts';
 import { moviePartition, movieRowKey } from './projection.ts';

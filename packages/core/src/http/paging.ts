@@ -1,5 +1,8 @@
-import { problems, type ViewPage, type ViewQuery, type ViewReader } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
+import type { ViewPage, ViewQuery, ViewReader } from '../context/context-runtime.ts';
+import { problems } from './problem.ts';
+
+/** Query parameters and reads of a context API's paged view listings. */
 
 export const limitParam = z.coerce
   .number('limit must be a number')
