@@ -8,6 +8,7 @@ import type { Auth } from './auth/auth.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
 import { consumerPaths, createConsumers, mountConsumers, withConsumerKeys } from './consumers/index.ts';
+import { webhookTargets, type WebhookTargets } from './consumers/webhooks/targets.ts';
 import { mountContext } from './context-routes.ts';
 import { addDocs } from './docs.ts';
 import { livePath, liveRoutes } from './live.ts';
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   bodyLimit?: number;
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
+  /** Which addresses webhooks may be registered for (default: EVENTLOOM_WEBHOOK_TARGETS, else public only). */
+  webhookTargets?: WebhookTargets;
 }
 
 /** Names the gateway itself uses under `/api`, so no context may take them. */
@@ -63,7 +66,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.route('/auth', authRoutes(auth));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
-  mountConsumers(app, runtime, contexts, consumers);
+  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets());
   for (const context of contexts) {
     if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);

@@ -13,6 +13,8 @@ const schema = z.object({
   EVENTLOOM_MODE: z.enum(['single-process', 'redis']).optional(),
   /** `separate`: relays and projections run in `worker.ts`, not in the gateway process. */
   EVENTLOOM_WORKERS: z.enum(['in-process', 'separate']).default('in-process'),
+  /** `public`: webhooks only to public addresses; `any`: also loopback and private ones (local development). */
+  EVENTLOOM_WEBHOOK_TARGETS: z.enum(['public', 'any'], { error: 'must be "public" or "any"' }).default('public'),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;

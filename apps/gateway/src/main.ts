@@ -26,8 +26,8 @@ async function seedEmptyStores() {
 }
 
 // Webhook deliveries run where the relays and projections run.
-const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger) : undefined;
-const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT });
+const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
+const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   logger.info(

@@ -70,8 +70,9 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
   beforeAll(async () => {
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-webhooks-')));
     runtime = await createRuntime({ contexts, config: testConfig({ name: 'hook' }), logger, workers: true });
-    dispatcher = await startWebhookDelivery(runtime, contexts, logger, { retry: { baseMs: 40, maxMs: 300, timeoutMs: 2_000 }, idleMs: 500, reconcileMs: 1_000 });
-    gateway = createGateway({ runtime, contexts, auth, logger });
+    // The receivers here listen on 127.0.0.1: this gateway lets webhooks reach any address.
+    dispatcher = await startWebhookDelivery(runtime, contexts, logger, { retry: { baseMs: 40, maxMs: 300, timeoutMs: 2_000 }, idleMs: 500, reconcileMs: 1_000, targets: 'any' });
+    gateway = createGateway({ runtime, contexts, auth, logger, webhookTargets: 'any' });
     admin = { Authorization: `Bearer ${(await auth.issue({ sub: 'admin', role: 'admin' })).token}`, 'Content-Type': 'application/json' };
   }, 60_000);
   afterAll(async () => {
@@ -168,5 +169,68 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
     const mine = (await (await gateway.request('/api/webhooks', { headers: asTwo })).json()) as { items: unknown[] };
     expect(mine.items).toEqual([]);
     await gateway.request(`/api/webhooks/${subscription.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${one}` } });
+  });
+});
+
+describe.skipIf(!haveAzurite)('webhooks limited to public addresses (the default)', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('refuses to register a URL on loopback, the private network or a metadata address, and stores nothing', async () => {
+    const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-webhooks-')));
+    const runtime = await createRuntime({ contexts, config: testConfig({ name: 'hookpub' }), logger, workers: false });
+    try {
+      const gateway = createGateway({ runtime, contexts, auth, logger, webhookTargets: 'public' });
+      const admin = { Authorization: `Bearer ${(await auth.issue({ sub: 'admin', role: 'admin' })).token}`, 'Content-Type': 'application/json' };
+      for (const [url, kind] of [
+        ['http://127.0.0.1:8080/hooks', 'loopback'],
+        ['http://localhost:8080/hooks', 'loopback'],
+        ['http://[::1]/hooks', 'loopback'],
+        ['http://10.1.2.3/hooks', 'private'],
+        ['http://169.254.169.254/latest/meta-data', 'linkLocal'],
+        ['http://[::ffff:192.168.0.1]/hooks', 'private'],
+      ]) {
+        const response = await gateway.request('/api/webhooks', { method: 'POST', headers: admin, body: JSON.stringify({ url, contexts: ['counter'] }) });
+        expect(response.status, url).toBe(400);
+        expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+        const problem = (await response.json()) as { errors: Record<string, string[]> };
+        expect(problem.errors.url?.[0], url).toMatch(new RegExp(`${kind} address.*public addresses only`));
+      }
+      const listed = (await (await gateway.request('/api/webhooks', { headers: admin })).json()) as { items: unknown[] };
+      expect(listed.items).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('refuses at delivery too: a name that resolves to loopback gets nothing, and the log says why', { timeout: 30_000 }, async () => {
+    const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-webhooks-')));
+    const runtime = await createRuntime({ contexts, config: testConfig({ name: 'hookdns' }), logger, workers: true });
+    // Registered while any address was allowed (or before its name moved to a private address)…
+    const gateway = createGateway({ runtime, contexts, auth, logger, webhookTargets: 'any' });
+    // …delivered by a worker that allows public addresses only.
+    const dispatcher = await startWebhookDelivery(runtime, contexts, logger, { retry: { baseMs: 40, maxMs: 300, timeoutMs: 2_000 }, idleMs: 500, reconcileMs: 1_000, targets: 'public' });
+    const receiver = await flakyReceiver(0);
+    try {
+      const admin = { Authorization: `Bearer ${(await auth.issue({ sub: 'admin', role: 'admin' })).token}`, 'Content-Type': 'application/json' };
+      const url = receiver.url.replace('127.0.0.1', 'localhost');
+      const registered = await gateway.request('/api/webhooks', { method: 'POST', headers: admin, body: JSON.stringify({ url, contexts: ['counter'] }) });
+      expect(registered.status).toBe(201);
+      const { subscription } = (await registered.json()) as { subscription: { id: string } };
+      await runtime.context('counter').execute('counter', 'increment', { id: 'guarded', by: 1 }, { principal: { sub: 'admin', role: 'admin' } });
+
+      let log: { ok: boolean; status: number; error?: string }[] = [];
+      const deadline = Date.now() + 20_000;
+      while (log.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        log = ((await (await gateway.request(`/api/webhooks/${subscription.id}/deliveries`, { headers: admin })).json()) as { items: typeof log }).items;
+      }
+      expect(log[0]).toMatchObject({ ok: false, status: 0 });
+      expect(log[0]!.error).toMatch(/localhost resolves to .*loopback address; webhooks go to public addresses only/);
+      expect(receiver.requests()).toBe(0);
+    } finally {
+      await dispatcher.stop();
+      await receiver.close();
+      await runtime.close();
+    }
   });
 });

@@ -157,6 +157,9 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     EVENTLOOM_MODE: redis ? 'redis' : 'single-process',
     EVENTLOOM_HOME: home,
+    // Local development: webhook receivers usually run on this machine. A deployed
+    // gateway keeps the default (public addresses only).
+    EVENTLOOM_WEBHOOK_TARGETS: process.env.EVENTLOOM_WEBHOOK_TARGETS ?? 'any',
   };
 
   // The portal build is slow; it runs while the gateway starts.

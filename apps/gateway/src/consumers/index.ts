@@ -12,6 +12,7 @@ import { consumerKeyRoutes, consumerKeysPath } from './keys/routes.ts';
 import { WebhookDispatcher, type DispatcherOptions } from './webhooks/dispatcher.ts';
 import { webhookRoutes, webhooksPath } from './webhooks/routes.ts';
 import { WebhookStore } from './webhooks/subscriptions.ts';
+import type { WebhookTargets } from './webhooks/targets.ts';
 
 export { feedRoutes } from './feed-routes.ts';
 export { withConsumerKeys } from './keys/key-auth.ts';
@@ -31,10 +32,10 @@ export function createConsumers(runtime: Runtime, logger: Logger): Consumers {
 }
 
 /** `/api/consumer-keys`, `/api/webhooks` and `/asyncapi.json`. */
-export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers): void {
+export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets): void {
   const names = contexts.map((context) => context.name);
   app.route(consumerKeysPath, consumerKeyRoutes(consumers.keys, names));
-  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names));
+  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets));
   app.get('/asyncapi.json', (c) => c.json(asyncApiDocument(contexts, { host: new URL(c.req.url).host })));
 }
 

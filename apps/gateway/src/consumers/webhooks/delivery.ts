@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { BlobLease, LeasedWork } from '@eventloom/core';
 import { HTTP } from 'cloudevents';
 import type { Logger } from 'pino';
+import { fetch, type Dispatcher } from 'undici';
 import { toCloudEvent } from '../cloud-event.ts';
 import type { PublishedEntry, PublishedFeed } from '../published-feed.ts';
 import { sign, signatureHeader } from './signature.ts';
+import { refusedLiteral, type WebhookTargets } from './targets.ts';
 import type { DeliveryAttempt, WebhookStore, WebhookWithSecret } from './subscriptions.ts';
 
 /** Deliveries between two saves of the cursor and the log (one blob write, one table batch). */
@@ -64,6 +66,8 @@ export class SubscriptionDelivery implements LeasedWork {
   private readonly policy: RetryPolicy;
   private readonly wake: () => void;
   private readonly log: Logger;
+  private readonly targets: WebhookTargets;
+  private readonly dispatcher: Dispatcher | undefined;
 
   constructor(parts: {
     subscription: WebhookWithSecret;
@@ -73,6 +77,9 @@ export class SubscriptionDelivery implements LeasedWork {
     policy: RetryPolicy;
     wake: () => void;
     log: Logger;
+    /** Which addresses may receive (checked again at every connection by `dispatcher`). */
+    targets: WebhookTargets;
+    dispatcher: Dispatcher | undefined;
   }) {
     this.subscription = parts.subscription;
     this.feeds = parts.feeds;
@@ -81,6 +88,8 @@ export class SubscriptionDelivery implements LeasedWork {
     this.policy = parts.policy;
     this.wake = parts.wake;
     this.log = parts.log;
+    this.targets = parts.targets;
+    this.dispatcher = parts.dispatcher;
   }
 
   async start(): Promise<void> {
@@ -181,9 +190,12 @@ export class SubscriptionDelivery implements LeasedWork {
   private async post(item: PublishedEntry): Promise<Outcome> {
     const message = HTTP.structured(toCloudEvent(item));
     const body = String(message.body);
+    const refused = refusedLiteral(this.subscription.url, this.targets);
+    if (refused) return { ok: false, status: 0, latencyMs: 0, error: refused };
     const started = performance.now();
     try {
       const response = await fetch(this.subscription.url, {
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         method: 'POST',
         headers: {
           ...(message.headers as Record<string, string>),
@@ -201,8 +213,13 @@ export class SubscriptionDelivery implements LeasedWork {
       const ok = response.status >= 200 && response.status < 300;
       return { ok, status: response.status, latencyMs, ...(ok ? {} : { error: `HTTP ${response.status} ${response.statusText}`.trim() }) };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      const message = (error as Error).name === 'TimeoutError' ? `no answer within ${this.policy.timeoutMs} ms` : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const message =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${this.policy.timeoutMs} ms`
+          : cause?.code === 'EADDRNOTPUBLIC'
+            ? cause.message!
+            : `${(error as Error).message}${cause?.code ? ` (${cause.code})` : ''}`;
       return { ok: false, status: 0, latencyMs: Math.round(performance.now() - started), error: message };
     }
   }

@@ -1,9 +1,11 @@
 import { BlobLease, channels, LeasedLoop, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { Logger } from 'pino';
+import type { Agent } from 'undici';
 import { revokedChannel, type ConsumerKeys } from '../keys/consumer-keys.ts';
 import { PublishedFeed } from '../published-feed.ts';
 import { SubscriptionDelivery, type DeliveryState, type RetryPolicy } from './delivery.ts';
 import { webhooksChangedChannel, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
+import { deliveryDispatcher, webhookTargets, type WebhookTargets } from './targets.ts';
 
 export interface DispatcherOptions {
   retry?: Partial<RetryPolicy>;
@@ -11,6 +13,8 @@ export interface DispatcherOptions {
   idleMs?: number;
   /** How often the subscription list is re-read even without a bus signal (default 30 s). */
   reconcileMs?: number;
+  /** Which addresses may receive deliveries (default: EVENTLOOM_WEBHOOK_TARGETS, else public only). */
+  targets?: WebhookTargets;
 }
 
 const defaultRetry: RetryPolicy = { baseMs: 1_000, maxMs: 5 * 60_000, timeoutMs: 10_000 };
@@ -39,6 +43,9 @@ export class WebhookDispatcher {
   private readonly running = new Map<string, Running>();
   private readonly feeds: Map<string, PublishedFeed>;
   private readonly retry: RetryPolicy;
+  private readonly targets: WebhookTargets;
+  /** One connection pool for every subscription, checking each address it connects to. */
+  private readonly http: Agent | undefined;
   private unsubscribes: (() => Promise<void>)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> = Promise.resolve();
@@ -58,6 +65,8 @@ export class WebhookDispatcher {
     this.options = options;
     this.feeds = new Map(contexts.map((definition) => [definition.name, new PublishedFeed(runtime, definition)]));
     this.retry = { ...defaultRetry, ...options.retry };
+    this.targets = options.targets ?? webhookTargets();
+    this.http = deliveryDispatcher(this.targets);
   }
 
   async start(): Promise<void> {
@@ -79,6 +88,7 @@ export class WebhookDispatcher {
     await Promise.all(this.unsubscribes.map((unsubscribe) => unsubscribe().catch(() => {})));
     await Promise.all([...this.running.values()].map(({ loop }) => loop.stop()));
     this.running.clear();
+    await this.http?.close();
   }
 
   /** Serialised: a burst of bus signals reconciles once after the one in progress. */
@@ -105,7 +115,7 @@ export class WebhookDispatcher {
       const feeds = this.feedsFor(subscription);
       const lease = await subscriptionLease(this.runtime, subscription.id);
       let loop: LeasedLoop | undefined;
-      const work = new SubscriptionDelivery({ subscription, feeds, lease, store: this.store, policy: this.retry, wake: () => loop?.wake(), log: this.log });
+      const work = new SubscriptionDelivery({ subscription, feeds, lease, store: this.store, policy: this.retry, wake: () => loop?.wake(), log: this.log, targets: this.targets, dispatcher: this.http });
       loop = new LeasedLoop(lease, work, { idleMs: this.options.idleMs ?? 10_000, log: this.log });
       this.running.set(subscription.id, { subscription, loop });
       loop.start();

@@ -2,6 +2,7 @@ import { contextApp, defineRoute, Feed, problems, type Principal, type Runtime }
 import { z } from '@hono/zod-openapi';
 import { deliveryState } from './dispatcher.ts';
 import { withoutSecret, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
+import { refusedTarget, type WebhookTargets } from './targets.ts';
 
 export const webhooksPath = '/api/webhooks';
 
@@ -78,7 +79,7 @@ const register = defineRoute({
       description: 'The subscription and its signing secret (shown only here)',
       content: { 'application/json': { schema: z.object({ subscription: Subscription, secret: z.string() }) } },
     },
-    400: { description: 'Invalid URL or contexts' },
+    400: { description: 'Invalid URL or contexts, or a URL that is not a public address (unless EVENTLOOM_WEBHOOK_TARGETS=any)' },
     403: { description: 'A context outside the key’s scope' },
   },
 });
@@ -120,7 +121,7 @@ function mayRead(principal: Principal, subscription: WebhookWithSecret): boolean
 }
 
 /** `/api/webhooks`: consumers register receivers; admins see every subscription and its log. */
-export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[]) {
+export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets) {
   const app = contextApp();
 
   const withState = async (subscription: WebhookWithSecret) => {
@@ -143,6 +144,8 @@ export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextName
       const outside = scope.includes('*') ? [] : body.contexts.filter((name) => !scope.includes(name));
       if (outside.length > 0) throw problems.forbidden(`Your key is not scoped to ${outside.join(', ')}.`);
     }
+    const refused = await refusedTarget(body.url, targets);
+    if (refused) throw problems.validation({ url: [refused] }, `url: ${refused}`);
     const resolved = body.contexts.includes('*') ? contextNames : body.contexts;
     const start: Record<string, number> = {};
     if (body.from !== 'start') {
