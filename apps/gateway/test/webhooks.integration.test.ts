@@ -20,6 +20,7 @@ import { loadAuth } from '../src/auth/auth.ts';
 import { startWebhookDelivery } from '../src/consumers/index.ts';
 import { verify } from '../src/consumers/webhooks/signature.ts';
 import type { WebhookDispatcher } from '../src/consumers/webhooks/dispatcher.ts';
+import { keptAttempts, WebhookStore } from '../src/consumers/webhooks/subscriptions.ts';
 
 const haveAzurite = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
 const contexts = [counter, banking];
@@ -151,6 +152,33 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('keeps the newest 1,000 attempts of a subscription and drops its log when it is removed', { timeout: 60_000 }, async () => {
+    const store = new WebhookStore(runtime);
+    // Starting past any seq the feed will reach: the dispatcher has nothing to deliver to it.
+    const subscription = await store.create({ url: 'https://receiver.example/hooks', contexts: ['counter'], owner: 'admin', start: { counter: Number.MAX_SAFE_INTEGER } });
+    const at = Date.parse('2026-11-01T00:00:00Z');
+    const attempts = Array.from({ length: 1_150 }, (_, i) => ({
+      subscription: subscription.id,
+      eventId: `e${i}`,
+      context: 'counter',
+      seq: i + 1,
+      type: 'Incremented',
+      stream: 'counter-x',
+      attempt: 1,
+      ok: true,
+      status: 204,
+      latencyMs: 3,
+      at: new Date(at + i * 1000).toISOString(),
+    }));
+    await store.record(attempts);
+    const kept = await store.deliveries(subscription.id, 2_000);
+    expect(kept).toHaveLength(keptAttempts);
+    expect(kept[0]!.seq).toBe(1_150);
+    expect(kept[kept.length - 1]!.seq).toBe(151);
+    await store.remove(subscription.id);
+    expect(await store.deliveries(subscription.id, 10)).toEqual([]);
   });
 
   it('refuses to show a subscription to another consumer', async () => {

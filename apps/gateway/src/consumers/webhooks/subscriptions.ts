@@ -54,6 +54,10 @@ export interface DeliveryAttempt {
 }
 
 const partition = 'webhooks';
+/** The delivery log keeps this many attempts per subscription, the newest. */
+export const keptAttempts = 1_000;
+/** Attempts one process records for a subscription between two trims of its log. */
+const trimEvery = 100;
 
 /** Newest attempts first: row keys count down from the end of time, and within a millisecond by a counter. */
 let written = 0;
@@ -68,6 +72,8 @@ export class WebhookStore {
   private attemptTable: Promise<TableClient> | undefined;
 
   private readonly runtime: Runtime;
+  /** Attempts recorded per subscription since its log was last trimmed. */
+  private readonly sinceTrim = new Map<string, number>();
 
   constructor(runtime: Runtime) {
     this.runtime = runtime;
@@ -119,6 +125,7 @@ export class WebhookStore {
       if (!isNotFound(error)) throw error;
     }
     await this.runtime.bus.publish(webhooksChangedChannel, { id, change: 'deleted' });
+    await this.trim(id, 0);
   }
 
   /** Appends attempts of one subscription to its log, up to 100 rows per entity-group transaction. */
@@ -137,6 +144,29 @@ export class WebhookStore {
       ]);
       await table.submitTransaction(actions);
     }
+    for (const subscription of new Set(attempts.map((a) => a.subscription))) {
+      const count = (this.sinceTrim.get(subscription) ?? 0) + attempts.filter((a) => a.subscription === subscription).length;
+      this.sinceTrim.set(subscription, count);
+      if (count >= trimEvery) {
+        this.sinceTrim.delete(subscription);
+        // Housekeeping: a trim that fails (a row removed meanwhile) is redone next time.
+        await this.trim(subscription, keptAttempts).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Deletes a subscription's attempts beyond the newest `keep` (rows are keyed newest first). */
+  async trim(subscription: string, keep: number): Promise<number> {
+    const table = await this.attempts();
+    const old: string[] = [];
+    let seen = 0;
+    for await (const row of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${subscription}`, select: ['RowKey'] } })) {
+      if (seen++ >= keep) old.push(row.rowKey!);
+    }
+    for (let i = 0; i < old.length; i += 100) {
+      await table.submitTransaction(old.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey: subscription, rowKey }]));
+    }
+    return old.length;
   }
 
   /** The latest attempts for a subscription, newest first. */
