@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** `<repo>/.eventloom`: keys, local accounts and other machine-local state (git-ignored). */
-const defaultHome = fileURLToPath(new URL('../../../.eventloom', import.meta.url));
+export const defaultHome = fileURLToPath(new URL('../../../.eventloom', import.meta.url));
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8787),

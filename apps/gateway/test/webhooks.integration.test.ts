@@ -95,6 +95,10 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
       const registered = await gateway.request('/api/webhooks', { method: 'POST', headers: asKey, body: JSON.stringify({ url: receiver.url, contexts: ['banking', 'counter'] }) });
       expect(registered.status).toBe(201);
       const { subscription, secret } = (await registered.json()) as { subscription: { id: string }; secret: string };
+      // The table holds the signing secret sealed, never as given out.
+      const stored = await (await runtime.storage.table('consumers', 'Webhooks')).getEntity<{ secret: string }>('webhooks', subscription.id);
+      expect(stored.secret).toMatch(/^sealed:v1:/);
+      expect(stored.secret).not.toContain(secret);
 
       const expected: string[] = [];
       const transact = async (customer: string, bank: string, type: string, amountCents?: number) => {

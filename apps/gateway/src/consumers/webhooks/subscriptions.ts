@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isNotFound, type Runtime } from '@eventloom/core';
+import { loadSecretBox, type SecretBox } from './secret-box.ts';
 
 /** Subscriptions added or removed: delivery workers reconcile at once. */
 export const webhooksChangedChannel = 'eventloom:consumers:webhooks';
@@ -19,7 +20,7 @@ export interface WebhookSubscription {
 }
 
 export interface WebhookWithSecret extends WebhookSubscription {
-  /** Signs every delivery (HMAC-SHA256); the gateway needs it to sign, so it is stored as is. */
+  /** Signs every delivery (HMAC-SHA256); stored sealed with the gateway's secrets key. */
   secret: string;
 }
 
@@ -74,9 +75,17 @@ export class WebhookStore {
   private readonly runtime: Runtime;
   /** Attempts recorded per subscription since its log was last trimmed. */
   private readonly sinceTrim = new Map<string, number>();
+  /** Seals the signing secrets in the table. */
+  private box: Promise<SecretBox> | undefined;
 
-  constructor(runtime: Runtime) {
+  constructor(runtime: Runtime, box?: SecretBox) {
     this.runtime = runtime;
+    if (box) this.box = Promise.resolve(box);
+  }
+
+  private secrets(): Promise<SecretBox> {
+    this.box ??= loadSecretBox();
+    return this.box;
   }
 
   async create(input: { url: string; contexts: string[]; owner: string; keyId?: string; start: Record<string, number> }): Promise<WebhookWithSecret> {
@@ -90,13 +99,14 @@ export class WebhookStore {
       secret: `whsec_${randomBytes(24).toString('base64url')}`,
       createdAt: new Date().toISOString(),
     };
-    const { id, contexts, start, ...rest } = subscription;
+    const { id, contexts, start, secret, ...rest } = subscription;
     await (await this.subscriptions()).createEntity<SubscriptionRow>({
       partitionKey: partition,
       rowKey: id,
       ...rest,
       contexts: JSON.stringify(contexts),
       start: JSON.stringify(start),
+      secret: (await this.secrets()).seal(secret),
     });
     await this.runtime.bus.publish(webhooksChangedChannel, { id, change: 'created' });
     return subscription;
@@ -105,13 +115,15 @@ export class WebhookStore {
   async list(): Promise<WebhookWithSecret[]> {
     const items: WebhookWithSecret[] = [];
     const rows = (await this.subscriptions()).listEntities<SubscriptionRow>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } });
-    for await (const row of rows) items.push(fromRow(row));
+    const box = await this.secrets();
+    for await (const row of rows) items.push(fromRow(row, box));
     return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async get(id: string): Promise<WebhookWithSecret | undefined> {
     try {
-      return fromRow(await (await this.subscriptions()).getEntity<SubscriptionRow>(partition, id));
+      const box = await this.secrets();
+      return fromRow(await (await this.subscriptions()).getEntity<SubscriptionRow>(partition, id), box);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -208,7 +220,7 @@ export class WebhookStore {
   }
 }
 
-function fromRow(row: SubscriptionRow): WebhookWithSecret {
+function fromRow(row: SubscriptionRow, box: SecretBox): WebhookWithSecret {
   return {
     id: row.rowKey,
     url: row.url,
@@ -216,7 +228,7 @@ function fromRow(row: SubscriptionRow): WebhookWithSecret {
     owner: row.owner,
     ...(row.keyId ? { keyId: row.keyId } : {}),
     start: JSON.parse(row.start ?? '{}') as Record<string, number>,
-    secret: row.secret,
+    secret: box.open(row.secret),
     createdAt: row.createdAt,
   };
 }
