@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomBetween, startChild } from './child-process.ts';
+import { randomBetween, startCounterChild } from './child-process.ts';
 import { Closer, config, counterRuntime } from './helpers.ts';
 import { expectRecovered, feedLength, storedCount } from './kill-helpers.ts';
 
@@ -10,7 +10,7 @@ describe('killed between append and relay', () => {
   it('a writer process (no workers) SIGKILLed mid-append loses nothing: a fresh runtime relays and projects every committed event once', { timeout: 50_000 }, async () => {
     const cfg = config('killapp');
     for (let round = 0; round < 3; round++) {
-      const child = startChild(cfg, { CHILD_WORKERS: '0', CHILD_COUNTERS: '20', CHILD_CONCURRENCY: '8' });
+      const child = startCounterChild(cfg, { CHILD_WORKERS: '0', CHILD_COUNTERS: '20', CHILD_CONCURRENCY: '8' });
       closer.defer(() => child.kill());
       await child.waitFor((m) => m.committed !== undefined, 20_000);
       await new Promise((r) => setTimeout(r, randomBetween(100, 1500)));

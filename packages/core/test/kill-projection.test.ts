@@ -5,7 +5,7 @@ import { createRuntime } from '../src/create-runtime.ts';
 import { EventStore } from '../src/store/event-store.ts';
 import { mapLimit } from '../src/worker/map-limit.ts';
 import { readBlobText } from '../src/store/storage.ts';
-import { randomBetween, startChild } from './child-process.ts';
+import { randomBetween, startCounterChild } from './child-process.ts';
 import { Closer, config, counter, counterRuntime, storageOf, waitUntil } from './helpers.ts';
 import { breakDeadLeases, expectRecovered, feedLength } from './kill-helpers.ts';
 
@@ -39,7 +39,7 @@ describe('killed inside a projection batch', () => {
     const killedAt: number[] = [];
     for (let round = 0; round < 3; round++) {
       const before = await checkpoint();
-      const child = startChild(cfg, { CHILD_WORKERS: '1', CHILD_COUNTERS: '250', CHILD_CONCURRENCY: '8' });
+      const child = startCounterChild(cfg, { CHILD_WORKERS: '1', CHILD_COUNTERS: '250', CHILD_CONCURRENCY: '8' });
       closer.defer(() => child.kill());
       await child.waitFor((m) => m.ready === true);
       await waitUntil(`child ${round + 1} projecting`, async () => (await checkpoint()) > before, 20_000, 20);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomBetween, startChild } from './child-process.ts';
+import { randomBetween, startCounterChild } from './child-process.ts';
 import { Closer, config, counterRuntime, sleep, waitUntil } from './helpers.ts';
 import { breakDeadLeases, expectRecovered, feedLength } from './kill-helpers.ts';
 
@@ -13,7 +13,7 @@ describe('killed during relay steps', () => {
     const kills: { at: number; feed: number }[] = [];
     for (let round = 0; round < 4; round++) {
       const before = await feedLength(cfg);
-      const child = startChild(cfg, env);
+      const child = startCounterChild(cfg, env);
       closer.defer(() => child.kill());
       await child.waitFor((m) => m.ready === true);
       // this child holds the relay lease once the feed moves again

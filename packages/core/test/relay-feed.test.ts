@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { randomBetween, startChild } from './child-process.ts';
+import { randomBetween, startCounterChild } from './child-process.ts';
 import {
   Closer,
   compareFeedWithStore,
@@ -115,7 +115,7 @@ describe('relay and feed', () => {
 
   it('a standby runtime takes over when the active relay process is killed (lease expires)', { timeout: 45_000 }, async () => {
     const cfg = config('killed');
-    const child = startChild(cfg, { CHILD_COUNTERS: '5', CHILD_CONCURRENCY: '4' });
+    const child = startCounterChild(cfg, { CHILD_COUNTERS: '5', CHILD_CONCURRENCY: '4' });
     closer.defer(() => child.kill());
     await child.waitFor((m) => m.ready === true);
     const storage = storageOf(cfg);

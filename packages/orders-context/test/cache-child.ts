@@ -2,23 +2,14 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CoreConfig } from '@eventloom/core';
+import { childEnv } from '@eventloom/core/testing';
 import type { CacheStats, Category } from '../src/index.ts';
 
 const script = fileURLToPath(new URL('./children/cache-child.ts', import.meta.url));
 
 /** Another process reading categories through its own cache, asked over stdin/stdout. */
 export async function startCacheChild(config: CoreConfig, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [script], {
-    env: {
-      PATH: process.env.PATH,
-      AZURE_STORAGE_CONNECTION_STRING: config.AZURE_STORAGE_CONNECTION_STRING,
-      REDIS_URL: config.REDIS_URL,
-      EVENTLOOM_PREFIX: config.EVENTLOOM_PREFIX,
-      LOG_LEVEL: 'silent',
-      ...env,
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [script], { env: childEnv(config, env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));

@@ -7,10 +7,9 @@
  * would after a crash: every order acknowledged before the kill must come back
  * `duplicate`, and the store and the relayed feed must hold each order exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createRuntime, type CoreConfig, type FeedEntry, type IngestResult, type Runtime } from '@eventloom/core';
-import { testConfig } from '@eventloom/core/testing/env';
+import { createRuntime, type FeedEntry, type IngestResult, type Runtime } from '@eventloom/core';
+import { startChild, testConfig } from '@eventloom/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import orders from '../src/index.ts';
 import { closeCategoryCache } from '../src/category-cache/for-runtime.ts';
@@ -27,80 +26,6 @@ const batchSize = 100;
 const batches = orderBatches({ seed, batches: batchCount, size: batchSize });
 const keyOf = (event: { data: unknown }) => (event.data as { PaymentTransactionId: string }).PaymentTransactionId;
 const randomBetween = (min: number, max: number) => Math.round(min + Math.random() * (max - min));
-
-type Message = Record<string, unknown>;
-
-/** The ingest child on the test's storage and Redis; its JSON lines collected as they come. */
-function startChild(config: CoreConfig, env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(process.execPath, [script], {
-    env: {
-      PATH: process.env.PATH,
-      AZURE_STORAGE_CONNECTION_STRING: config.AZURE_STORAGE_CONNECTION_STRING,
-      REDIS_URL: config.REDIS_URL,
-      EVENTLOOM_PREFIX: config.EVENTLOOM_PREFIX,
-      LOG_LEVEL: 'silent',
-      CHILD_SEED: String(seed),
-      CHILD_BATCHES: String(batchCount),
-      CHILD_BATCH_SIZE: String(batchSize),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const messages: Message[] = [];
-  const listeners = new Set<() => void>();
-  let buffer = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let end: number;
-    while ((end = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + 1);
-      try {
-        messages.push(JSON.parse(line) as Message);
-      } catch {
-        // not ours
-      }
-      for (const listener of listeners) listener();
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return {
-    messages,
-    /** Resolves once `test` holds for the messages so far. */
-    until(test: (messages: Message[]) => boolean, timeoutMs = 30_000): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (test(messages)) {
-            cleanup();
-            resolve();
-          }
-        };
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`the ingest child exited (code ${child.exitCode}) early; stderr:\n${stderr}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`the ingest child did not get there within ${timeoutMs} ms; stderr:\n${stderr}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** The context's whole feed, page by page. */
 async function wholeFeed(runtime: Runtime): Promise<FeedEntry[]> {
@@ -143,7 +68,12 @@ describe('killed during order ingestion', () => {
 
     // 1. The child ingests, two batches in flight; killed after a random number of
     //    acknowledgements plus a random few ms, so usually in the middle of a batch.
-    const child = startChild(config, { CHILD_CONCURRENCY: '2' });
+    const child = startChild(script, config, {
+      CHILD_SEED: String(seed),
+      CHILD_BATCHES: String(batchCount),
+      CHILD_BATCH_SIZE: String(batchSize),
+      CHILD_CONCURRENCY: '2',
+    });
     cleanups.push(() => child.kill());
     const target = randomBetween(3, 12);
     const acks = () => child.messages.filter((m) => typeof m.acked === 'number');

@@ -2,3 +2,4 @@ export { decider, projection, stored, MemoryViewStore } from './given.ts';
 export * from './azurite.ts';
 export * from './env.ts';
 export { testHost, type TestRequest, type TestResponse } from './test-host.ts';
+export { childEnv, startChild, type Child, type ChildMessage } from './child-process.ts';
