@@ -5,9 +5,10 @@ import { createLogger } from '@eventloom/core';
 import { createGateway } from '@eventloom/gateway';
 import { loadAuth } from '../../../../apps/gateway/src/auth/auth.ts';
 import banking from '../../../../packages/banking-context/src/index.ts';
-import { eventLikeRow, rawTable, startRuntime } from '../env.ts';
+import { eventLikeRow, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
-import { interleaved, percentile, round, sleep } from '../util.ts';
+import { insertReference, openLoop, visibleFigures } from '../open-loop.ts';
+import { interleaved, percentile, round } from '../util.ts';
 
 /**
  * Banking deposits through the gateway's HTTP app (createGateway, in-process
@@ -23,15 +24,9 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
   const accounts = 200;
   const prefix = ctx.prefix('k');
 
-  const raw = await rawTable(ctx.connectionString, `${prefix}raw`);
-  const rawSamples: number[] = [];
-  for (let i = 1; i <= (ctx.quick ? 200 : 500); i++) {
-    const started = performance.now();
-    await raw.createEntity(eventLikeRow(`raw-${i % 10}`, i));
-    if (i > 20) rawSamples.push(performance.now() - started);
-  }
-  const rawP50 = percentile(rawSamples, 50);
-  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms (${rawSamples.length} samples)`);
+  const reference = await insertReference(ctx, prefix);
+  const { table: raw, p50: rawP50 } = reference;
+  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms (${reference.samples.length} samples)`);
 
   const home = await mkdtemp(join(tmpdir(), 'eventloom-bench-'));
   const bench = await startRuntime(ctx.connectionString, prefix, { workers: true, contexts: [banking] });
@@ -54,33 +49,13 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
     await Promise.all(Array.from({ length: accounts }, (_, i) => deposit(`B${i}`, true)));
 
     const total = Math.round((rate * durationMs) / 1000);
-    const interval = 1000 / rate;
     const visible: number[] = [];
     let notVisible = 0;
-    let errors = 0;
-    let lateSends = 0;
-    const inFlight: Promise<void>[] = [];
-    const t0 = performance.now() + 20;
-    for (let i = 0; i < total; i++) {
-      const due = t0 + i * interval;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      else if (wait < -interval) lateSends++;
-      inFlight.push(
-        (async () => {
-          try {
-            const status = await deposit(`B${i % accounts}`, true);
-            if (status === 200) visible.push(performance.now() - due);
-            else notVisible++;
-          } catch (error) {
-            errors++;
-            if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
-          }
-        })(),
-      );
-    }
-    const achieved = total / ((performance.now() - t0) / 1000);
-    await Promise.all(inFlight);
+    const { achieved, lateSends, errors } = await openLoop(rate, total, async (i, due) => {
+      const status = await deposit(`B${i % accounts}`, true);
+      if (status === 200) visible.push(performance.now() - due);
+      else notVisible++;
+    });
     const p50 = percentile(visible, 50);
     const p99 = percentile(visible, 99);
     ctx.log(`${total} deposits at ${round(achieved, 1)}/s sent (${lateSends} late): ${visible.length} answered 200, ${notVisible} answered 202 after 10 s, ${errors} errors`);
@@ -112,12 +87,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
       visible: visible.length,
       notVisible,
       errors,
-      visibleP50: p50,
-      visibleP90: percentile(visible, 90),
-      visibleP99: p99,
-      visibleMax: percentile(visible, 100),
-      rawP50,
-      rawP99: percentile(rawSamples, 99),
+      ...visibleFigures(visible, reference),
     };
     const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
     return [

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { channels } from '@eventloom/core';
-import { eventLikeRow, principal, rawTable, startRuntime } from '../env.ts';
+import { principal, startRuntime } from '../env.ts';
+import { insertReference, openLoop, visibleFigures } from '../open-loop.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { http, percentile, round, sleep } from '../util.ts';
 
@@ -16,15 +17,9 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
   const counters = 200;
   const prefix = ctx.prefix('v');
 
-  const raw = await rawTable(ctx.connectionString, `${prefix}raw`);
-  const rawSamples: number[] = [];
-  for (let i = 1; i <= (ctx.quick ? 200 : 500); i++) {
-    const started = performance.now();
-    await raw.createEntity(eventLikeRow(`raw-${i % 10}`, i));
-    if (i > 20) rawSamples.push(performance.now() - started);
-  }
-  const rawP50 = percentile(rawSamples, 50);
-  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms, p99 ${round(percentile(rawSamples, 99))} ms (${rawSamples.length} samples)`);
+  const reference = await insertReference(ctx, prefix);
+  const rawP50 = reference.p50;
+  ctx.log(`raw sequential createEntity: p50 ${round(rawP50)} ms, p99 ${round(percentile(reference.samples, 99))} ms (${reference.samples.length} samples)`);
 
   const bench = await startRuntime(ctx.connectionString, prefix, { workers: true });
   try {
@@ -44,43 +39,23 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     );
 
     const total = Math.round((rate * durationMs) / 1000);
-    const interval = 1000 / rate;
     const visible: number[] = [];
     const acceptedIn: number[] = [];
     const sent: { id: string; due: number; acceptedMs: number; visibleMs?: number }[] = [];
     let timeouts = 0;
-    let errors = 0;
-    let lateSends = 0;
-    const inFlight: Promise<void>[] = [];
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const cpu = process.cpuUsage();
     const requestsBefore = http.requests;
-    const t0 = performance.now() + 20;
-    for (let i = 0; i < total; i++) {
-      const due = t0 + i * interval;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      else if (wait < -interval) lateSends++;
-      inFlight.push(
-        (async () => {
-          try {
-            const accepted = await counter.execute('counter', 'increment', { id: `c${i % counters}`, by: 1 }, { principal });
-            acceptedIn.push(performance.now() - due);
-            const sample: (typeof sent)[number] = { id: accepted.events[0]!.id, due, acceptedMs: performance.now() - due };
-            sent.push(sample);
-            const applied = await counter.waitForViews(accepted, 10_000);
-            if (applied) visible.push((sample.visibleMs = performance.now() - due));
-            else timeouts++;
-          } catch (error) {
-            errors++;
-            if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
-          }
-        })(),
-      );
-    }
-    const lastSent = performance.now();
-    await Promise.all(inFlight);
+    const { t0, achieved, lateSends, errors } = await openLoop(rate, total, async (i, due) => {
+      const accepted = await counter.execute('counter', 'increment', { id: `c${i % counters}`, by: 1 }, { principal });
+      acceptedIn.push(performance.now() - due);
+      const sample: (typeof sent)[number] = { id: accepted.events[0]!.id, due, acceptedMs: performance.now() - due };
+      sent.push(sample);
+      const applied = await counter.waitForViews(accepted, 10_000);
+      if (applied) visible.push((sample.visibleMs = performance.now() - due));
+      else timeouts++;
+    });
     // The bus notice can trail the view: a projection in this process hears of entries directly.
     await sleep(200);
     await stopListening();
@@ -95,8 +70,6 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     const cpuShare = (cpuUsed.user + cpuUsed.system) / 1000 / (performance.now() - t0);
     const loopP99 = loopDelay.percentile(99) / 1e6;
     const requestsPerCommand = (http.requests - requestsBefore) / total;
-    const sendSeconds = (lastSent - t0) / 1000;
-    const achieved = total / sendSeconds;
     const completedRate = visible.length / ((performance.now() - t0) / 1000);
     const p50 = percentile(visible, 50);
     const p99 = percentile(visible, 99);
@@ -127,12 +100,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
       acceptedP99: percentile(acceptedIn, 99),
       inFeedP50: percentile(inFeed, 50),
       inFeedP99: percentile(inFeed, 99),
-      visibleP50: p50,
-      visibleP90: percentile(visible, 90),
-      visibleP99: p99,
-      visibleMax: percentile(visible, 100),
-      rawP50,
-      rawP99: percentile(rawSamples, 99),
+      ...visibleFigures(visible, reference),
       processCpuShare: cpuShare,
       requestsPerCommand,
       eventLoopDelayP99Ms: loopP99,

@@ -7,7 +7,8 @@ import { CategoryCache } from '../../../../packages/orders-context/src/category-
 import { CategoryTable } from '../../../../packages/orders-context/src/category-cache/category-table.ts';
 import { liveViewTable, redisUrlOf } from '../../../../packages/orders-context/src/view-table.ts';
 import reporting from '../../../../packages/reporting-context/src/index.ts';
-import { eventLikeRow, principal, rawTable, startRuntime } from '../env.ts';
+import { eventLikeRow, principal, startRuntime } from '../env.ts';
+import { insertReference, openLoop } from '../open-loop.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { percentile, round, sleep } from '../util.ts';
 import { rawBatches } from './relay.ts';
@@ -36,14 +37,8 @@ export async function ordersScenario(ctx: ScenarioContext): Promise<Row[]> {
   const contexts = [orders, banking, reporting];
 
   // --- raw references
-  const raw = await rawTable(ctx.connectionString, `${prefix}raw`);
-  const rawSamples: number[] = [];
-  for (let i = 1; i <= (ctx.quick ? 200 : 500); i++) {
-    const started = performance.now();
-    await raw.createEntity(eventLikeRow(`raw-${i % 10}`, i));
-    if (i > 20) rawSamples.push(performance.now() - started);
-  }
-  const rawP50 = percentile(rawSamples, 50);
+  const reference = await insertReference(ctx, prefix);
+  const { table: raw, p50: rawP50 } = reference;
   const rawReads: number[] = [];
   for (let i = 0; i < (ctx.quick ? 200 : 500); i++) {
     const started = performance.now();
@@ -163,32 +158,15 @@ export async function ordersScenario(ctx: ScenarioContext): Promise<Row[]> {
     const visible: number[] = [];
     const salesVisible: number[] = [];
     let timeouts = 0;
-    let errors = 0;
-    const inFlight: Promise<void>[] = [];
-    const t0 = performance.now() + 20;
-    for (let i = 0; i < total; i++) {
-      const due = t0 + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      inFlight.push(
-        (async () => {
-          try {
-            const [result] = await context.ingest([items[i]!], { principal });
-            const id = result!.event!.id;
-            const at = await visibleAt(id, 'orderWindows', performance.now() + 15_000);
-            if (at === undefined) timeouts++;
-            else visible.push(at - due);
-            const sales = seenIn.get('sales')?.get(id);
-            if (sales !== undefined) salesVisible.push(sales - due);
-          } catch (error) {
-            errors++;
-            if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
-          }
-        })(),
-      );
-    }
-    const achieved = total / ((performance.now() - t0) / 1000);
-    await Promise.all(inFlight);
+    const { achieved, errors } = await openLoop(rate, total, async (i, due) => {
+      const [result] = await context.ingest([items[i]!], { principal });
+      const id = result!.event!.id;
+      const at = await visibleAt(id, 'orderWindows', performance.now() + 15_000);
+      if (at === undefined) timeouts++;
+      else visible.push(at - due);
+      const sales = seenIn.get('sales')?.get(id);
+      if (sales !== undefined) salesVisible.push(sales - due);
+    });
     await stop();
     const p50 = percentile(visible, 50);
     const p99 = percentile(visible, 99);
