@@ -1,22 +1,9 @@
+import type { RebuildRecord } from '@eventloom/core';
 import type { Credentials } from './accounts.ts';
 import { serverEvents, type ServerEvent } from './sse.ts';
 
-/** A rebuild record as `/api/admin` returns it. */
-export interface Rebuild {
-  context: string;
-  id: string;
-  projection: string;
-  state: 'requested' | 'running' | 'cancel-requested' | 'cancelled' | 'done' | 'failed';
-  requestedAt: string;
-  generation?: number;
-  done?: number;
-  total?: number;
-  eventsPerSecond?: number;
-  etaSeconds?: number;
-  startedAt?: string;
-  finishedAt?: string;
-  error?: string;
-}
+/** A rebuild record as `/api/admin` returns it: the core's record and its context. */
+export type Rebuild = RebuildRecord & { context: string };
 
 export interface ProjectionStatus {
   context: string;
