@@ -5,6 +5,7 @@ import { loadAuth } from './auth/auth.ts';
 import { loadGatewayConfig, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
+import { seedEmptyStores } from './seed.ts';
 
 const config = loadGatewayConfig();
 const coreConfig = loadCoreConfig();
@@ -15,15 +16,6 @@ const [runtime, auth] = await Promise.all([
   createRuntime({ contexts, config: coreConfig, logger, workers }),
   loadAuth(config.EVENTLOOM_HOME),
 ]);
-// The process that runs the workers seeds empty stores with demo data (once per store).
-async function seedEmptyStores() {
-  try {
-    const seeded = await runtime.seed();
-    if (seeded.length > 0) logger.info({ contexts: seeded }, 'seeded demo data');
-  } catch (error) {
-    logger.error({ err: error }, 'seeding failed; the contexts run without demo data');
-  }
-}
 
 // Webhook deliveries run where the relays and projections run.
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
@@ -35,7 +27,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     'gateway listening',
   );
   // Seeding runs behind the listening server, so /health answers while it works.
-  if (workers) void seedEmptyStores();
+  if (workers) void seedEmptyStores(runtime, logger);
 });
 
 let stopping = false;

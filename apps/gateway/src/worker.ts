@@ -1,6 +1,7 @@
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
+import { seedEmptyStores } from './seed.ts';
 
 /** Runs relays and projections without HTTP (for EVENTLOOM_WORKERS=separate). */
 const coreConfig = loadCoreConfig();
@@ -9,16 +10,7 @@ const runtime = await createRuntime({ contexts, config: coreConfig, logger, work
 const webhooks = await startWebhookDelivery(runtime, contexts, logger);
 logger.info({ contexts: contexts.map((c) => c.name), mode: runtime.mode }, 'workers running');
 
-// The process that runs the workers seeds empty stores with demo data (once per store).
-async function seedEmptyStores() {
-  try {
-    const seeded = await runtime.seed();
-    if (seeded.length > 0) logger.info({ contexts: seeded }, 'seeded demo data');
-  } catch (error) {
-    logger.error({ err: error }, 'seeding failed; the contexts run without demo data');
-  }
-}
-await seedEmptyStores();
+await seedEmptyStores(runtime, logger);
 
 let stopping = false;
 async function stop(signal: string) {
