@@ -1,9 +1,8 @@
 /**
- * Follows the portal's /live stream for some contexts. EventSource reconnects by
- * itself after a dropped connection; when the server refuses the stream outright
- * (signed out, gateway down) it stays closed, so we try again after a pause.
+ * Follows the portal's /live stream (the gateway's view changes) for some
+ * contexts, so a page reloads its data when the views it shows change.
  */
-export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+import { followStream, type LiveState } from '#lib/live-stream.ts';
 
 export interface LiveHandlers {
 	onState: (state: LiveState) => void;
@@ -11,14 +10,9 @@ export interface LiveHandlers {
 	onView: () => Promise<unknown> | void;
 }
 
-const retryAfterMs = 5000;
-
 export function openLive(contexts: string, handlers: LiveHandlers): () => void {
-	let source: EventSource | null = null;
-	let retry: ReturnType<typeof setTimeout> | undefined;
 	let refreshing = false;
 	let pending = false;
-	let opened = false;
 	let stopped = false;
 
 	// Coalesce: while one refresh runs, further changes ask for exactly one more.
@@ -38,34 +32,17 @@ export function openLive(contexts: string, handlers: LiveHandlers): () => void {
 		}
 	};
 
-	const connect = () => {
-		handlers.onState(opened ? 'reconnecting' : 'connecting');
-		source = new EventSource(`/live?contexts=${encodeURIComponent(contexts)}`);
-		source.addEventListener('open', () => {
-			handlers.onState('live');
-			// Anything that changed while we were away.
-			if (opened) void refresh();
-			opened = true;
-		});
-		source.addEventListener('view', () => void refresh());
-		source.addEventListener('error', () => {
-			if (stopped || !source) return;
-			if (source.readyState === EventSource.CLOSED) {
-				handlers.onState('offline');
-				source = null;
-				retry = setTimeout(connect, retryAfterMs);
-			} else {
-				handlers.onState('reconnecting');
-			}
-		});
-	};
-
-	connect();
+	const stop = followStream(`/live?contexts=${encodeURIComponent(contexts)}`, {
+		onState: handlers.onState,
+		// Anything that changed while we were away.
+		onOpen: (reopened) => {
+			if (reopened) void refresh();
+		},
+		events: { view: () => void refresh() },
+	});
 
 	return () => {
 		stopped = true;
-		clearTimeout(retry);
-		source?.close();
-		source = null;
+		stop();
 	};
 }

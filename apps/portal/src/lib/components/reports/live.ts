@@ -3,10 +3,9 @@
  * contexts, like the counter page's `openLive`, with two differences a report
  * page needs: a filter on the change (which projection, whether any event was
  * applied), and a floor on how often the page reloads its data while orders
- * stream in. EventSource reconnects by itself; when the server refuses the
- * stream (signed out, gateway down) it stays closed, so we retry after a pause.
+ * stream in.
  */
-export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+import { followStream, type LiveState } from '#lib/live-stream.ts';
 
 /** What the gateway sends on each `view` event (core's ViewChange). */
 export interface ViewChange {
@@ -26,18 +25,13 @@ export interface FollowOptions {
 	everyMs?: number;
 }
 
-const retryAfterMs = 5000;
-
 export function followViews(options: FollowOptions): () => void {
 	const everyMs = options.everyMs ?? 1000;
 	const filter = options.filter ?? ((change) => change.eventIds.length > 0);
-	let source: EventSource | null = null;
-	let retry: ReturnType<typeof setTimeout> | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let running = false;
 	let due = false;
 	let lastRun = 0;
-	let opened = false;
 	let stopped = false;
 
 	// At most one reload at a time and one per `everyMs`; changes meanwhile ask for one more.
@@ -60,41 +54,26 @@ export function followViews(options: FollowOptions): () => void {
 		}
 	};
 
-	const connect = () => {
-		options.onState(opened ? 'reconnecting' : 'connecting');
-		source = new EventSource(`/live?contexts=${encodeURIComponent(options.contexts)}`);
-		source.addEventListener('open', () => {
-			options.onState('live');
-			// Anything that changed while we were away.
-			if (opened) schedule();
-			opened = true;
-		});
-		source.addEventListener('view', (event) => {
-			try {
-				if (filter(JSON.parse((event as MessageEvent<string>).data) as ViewChange)) schedule();
-			} catch {
-				schedule();
-			}
-		});
-		source.addEventListener('error', () => {
-			if (stopped || !source) return;
-			if (source.readyState === EventSource.CLOSED) {
-				options.onState('offline');
-				source = null;
-				retry = setTimeout(connect, retryAfterMs);
-			} else {
-				options.onState('reconnecting');
-			}
-		});
-	};
-
-	connect();
+	const stop = followStream(`/live?contexts=${encodeURIComponent(options.contexts)}`, {
+		onState: options.onState,
+		// Anything that changed while we were away.
+		onOpen: (reopened) => {
+			if (reopened) schedule();
+		},
+		events: {
+			view: (event) => {
+				try {
+					if (filter(JSON.parse(event.data) as ViewChange)) schedule();
+				} catch {
+					schedule();
+				}
+			},
+		},
+	});
 
 	return () => {
 		stopped = true;
-		clearTimeout(retry);
 		clearTimeout(timer);
-		source?.close();
-		source = null;
+		stop();
 	};
 }
