@@ -1,5 +1,6 @@
 /**
- * Opens the gateway's Server-Sent Events stream of view changes for a user.
+ * Opens the gateway's Server-Sent Events stream of view changes for a user, and
+ * passes such a stream on to the browser.
  */
 import { gatewayUrl } from './gateway.ts';
 
@@ -36,6 +37,17 @@ export async function openLiveStream(contexts: string, token: string, signal: Ab
 	}
 
 	return { ok: true, body: withOpeningComment(response.body) };
+}
+
+/** Passes a gateway stream on to the browser as server-sent events, unbuffered on the way. */
+export function eventStreamResponse(body: ReadableStream<Uint8Array>): Response {
+	return new Response(body, {
+		headers: {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-cache, no-transform',
+			'x-accel-buffering': 'no',
+		},
+	});
 }
 
 /**
