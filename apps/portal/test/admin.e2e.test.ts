@@ -4,47 +4,25 @@
  * from the mouse and from the keyboard; on a phone the page fits the screen; an
  * owner gets a clear refusal.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, openPage, type WatchedPage } from './browser.ts';
+import { browserStack, signIn } from './browser-stack.ts';
 
 describe('admin page', () => {
-	let stack: Stack;
-	let browser: Browser;
-	const contexts: BrowserContext[] = [];
+	const e2e = browserStack();
 
 	async function signedIn(role: 'admin' | 'owner', width = 1280): Promise<WatchedPage> {
-		const account = stack.accounts.find((candidate) => candidate.role === role);
+		const account = e2e.stack.accounts.find((candidate) => candidate.role === role);
 		if (!account) throw new Error(`the stack has no ${role} account`);
-		const context = await browser.newContext({ baseURL: stack.portalUrl, viewport: { width, height: 900 } });
-		contexts.push(context);
-		const watched = await openPage(context);
-		const { page } = watched;
-		await page.goto('/admin');
-		await page.waitForURL(/\/login/);
-		await hydrated(page);
-		await page.getByLabel('Username').fill(account.username);
-		await page.getByLabel('Password').fill(account.password);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL(/\/admin$/);
+		const watched = await openPage(await e2e.newContext({ viewport: { width, height: 900 } }));
+		await signIn(watched.page, account, '/admin');
 		return watched;
 	}
 
 	const progress = (page: Page, projection: string) => page.locator(`[data-testid="rebuild-progress"][data-projection="${projection}"]`);
 	const generation = async (page: Page, projection: string) =>
 		Number(await page.locator(`tr[data-projection="${projection}"] td[data-label="Generation"]`).textContent());
-
-	beforeAll(async () => {
-		stack = await startStack();
-		browser = await launchChromium();
-	}, 240_000);
-
-	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await stack?.stop();
-	}, 60_000);
 
 	it('rebuilds a view from its Rebuild button and shows the progress bar reach done, live', async () => {
 		const admin = await signedIn('admin');

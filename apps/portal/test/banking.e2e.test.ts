@@ -5,11 +5,11 @@
  * the transaction and opens it in full; the customer page travels back in time.
  * Browsers run in Trinidad's time zone, so local-time inputs are really converted.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { parseDollars } from '../src/lib/components/banking/money.ts';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { assertNoConsoleErrors, expectFailedRequest, openPage, type WatchedPage } from './browser.ts';
+import { browserStack, signIn } from './browser-stack.ts';
 
 const timezoneId = 'America/Port_of_Spain';
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -22,9 +22,7 @@ function cents(text: string | null): number {
 }
 
 describe('banking pages', () => {
-	let stack: Stack;
-	let browser: Browser;
-	const contexts: BrowserContext[] = [];
+	const e2e = browserStack();
 	const pages: WatchedPage[] = [];
 	// One new customer per run, so every balance below is known.
 	const customer = `E2E${Date.now().toString(36).toUpperCase()}`;
@@ -34,22 +32,11 @@ describe('banking pages', () => {
 	let between: number;
 
 	async function signedIn(username: string, options: { width?: number; height?: number } = {}): Promise<WatchedPage> {
-		const context = await browser.newContext({
-			baseURL: stack.portalUrl,
-			timezoneId,
-			viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
-		});
-		contexts.push(context);
+		const context = await e2e.newContext({ timezoneId, viewport: { width: options.width ?? 1280, height: options.height ?? 900 } });
 		const watched = await openPage(context);
 		pages.push(watched);
 		const { page } = watched;
-		await page.goto('/banking');
-		await page.waitForURL(/\/login/);
-		await hydrated(page);
-		await page.getByLabel('Username').fill(username);
-		await page.getByLabel('Password').fill(stack.account(username).password);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL(/\/banking$/);
+		await signIn(page, e2e.stack.account(username), '/banking');
 		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toContain('live');
 		return watched;
 	}
@@ -65,17 +52,6 @@ describe('banking pages', () => {
 		if (fields.memo !== undefined) await page.getByLabel(/^Memo/).fill(fields.memo);
 		await page.getByTestId('transaction-form').locator('button[type="submit"]').click();
 	}
-
-	beforeAll(async () => {
-		stack = await startStack();
-		browser = await launchChromium();
-	}, 240_000);
-
-	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await stack?.stop();
-	}, 60_000);
 
 	it("shows one owner's deposit in another owner's browser without a reload", async () => {
 		republic = await signedIn('owner.republic');

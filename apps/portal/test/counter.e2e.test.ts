@@ -3,10 +3,10 @@
  * two people signed in from two browsers see each other's increments live, and
  * the gateway's validation error shows next to the field.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
-import { startStack, type Account, type Stack } from './stack.ts';
+import { describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, expectFailedRequest, openPage, type WatchedPage } from './browser.ts';
+import { browserStack, signIn } from './browser-stack.ts';
+import type { Account, Stack } from './stack.ts';
 
 /** Two people who may both use the counter: an owner and the admin. */
 function accounts(stack: Stack): [Account, Account] {
@@ -17,41 +17,20 @@ function accounts(stack: Stack): [Account, Account] {
 }
 
 describe('counter page', () => {
-	let stack: Stack;
-	let browser: Browser;
-	const contexts: BrowserContext[] = [];
+	const e2e = browserStack();
 	const pages: WatchedPage[] = [];
 
 	async function signedIn(account: Account): Promise<WatchedPage> {
-		const context = await browser.newContext({ baseURL: stack.portalUrl });
-		contexts.push(context);
-		const watched = await openPage(context);
+		const watched = await openPage(await e2e.newContext());
 		pages.push(watched);
 		const { page } = watched;
-		await page.goto('/counter');
-		await page.waitForURL(/\/login/);
-		await hydrated(page);
-		await page.getByLabel('Username').fill(account.username);
-		await page.getByLabel('Password').fill(account.password);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL(/\/counter$/);
+		await signIn(page, account, '/counter');
 		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toContain('live');
 		return watched;
 	}
 
-	beforeAll(async () => {
-		stack = await startStack();
-		browser = await launchChromium();
-	}, 240_000);
-
-	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await stack?.stop();
-	}, 60_000);
-
 	it("shows one browser's increment in another without a reload", async () => {
-		const [first, second] = accounts(stack);
+		const [first, second] = accounts(e2e.stack);
 		const a = await signedIn(first);
 		const b = await signedIn(second);
 		const id = `e2e${Date.now().toString(36)}`;
@@ -77,7 +56,7 @@ describe('counter page', () => {
 	});
 
 	it("shows the gateway's error for a bad amount next to the field", async () => {
-		const [first] = accounts(stack);
+		const [first] = accounts(e2e.stack);
 		const a = pages[0] ?? (await signedIn(first));
 		a.errors.length = 0;
 

@@ -6,10 +6,10 @@
  * with a note; the categories page creates, renames and deletes a category and
  * shows the cache's last invalidation. Any console error fails the test.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoConsoleErrors, expectFailedRequest, launchChromium, openPage, type WatchedPage, hydrated } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, expectFailedRequest, openPage, type WatchedPage } from './browser.ts';
+import { browserStack, signIn } from './browser-stack.ts';
 
 const hourMs = 3_600_000;
 
@@ -20,14 +20,12 @@ interface Movie {
 }
 
 describe('report pages', () => {
-	let stack: Stack;
-	let browser: Browser;
+	const e2e = browserStack();
 	let token: string;
-	const contexts: BrowserContext[] = [];
 	const run = Date.now().toString(36);
 
 	async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-		const response = await fetch(new URL(path, stack.gatewayUrl), {
+		const response = await fetch(new URL(path, e2e.stack.gatewayUrl), {
 			method,
 			headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
 			...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -56,17 +54,9 @@ describe('report pages', () => {
 	}
 
 	async function signedIn(username: string, path: string, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
-		const context = await browser.newContext({ baseURL: stack.portalUrl, viewport });
-		contexts.push(context);
-		const watched = await openPage(context);
+		const watched = await openPage(await e2e.newContext({ viewport }));
 		const { page } = watched;
-		await page.goto(path);
-		await page.waitForURL(/\/login/);
-		await hydrated(page);
-		await page.getByLabel('Username').fill(username);
-		await page.getByLabel('Password').fill(stack.account(username).password);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL(new RegExp(`${path}$`));
+		await signIn(page, e2e.stack.account(username), path);
 		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
 		return watched;
 	}
@@ -75,21 +65,13 @@ describe('report pages', () => {
 	const hourColumn = (page: Page, at: Date) => page.locator(`li[data-hour="${new Date(Math.floor(at.getTime() / hourMs) * hourMs).toISOString()}"]`);
 
 	beforeAll(async () => {
-		stack = await startStack();
-		browser = await launchChromium();
-		const signIn = await fetch(new URL('/auth/token', stack.gatewayUrl), {
+		const answer = await fetch(new URL('/auth/token', e2e.stack.gatewayUrl), {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ username: 'admin', password: stack.account('admin').password }),
+			body: JSON.stringify({ username: 'admin', password: e2e.stack.account('admin').password }),
 		});
-		token = ((await signIn.json()) as { token: string }).token;
-	}, 240_000);
-
-	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await stack?.stop();
-	}, 60_000);
+		token = ((await answer.json()) as { token: string }).token;
+	});
 
 	it('follows orders sent through the API without a reload', async () => {
 		// The catalog is seeded when the stack starts; wait until its movies can be ordered.
