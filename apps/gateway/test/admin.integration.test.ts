@@ -158,8 +158,13 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     }).catch((error: Error) => {
       throw new Error(`${error.message}: ${last}`);
     });
-    const overview = (await (await call('/api/admin/projections')).json()) as { contexts: { projections: { generation: number; rebuild: { state: string } }[] }[] };
-    expect(overview.contexts[0]!.projections[0]).toMatchObject({ generation: 1, rebuild: { state: 'done' } });
+    // The overview is sampled at most once a second: the next sample shows the swap.
+    const counters = await until('the overview to show the swapped generation', async () => {
+      const overview = (await (await call('/api/admin/projections')).json()) as { contexts: { projections: { generation: number; rebuild: { state: string } }[] }[] };
+      const projection = overview.contexts[0]!.projections[0]!;
+      return projection.rebuild?.state === 'done' ? projection : undefined;
+    }, 5_000);
+    expect(counters).toMatchObject({ generation: 1, rebuild: { state: 'done' } });
   }, 90_000);
 
   it('cancels a running rebuild and refuses a cancel when none runs', async () => {
