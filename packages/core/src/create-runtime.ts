@@ -147,16 +147,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   /** Tells other processes about the loops this one holds or fails at. */
   async function beat(): Promise<void> {
-    const said = (loop: LeasedLoop) => loop.state === 'active' || loop.lastError !== undefined;
     const state = (loop: LeasedLoop) => (loop.lastError !== undefined ? 'failed' : 'active');
     const writes: Promise<void>[] = [];
     for (const [name, { relay, loop }] of relays) {
-      if (!said(loop)) continue;
+      if (!loop.engaged) continue;
       const value: WorkerBeat = { state: state(loop), head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
       writes.push(bus.remember(beatKey(name, relayWorker), value, beatTtlSeconds));
     }
     for (const { context, runner, loop } of projections) {
-      if (!said(loop)) continue;
+      if (!loop.engaged) continue;
       const value: WorkerBeat = { state: state(loop), checkpoint: runner.checkpoint, deadLetters: runner.deadLetterCount, ...(loop.lastError ? { error: loop.lastError } : {}) };
       writes.push(bus.remember(beatKey(context, runner.name), value, beatTtlSeconds));
     }
@@ -191,7 +190,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return Promise.all(
         [...contexts.values()].map(async (context) => {
           const local = relays.get(context.name);
-          const relayHere = local && (local.loop.state === 'active' || local.loop.lastError !== undefined);
+          const relayHere = local?.loop.engaged === true;
           const relayBeat = relayHere ? undefined : await bus.recall<WorkerBeat | null>(beatKey(context.name, relayWorker));
           const head = local?.relay.head || relayBeat?.head || context.progress.head || (await context.feed.head());
           const stats = await Promise.all(
@@ -206,13 +205,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
                 deadLetters,
                 ...(failed !== undefined ? { error: failed } : {}),
               });
-              if (worker && (worker.loop.state === 'active' || worker.loop.lastError !== undefined)) {
+              if (worker?.loop.engaged) {
                 return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount);
               }
               // Run elsewhere (or nowhere): what its worker says, else what it saved.
               const [saved, beat] = await Promise.all([checkpointOf(context.name, definition.name), bus.recall<WorkerBeat | null>(beatKey(context.name, definition.name))]);
               const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(definition.name), beat?.checkpoint ?? 0);
-              if (!beat) return { name: definition.name, checkpoint, lag: Math.max(0, sourceHead - checkpoint), state: 'standby', deadLetters: 0 };
+              if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
               return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0);
             }),
           );

@@ -40,6 +40,11 @@ export class LeasedLoop {
     this.options = options;
   }
 
+  /** This process runs the work, or keeps failing at it: its word on the work counts. */
+  get engaged(): boolean {
+    return this.state === 'active' || this.lastError !== undefined;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
