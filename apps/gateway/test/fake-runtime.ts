@@ -51,6 +51,10 @@ export class MemoryBus implements Bus {
     return { entries: [], epoch: 'fake' };
   }
 
+  async logEnd(): Promise<{ epoch: string }> {
+    return { epoch: 'fake' };
+  }
+
   subscribers(channel: string): number {
     return this.handlers.get(channel)?.size ?? 0;
   }

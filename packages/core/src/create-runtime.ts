@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { channels, type Bus } from './bus/bus.ts';
 import { MemoryBus } from './bus/memory-bus.ts';
-import { RedisBus } from './bus/redis-bus.ts';
+import { RedisBus, type RedisBusOptions } from './bus/redis-bus.ts';
 import { loadCoreConfig } from './config.ts';
 import type { ContextRuntime } from './context/context-runtime.ts';
 import { LocalContext } from './context/local-context.ts';
@@ -11,8 +11,8 @@ import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
-import { Storage, statusOf } from './store/storage.ts';
-import type { ContextStats, Health, ProjectionStats, Runtime, RuntimeOptions } from './runtime.ts';
+import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
+import type { ContextStats, Health, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
 
@@ -48,13 +48,26 @@ const beatTtlSeconds = 6;
 const beatKey = (context: string, worker: string) => `eventloom:worker:${context}:${worker}`;
 const relayWorker = '~relay';
 
+const defaultTuning: Tuning = {
+  ...defaultStoreTuning,
+  relaySweepMs: 5000,
+  relayIdleMs: 1000,
+  projectionIdleMs: 2000,
+  checkpointMs: 1000,
+  leaseSeconds: 15,
+  redisCommandTimeoutMs: 2000,
+};
+
 /** Connects storage and the bus, creates tables, and starts relays and projections. */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.config ?? loadCoreConfig();
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
-  const bus = options.bus ?? (await connectBus(config.REDIS_URL, log, busNamespace(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX)));
+  const tuning: Tuning = { ...defaultTuning, ...options.tuning };
+  const bus =
+    options.bus ??
+    (await connectBus(config.REDIS_URL, log, options.busNamespace ?? busNamespace(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX), { commandTimeoutMs: tuning.redisCommandTimeoutMs }));
   const mode = bus.kind === 'redis' ? 'redis' : 'single-process';
-  const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX);
+  const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX, tuning);
 
   const checkpointOf = async (context: string, projection: string) =>
     (await new BlobLease(await storage.container(context), `projection-${projection}`).read<ProjectionCheckpoint>())?.seq ?? 0;
@@ -80,19 +93,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const context of contexts.values()) {
       const container = await storage.container(context.name);
       // The loop and the relay share one lease: the relay checks it before each write.
-      const lease = new BlobLease(container, 'relay');
+      const lease = new BlobLease(container, 'relay', tuning.leaseSeconds);
       // This process's projections and waiters hear of placed entries directly; the bus
       // notice that follows tells everyone else (and is ignored here once applied).
       const relay = new Relay(
         { store: context.store, feed: context.feed, lease, bus, log: context.log },
         {
+          sweepMs: tuning.relaySweepMs,
+          checkpointMs: tuning.checkpointMs,
           onPlaced: (notice) => {
             context.progress.onFeed(notice);
             wakeProjections(context.name, notice.head);
           },
         },
       );
-      relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: 1000, log: context.log }) });
+      relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: tuning.relayIdleMs, log: context.log }) });
       unsubscribe.push(
         // Hints travel in the commit log; the channel only wakes the relay.
         await bus.subscribe(channels.committed(context.name), () => relays.get(context.name)!.loop.wake()),
@@ -100,7 +115,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;
         const sourceContext = contexts.get(source);
-        const lease = new BlobLease(container, `projection-${definition.name}`);
+        const lease = new BlobLease(container, `projection-${definition.name}`, tuning.leaseSeconds);
         const runner = new ProjectionRunner({
           context: context.name,
           definition,
@@ -118,8 +133,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           log: context.log,
           upcast: (entry) => (sourceContext ?? context).upcast(entry),
           onChanged: (change) => context.progress.onView(change),
+          checkpointMs: tuning.checkpointMs,
         });
-        projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, { idleMs: 2000, log: context.log }) });
+        projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, { idleMs: tuning.projectionIdleMs, log: context.log }) });
       }
     }
     const sources = new Set(projections.map((p) => p.source));
@@ -283,10 +299,10 @@ export function busNamespace(connectionString: string, prefix: string): string {
 }
 
 /** Redis when it answers; otherwise one process, said once. */
-async function connectBus(url: string, log: Logger, namespace: string): Promise<Bus> {
+async function connectBus(url: string, log: Logger, namespace: string, options: RedisBusOptions): Promise<Bus> {
   if (process.env.EVENTLOOM_MODE === 'single-process') return new MemoryBus();
   try {
-    return await RedisBus.connect(url, log, namespace);
+    return await RedisBus.connect(url, log, namespace, options);
   } catch (error) {
     log.warn({ redis: url, err: (error as Error).message }, 'Redis does not answer: running single-process (in-process bus; run workers in this process only)');
     return new MemoryBus();

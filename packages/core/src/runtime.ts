@@ -3,7 +3,26 @@ import type { Bus } from './bus/bus.ts';
 import type { CoreConfig } from './config.ts';
 import type { ContextRuntime } from './context/context-runtime.ts';
 import type { ContextDefinition } from './context/define-context.ts';
-import type { Storage } from './store/storage.ts';
+import type { Storage, StoreTuning } from './store/storage.ts';
+
+/**
+ * Timings of the runtime. Production uses the defaults; tests and the fault simulator
+ * shorten them. The store's share (`StoreTuning`) must be the same in every process
+ * of one store.
+ */
+export interface Tuning extends StoreTuning {
+  /** How often a relay lists the pending markers. */
+  relaySweepMs: number;
+  /** How long an idle relay / projection waits for a wake-up before looking anyway. */
+  relayIdleMs: number;
+  projectionIdleMs: number;
+  /** How often relays and projections save their position while events flow. */
+  checkpointMs: number;
+  /** Blob lease duration (Azure allows 15-60 s). */
+  leaseSeconds: number;
+  /** A Redis command that has not answered by then fails (a hung Redis must not hang the runtime). */
+  redisCommandTimeoutMs: number;
+}
 
 export interface RuntimeOptions {
   contexts: ContextDefinition[];
@@ -14,6 +33,12 @@ export interface RuntimeOptions {
   workers?: boolean;
   /** Use this bus instead of connecting to Redis (tests). */
   bus?: Bus;
+  tuning?: Partial<Tuning>;
+  /**
+   * The Redis namespace (default: from the storage account and prefix). Processes that
+   * reach one store by different addresses (the fault simulator's proxies) set it alike.
+   */
+  busNamespace?: string;
 }
 
 export interface ProjectionStats {

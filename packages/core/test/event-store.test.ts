@@ -134,27 +134,29 @@ describe('event store on Azure Table', () => {
 
   it('refuses an idempotency key used twice with DuplicateCommandError and keeps one event', async () => {
     const stream = 'idem-1';
-    await store.append(stream, 0, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-a' } });
-    const second = store.append(stream, 1, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-b' } });
+    await store.append(stream, 0, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-a', request: 'r1' } });
+    const second = store.append(stream, 1, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-b', request: 'r1' } });
     await expect(second).rejects.toBeInstanceOf(DuplicateCommandError);
     const error = (await second.catch((e: unknown) => e)) as DuplicateCommandError;
-    expect(error.record).toEqual({ key: 'deposit-42', commandId: 'cmd-a', fromVersion: 1, toVersion: 1 });
+    expect(error.record).toEqual({ key: 'deposit-42', who: 'user.one', request: 'r1', commandId: 'cmd-a', fromVersion: 1, toVersion: 1 });
     const events = await store.read(stream);
     expect(events).toHaveLength(1);
     // the same key at a stale version is still recognised as the duplicate, not a plain conflict
     await expect(
-      store.append(stream, 0, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-c' } }),
+      store.append(stream, 0, [{ type: 'Deposited', data: { amount: 5 } }], meta(), { idempotency: { key: 'deposit-42', commandId: 'cmd-c', request: 'r1' } }),
     ).rejects.toBeInstanceOf(DuplicateCommandError);
-    // a different key appends normally
-    await store.append(stream, 1, [{ type: 'Deposited', data: { amount: 6 } }], meta(), { idempotency: { key: 'deposit-43', commandId: 'cmd-d' } });
-    expect(await store.read(stream)).toHaveLength(2);
+    // a different key appends normally, and so does the same key from another caller
+    await store.append(stream, 1, [{ type: 'Deposited', data: { amount: 6 } }], meta(), { idempotency: { key: 'deposit-43', commandId: 'cmd-d', request: 'r2' } });
+    await store.append(stream, 2, [{ type: 'Deposited', data: { amount: 7 } }], meta({ who: 'user.two' }), { idempotency: { key: 'deposit-42', commandId: 'cmd-e', request: 'r3' } });
+    expect(await store.read(stream)).toHaveLength(3);
+    expect(await store.findIdempotency(stream, 'deposit-42', 'user.two')).toMatchObject({ commandId: 'cmd-e', who: 'user.two' });
   });
 
   it("stores and reads keys holding ' or -- literally (OData escaping)", async () => {
     const tricky = ["o'brien", "x' or '1'='1", "a' or PartitionKey ne 'b", 'semi--colon -- comment', "quote''twice", 'spaces and ünïcode ✓'];
     for (const stream of tricky) {
       const key = `key|${stream}`;
-      await store.append(stream, 0, [{ type: 'Named', data: { stream } }], meta({ who: stream, correlationId: stream }), { idempotency: { key, commandId: stream } });
+      await store.append(stream, 0, [{ type: 'Named', data: { stream } }], meta({ who: stream, correlationId: stream }), { idempotency: { key, commandId: stream, request: 'r' } });
       await store.append(stream, 1, [{ type: 'Named', data: { n: 2 } }], meta());
     }
     for (const stream of tricky) {
@@ -164,9 +166,9 @@ describe('event store on Azure Table', () => {
       expect(events[0]!.who).toBe(stream);
       expect(await store.read(stream, { fromVersion: 2 })).toHaveLength(1);
       expect(await store.head(stream)).toBe(2);
-      expect(await store.findIdempotency(stream, `key|${stream}`)).toMatchObject({ commandId: stream, fromVersion: 1, toVersion: 1 });
+      expect(await store.findIdempotency(stream, `key|${stream}`, stream)).toMatchObject({ commandId: stream, fromVersion: 1, toVersion: 1 });
       await expect(
-        store.append(stream, 2, [{ type: 'Named', data: {} }], meta(), { idempotency: { key: `key|${stream}`, commandId: 'again' } }),
+        store.append(stream, 2, [{ type: 'Named', data: {} }], meta({ who: stream }), { idempotency: { key: `key|${stream}`, commandId: 'again', request: 'r' } }),
       ).rejects.toBeInstanceOf(DuplicateCommandError);
       await store.setRelayedVersion(stream, 2);
       expect(await store.relayedVersion(stream)).toBe(2);

@@ -63,12 +63,14 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
   }
 }
 
-/** Every event row in a context's store (not idempotency or bookkeeping rows), by stream. */
+/** Every event row in a context's store (not idempotency, commit or bookkeeping rows), by stream, in version order. */
 export async function storeEvents(storage: Storage, context = 'counter'): Promise<Map<string, EventColumns[]>> {
   const table: TableClient = await storage.table(context, 'Events');
   const streams = new Map<string, EventColumns[]>();
   for await (const row of table.listEntities<EventColumns>()) {
-    if (!/^\d{10}$/.test(row.rowKey!)) continue;
+    // Plain events sit at their version; keyed events at `k|{key}` (their commit row lists them).
+    if (!/^\d{10}$/.test(row.rowKey!) && !row.rowKey!.startsWith('k|')) continue;
+    if ((row as { kind?: string }).kind === 'commit') continue;
     const list = streams.get(row.partitionKey!) ?? [];
     list.push(row);
     streams.set(row.partitionKey!, list);
@@ -105,14 +107,17 @@ export interface FeedCheck {
 export function compareFeedWithStore(store: Map<string, EventColumns[]>, feed: FeedColumns[]): FeedCheck {
   const problems: string[] = [];
   const stored = new Map<string, EventColumns>();
+  /** Each stream's versions in order: 1, 2, 3... for plain streams; commit × 100 + i for keyed ones. */
+  const versions = new Map<string, number[]>();
   for (const [stream, rows] of store) {
     rows.forEach((row, i) => {
-      if (Number(row.v) !== i + 1) problems.push(`store stream ${stream} has version ${row.v} at position ${i + 1}`);
+      if (row.p === undefined && Number(row.v) !== i + 1) problems.push(`store stream ${stream} has version ${row.v} at position ${i + 1}`);
       stored.set(row.id, row);
     });
+    versions.set(stream, rows.map((row) => Number(row.v)));
   }
   const seen = new Map<string, number>();
-  const lastVersion = new Map<string, number>();
+  const placed = new Map<string, number>();
   feed.forEach((row, i) => {
     if (Number(row.seq) !== i + 1) problems.push(`feed position ${i + 1} holds seq ${row.seq}`);
     if (seen.has(row.id)) problems.push(`event ${row.id} (${row.s} v${row.v}) is in the feed twice: seq ${seen.get(row.id)} and ${row.seq}`);
@@ -120,9 +125,10 @@ export function compareFeedWithStore(store: Map<string, EventColumns[]>, feed: F
     const original = stored.get(row.id);
     if (!original) problems.push(`feed seq ${row.seq} holds event ${row.id} (${row.s} v${row.v}) that is not in the store`);
     else if (original.s !== row.s || Number(original.v) !== Number(row.v) || original.data !== row.data) problems.push(`feed seq ${row.seq} differs from the stored event`);
-    const expected = (lastVersion.get(row.s) ?? 0) + 1;
+    const index = placed.get(row.s) ?? 0;
+    const expected = versions.get(row.s)?.[index];
     if (Number(row.v) !== expected) problems.push(`stream ${row.s}: feed seq ${row.seq} holds v${row.v}, expected v${expected}`);
-    lastVersion.set(row.s, Number(row.v));
+    placed.set(row.s, index + 1);
   });
   for (const id of stored.keys()) if (!seen.has(id)) problems.push(`stored event ${id} (${stored.get(id)!.s} v${stored.get(id)!.v}) is missing from the feed`);
   return { storeCount: stored.size, feedCount: feed.length, problems: problems.slice(0, 20) };

@@ -77,7 +77,8 @@ export const DeadLetter = z
     stream: z.string(),
     error: z.string(),
     at: z.string(),
-    state: z.enum(['parked', 'retry-requested', 'retried', 'skipped']),
+    state: z.enum(['parked', 'retry-requested', 'retried', 'skipped', 'superseded']),
+    generation: z.number().int().optional().openapi({ description: 'The view generation that parked it; a rebuild supersedes the letters of older ones.' }),
     attempts: z.number().int(),
   })
   .openapi('DeadLetter');

@@ -55,6 +55,8 @@ export interface CommitLog {
   appendLog(log: string, message: unknown, wake: string): Promise<void>;
   /** Entries after `after` (exclusive; from the start when undefined), oldest first. */
   readLog(log: string, after: string | undefined, count: number, withFirst?: boolean): Promise<LogRead>;
+  /** The id of the newest entry (none when the log is empty), and the log's epoch. */
+  logEnd(log: string): Promise<{ id?: string; epoch: string }>;
 }
 
 /** Orders log ids (`ms-seq`). */

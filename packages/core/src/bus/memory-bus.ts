@@ -46,6 +46,12 @@ export class MemoryBus implements Bus {
     return { entries: slice.map((e) => ({ id: e.id, message: structuredClone(e.message) })), epoch: this.epoch, ...(withFirst && entries[0] ? { first: entries[0].id } : {}) };
   }
 
+  async logEnd(log: string): Promise<{ id?: string; epoch: string }> {
+    const entries = this.logs.get(log) ?? [];
+    const newest = entries[entries.length - 1];
+    return { epoch: this.epoch, ...(newest ? { id: newest.id } : {}) };
+  }
+
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     this.memos.set(key, { value: structuredClone(value), until: Date.now() + ttlSeconds * 1000 });
     if (this.memos.size > 100_000) {

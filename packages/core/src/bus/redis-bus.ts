@@ -5,6 +5,13 @@ import type { Bus, BusHandler, LogRead } from './bus.ts';
 
 /** Commit hints kept per context (approximately): enough for a relay outage of minutes. */
 const logLimit = 200_000;
+/** How often the subscriber connection is asked to answer (a hung one hears nothing). */
+const subscriberCheckMs = 5000;
+
+export interface RedisBusOptions {
+  /** A command with no answer by then fails: a Redis that holds the connection but stops answering must not hang anyone. */
+  commandTimeoutMs?: number;
+}
 
 /**
  * Pub/sub over Redis. One connection publishes, one subscribes (Redis requires a
@@ -24,12 +31,16 @@ export class RedisBus implements Bus {
   private readonly log: Logger;
   private readonly namespace: string;
 
-  private constructor(url: string, log: Logger, namespace: string) {
+  private readonly commandTimeoutMs: number;
+  private checker: NodeJS.Timeout | undefined;
+
+  private constructor(url: string, log: Logger, namespace: string, options: RedisBusOptions) {
     this.log = log;
     this.namespace = namespace;
-    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
-    this.publisher = new Redis(url, options);
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
+    this.publisher = new Redis(url, { ...common, commandTimeout: this.commandTimeoutMs });
+    this.subscriber = new Redis(url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
     }
@@ -48,8 +59,8 @@ export class RedisBus implements Bus {
   }
 
   /** Connects both clients, or throws when Redis does not answer. */
-  static async connect(url: string, log: Logger, namespace = ''): Promise<RedisBus> {
-    const bus = new RedisBus(url, log, namespace);
+  static async connect(url: string, log: Logger, namespace = '', options: RedisBusOptions = {}): Promise<RedisBus> {
+    const bus = new RedisBus(url, log, namespace, options);
     try {
       await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
       await bus.publisher.ping();
@@ -58,7 +69,26 @@ export class RedisBus implements Bus {
       bus.subscriber.disconnect();
       throw error;
     }
+    bus.checker = setInterval(() => void bus.checkSubscriber(), subscriberCheckMs);
+    bus.checker.unref();
     return bus;
+  }
+
+  /**
+   * A subscriber on a connection that stays open but carries nothing would miss every
+   * message from then on, silently: one that does not answer a PING in time is
+   * reconnected (ioredis subscribes again on its own).
+   */
+  private async checkSubscriber(): Promise<void> {
+    if (this.subscriber.status !== 'ready') return;
+    const answered = await within(this.subscriber.ping(), this.commandTimeoutMs).then(
+      () => true,
+      (error: Error) => error.message !== timedOut,
+    );
+    if (!answered && this.checker) {
+      this.log.warn('Redis subscriber connection does not answer; reconnecting');
+      this.subscriber.disconnect(true);
+    }
   }
 
   /** The Redis channel for a bus channel. */
@@ -86,7 +116,8 @@ export class RedisBus implements Bus {
       handlers.delete(handler);
       if (handlers.size === 0 && this.handlers.get(channel) === handlers) {
         this.handlers.delete(channel);
-        await this.subscriber.unsubscribe(channel).catch(() => undefined);
+        // Bounded: closing must not wait on a Redis that stopped answering.
+        await within(this.subscriber.unsubscribe(channel), this.commandTimeoutMs).catch(() => undefined);
       }
     };
   }
@@ -119,6 +150,15 @@ export class RedisBus implements Bus {
     return { entries, epoch, ...(firstRaw[0] ? { first: firstRaw[0][0] } : {}) };
   }
 
+  async logEnd(log: string): Promise<{ id?: string; epoch: string }> {
+    const key = this.wire(log);
+    const results = (await this.publisher.pipeline().get(`${key}:epoch`).xrevrange(key, '+', '-', 'COUNT', 1).exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    const epoch = (results[0]?.[1] as string | null) ?? 'none';
+    const newest = (results[1]?.[1] as [string, string[]][] | undefined) ?? [];
+    return { epoch, ...(newest[0] ? { id: newest[0][0] } : {}) };
+  }
+
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     try {
       await this.publisher.set(this.wire(key), JSON.stringify(value), 'EX', ttlSeconds);
@@ -145,8 +185,19 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.checker);
+    this.checker = undefined;
     this.handlers.clear();
     this.publisher.disconnect();
     this.subscriber.disconnect();
   }
+}
+
+const timedOut = 'Redis did not answer in time';
+
+/** The promise, or a rejection once `ms` have passed without it settling. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(timedOut)), ms)));
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

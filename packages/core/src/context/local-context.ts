@@ -14,12 +14,13 @@ import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebu
 import { Feed } from '../relay/feed.ts';
 import type { CommittedHint, CommittedHints } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
-import { ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
+import { commandFingerprint } from '../command/fingerprint.ts';
+import { AppendOutcomeUnknownError, ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
 import { maxKeyedEvents } from '../store/keyed-append.ts';
 import { assertStreamId, seqKey } from '../store/keys.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
-import { isNotFound, type Storage } from '../store/storage.ts';
+import { isNotFound, isPreconditionFailed, type Storage } from '../store/storage.ts';
 import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewReader } from './context-runtime.ts';
 import type { ContextDefinition } from './define-context.ts';
 import { Progress } from './progress.ts';
@@ -111,22 +112,36 @@ export class LocalContext implements ContextRuntime {
         at: row.at,
         state: row.state ?? 'parked',
         attempts: Number(row.attempts ?? 1),
+        generation: Number(row.generation ?? 0),
       });
     }
     return letters;
   }
 
-  /** Retry asks the projection's runner to apply the parked event again; skip leaves it out for good. */
+  /**
+   * Retry asks the projection's runner to apply the parked event again; skip leaves it
+   * out for good. Only a parked letter can be resolved: retrying one that was retried
+   * already would apply its event twice.
+   */
   async resolveDeadLetter(projection: string, seq: number, action: 'retry' | 'skip'): Promise<void> {
     if (!this.hasProjection(projection)) throw problems.notFound(`context ${this.name} has no projection ${projection}`);
     const table = await this.storage.table(this.name, 'DeadLetters');
+    let letter: DeadLetter & { etag: string };
     try {
-      await table.updateEntity({ partitionKey: projection, rowKey: seqKey(seq), state: action === 'retry' ? 'retry-requested' : 'skipped' }, 'Merge');
+      letter = await table.getEntity<DeadLetter>(projection, seqKey(seq));
     } catch (error) {
       if (isNotFound(error)) throw problems.notFound(`no dead letter at ${projection} seq ${seq}`);
       throw error;
     }
-    if (action === 'retry') await this.bus.publish(channels.rebuild(this.name), { context: this.name, projection, state: 'retry-requested' });
+    const state = letter.state ?? 'parked';
+    if (state !== 'parked') throw problems.conflict(`the dead letter at ${projection} seq ${seq} is ${state}, not parked`);
+    try {
+      await table.updateEntity({ partitionKey: projection, rowKey: seqKey(seq), state: action === 'retry' ? 'retry-requested' : 'skipped' }, 'Merge', { etag: letter.etag });
+    } catch (error) {
+      if (isPreconditionFailed(error)) throw problems.conflict(`the dead letter at ${projection} seq ${seq} changed meanwhile; look again`);
+      throw error;
+    }
+    if (action === 'retry') void this.bus.publish(channels.rebuild(this.name), { context: this.name, projection, state: 'retry-requested' });
   }
 
   container(): Promise<ContainerClient> {
@@ -172,9 +187,12 @@ export class LocalContext implements ContextRuntime {
     if (key !== undefined && !idempotencyKeyPattern.test(key)) {
       throw problems.validation({ 'Idempotency-Key': ['must be 1-128 letters, digits, or . _ : -'] });
     }
+    const who = request.principal.sub;
+    const fingerprint = commandFingerprint(aggregateName, commandName, parsed.data);
     if (key !== undefined) {
-      const earlier = await this.store.findIdempotency(stream, key);
-      if (earlier) return this.answerDuplicate(stream, earlier);
+      // A key is the caller's own: another caller's equal key is another command.
+      const earlier = await this.store.findIdempotency(stream, key, who);
+      if (earlier) return this.answerDuplicate(stream, earlier, fingerprint);
     }
     return this.serialized(stream, async () => {
       const commandId = uuidv7();
@@ -208,7 +226,7 @@ export class LocalContext implements ContextRuntime {
             correlationId,
             causationId: commandId,
             occurredAt: now.toISOString(),
-          }, key ? { idempotency: { key, commandId } } : {});
+          }, key ? { idempotency: { key, commandId, request: fingerprint } } : {});
           this.counters.appends++;
           this.counters.events += events.length;
           this.remember(aggregate, stream, state, version, events);
@@ -216,7 +234,10 @@ export class LocalContext implements ContextRuntime {
           void this.bus.remember(statusKey(commandId), status, statusTtlSeconds);
           return { commandId, stream, events, duplicate: false };
         } catch (error) {
-          if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record);
+          if (error instanceof DuplicateCommandError) return this.answerDuplicate(stream, error.record, fingerprint);
+          if (error instanceof AppendOutcomeUnknownError) {
+            throw problems.unavailable(`${error.message}. It may have been applied: send it again with the same Idempotency-Key to find out.`);
+          }
           if (!(error instanceof ConcurrencyError)) throw error;
           this.cache.forget(aggregate.name, stream);
           fresh = true;
@@ -362,7 +383,11 @@ export class LocalContext implements ContextRuntime {
     this.cache.set(aggregate.name, stream, { state: next, version: last.version, snapshotVersion });
   }
 
-  private async answerDuplicate(stream: string, record: IdempotencyRecord): Promise<CommandAccepted> {
+  /** The first answer again, to a retry: the same caller with the same request. */
+  private async answerDuplicate(stream: string, record: IdempotencyRecord, fingerprint: string): Promise<CommandAccepted> {
+    if (record.request !== fingerprint) {
+      throw problems.rejected('idempotency-key-reused', `Idempotency-Key ${record.key} was used for a different request; send a new key for a new request.`);
+    }
     const events = await this.readStream(stream, { fromVersion: record.fromVersion, toVersion: record.toVersion });
     return { commandId: record.commandId, stream, events, duplicate: true };
   }

@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { problems } from '../http/problem.ts';
 import type { Generations } from '../projection/generations.ts';
-import { fromEntity } from '../projection/view-buffer.ts';
+import { fromEntity, isTombstone } from '../projection/view-store.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
 import type { ViewPage, ViewQuery, ViewReader } from './context-runtime.ts';
 import type { ContextDefinition } from './define-context.ts';
@@ -36,7 +36,8 @@ export class GenerationalViews implements ViewReader {
       name,
       async (table) => {
         try {
-          return fromEntity(await table.getEntity(pk, rk));
+          const entity = await table.getEntity(pk, rk);
+          return isTombstone(entity) ? undefined : fromEntity(entity);
         } catch (error) {
           // A missing row is not a missing table: tell them apart by the error code.
           if (isNotFound(error) && (error as { details?: { errorCode?: string } }).details?.errorCode === 'ResourceNotFound') return undefined;
@@ -58,7 +59,9 @@ export class GenerationalViews implements ViewReader {
           .listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : {} })
           .byPage({ maxPageSize: query.limit ?? 1000, ...(query.cursor ? { continuationToken: query.cursor } : {}) });
         for await (const page of pages) {
-          return { rows: page.map((row) => fromEntity(row)), ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
+          // Deleted rows stay as tombstones (see ViewStore); readers never see them.
+          const rows = page.filter((row) => !isTombstone(row)).map((row) => fromEntity(row));
+          return { rows, ...(page.continuationToken ? { cursor: page.continuationToken } : {}) };
         }
         return { rows: [] };
       },

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Storage } from '../store/storage.ts';
+import type { DeadLetter } from './dead-letters.ts';
 
 /**
  * A projection's view tables come in generations: a rebuild fills generation g + 1
@@ -34,8 +35,15 @@ export interface ProjectionCheckpoint {
   seq: number;
   /** Generation of the tables readers use (default 0). */
   generation?: number;
-  /** A rebuild in progress: the shadow generation and how far it got. */
-  shadow?: { id: string; generation: number; seq: number; startedAt: string };
+  /**
+   * Events past `seq` its handler failed on, parked before the rows of their batch were
+   * written: whoever replays that batch leaves them out too, whatever its handler does now.
+   */
+  parked?: DeadLetter[];
+  /** A retried dead letter applied at `at` (checkpoint + ½), recorded before its rows are written. */
+  retrying?: { seq: number; at: number };
+  /** A rebuild in progress: the shadow generation, how far it got, and what it parked past there. */
+  shadow?: { id: string; generation: number; seq: number; startedAt: string; parked?: DeadLetter[] };
   /** Highest generation ever used, so a name is never reused. */
   lastGeneration?: number;
 }

@@ -3,7 +3,7 @@ import { channels } from '../bus/bus.ts';
 import { isPreconditionFailed } from '../store/storage.ts';
 import { readJson, rebuildBlob, type ProjectionCheckpoint, type RebuildRecord } from './generations.ts';
 import { RowCache, rowCacheSize } from './row-cache.ts';
-import type { ProjectionRunner } from './runner.ts';
+import { emptyViews, type Parked, type ProjectionRunner } from './runner.ts';
 
 interface Shadow {
   id: string;
@@ -13,6 +13,8 @@ interface Shadow {
   views: Map<string, ViewStore>;
   /** Knows every row when the shadow was filled from empty in this process. */
   cache: RowCache;
+  /** Events the shadow parked past its saved position. */
+  parked: Parked;
 }
 
 /** Published on `channels.rebuild(context)` as a rebuild moves. */
@@ -52,17 +54,31 @@ export class Rebuild {
   }
 
   saved(): Pick<ProjectionCheckpoint, 'shadow'> & { lastGeneration: number } {
-    const shadow = this.shadow && { id: this.shadow.id, generation: this.shadow.generation, seq: this.shadow.seq, startedAt: this.shadow.startedAt };
+    const current = this.shadow;
+    if (current) for (const seq of current.parked.keys()) if (seq <= current.seq) current.parked.delete(seq);
+    const shadow = current && {
+      id: current.id,
+      generation: current.generation,
+      seq: current.seq,
+      startedAt: current.startedAt,
+      ...(current.parked.size > 0 ? { parked: [...current.parked.values()] } : {}),
+    };
     return { lastGeneration: this.lastGeneration, ...(shadow ? { shadow } : {}) };
   }
 
   async resume(saved: (ProjectionCheckpoint & { lastGeneration?: number }) | undefined): Promise<void> {
     this.lastGeneration = Math.max(saved?.lastGeneration ?? 0, saved?.generation ?? 0, saved?.shadow?.generation ?? 0);
-    this.shadow = saved?.shadow && {
-      ...saved.shadow,
-      views: await this.runner.parts.viewsFor(saved.shadow.generation),
-      cache: new RowCache(rowCacheSize, saved.shadow.seq === 0),
-    };
+    if (saved?.shadow) {
+      const views = await this.runner.parts.viewsFor(saved.shadow.generation);
+      this.shadow = {
+        ...saved.shadow,
+        views,
+        cache: new RowCache(rowCacheSize, saved.shadow.seq === 0 && (await emptyViews(views))),
+        parked: new Map((saved.shadow.parked ?? []).map((letter) => [letter.seq, letter])),
+      };
+    } else {
+      this.shadow = undefined;
+    }
     this.lastPoll = -Infinity;
   }
 
@@ -81,7 +97,7 @@ export class Rebuild {
     if (!shadow) return false;
     const entries = await this.runner.parts.feed.read(shadow.seq, shadowBatch);
     if (entries.length > 0) {
-      const { last } = await this.runner.applyBatch(entries, shadow.views, shadow.cache);
+      const { last } = await this.runner.applyBatch(entries, shadow.views, shadow.cache, shadow.parked, shadow.generation);
       shadow.seq = last;
     }
     if (shadow.seq >= this.runner.checkpoint) {
@@ -102,12 +118,13 @@ export class Rebuild {
 
   private async swap(shadow: Shadow): Promise<void> {
     this.swapping = shadow;
-    const old = await this.runner.swap(shadow.generation, shadow.seq);
+    const old = await this.runner.swap(shadow.generation, shadow.seq, shadow.parked);
     this.swapping = undefined;
     this.shadow = undefined;
     await this.runner.save();
+    await this.runner.supersedeLetters();
     const { context } = this.runner.parts;
-    await this.runner.parts.bus.publish(channels.viewSwapped(context), { context, projection: this.runner.name, generation: shadow.generation });
+    void this.runner.parts.bus.publish(channels.viewSwapped(context), { context, projection: this.runner.name, generation: shadow.generation });
     await this.progress('done');
     this.runner.parts.log.info({ projection: this.runner.name, generation: shadow.generation, seq: shadow.seq }, 'rebuilt view swapped in');
     setTimeout(() => {
@@ -134,13 +151,16 @@ export class Rebuild {
     if (this.shadow) await this.runner.parts.dropGeneration(this.shadow.generation);
     const generation = Math.max(this.lastGeneration, this.runner.generation) + 1;
     this.lastGeneration = generation;
+    // A generation number is never reused, but one that began before a crash may have rows.
+    const views = await this.runner.parts.viewsFor(generation);
     this.shadow = {
       id: record.id,
       generation,
       seq: 0,
       startedAt: new Date().toISOString(),
-      views: await this.runner.parts.viewsFor(generation),
-      cache: new RowCache(rowCacheSize, true),
+      views,
+      cache: new RowCache(rowCacheSize, await emptyViews(views)),
+      parked: new Map(),
     };
     this.rate = { at: performance.now(), seq: 0, perSecond: 0 };
     await this.runner.save();
@@ -190,6 +210,6 @@ export class Rebuild {
       return;
     }
     const { context } = this.runner.parts;
-    await this.runner.parts.bus.publish(channels.rebuild(context), { ...record, context } satisfies RebuildProgress);
+    void this.runner.parts.bus.publish(channels.rebuild(context), { ...record, context } satisfies RebuildProgress);
   }
 }

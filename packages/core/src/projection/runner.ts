@@ -1,34 +1,24 @@
-import { odata, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
 import type { FeedEntry } from '../events/envelope.ts';
 import type { Feed } from '../relay/feed.ts';
-import { seqKey } from '../store/keys.ts';
 import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
+import { DeadLetterBook, type DeadLetter } from './dead-letters.ts';
 import type { ProjectionCheckpoint } from './generations.ts';
 import { Rebuild } from './rebuild.ts';
 import { RowCache, rowCacheSize } from './row-cache.ts';
 import { ViewBuffer, type ViewStore } from './view-buffer.ts';
 
 export type { ProjectionCheckpoint } from './generations.ts';
+export type { DeadLetter, DeadLetterState } from './dead-letters.ts';
 
-export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped';
-
-export interface DeadLetter {
-  projection: string;
-  seq: number;
-  eventId: string;
-  type: string;
-  stream: string;
-  error: string;
-  at: string;
-  state: DeadLetterState;
-  attempts: number;
-}
+/** Events a generation parked past its saved position, by seq (see ProjectionCheckpoint.parked). */
+export type Parked = Map<number, DeadLetter>;
 
 export interface ProjectionParts {
   context: string;
@@ -52,6 +42,12 @@ export interface ProjectionParts {
 }
 
 const attempts = 3;
+
+/** True when every table is empty: a runner starting from seq 0 then knows every row. */
+export async function emptyViews(views: Map<string, ViewStore>): Promise<boolean> {
+  for (const view of views.values()) if (!(await view.isEmpty())) return false;
+  return true;
+}
 /** Parked events asked to be retried are looked for at least this often. */
 const retryPollMs = 5000;
 
@@ -79,11 +75,15 @@ export class ProjectionRunner implements LeasedWork {
   generation = 0;
   deadLetterCount = 0;
   eventsApplied = 0;
+  private readonly letters: DeadLetterBook;
+  private parked: Parked = new Map();
+  private retrying: ProjectionCheckpoint['retrying'];
 
   constructor(parts: ProjectionParts, batchSize = 500) {
     this.parts = parts;
     this.batchSize = batchSize;
     this.handles = new Set(parts.definition.handles);
+    this.letters = new DeadLetterBook(parts.deadLetters, parts.definition.name);
     this.rebuild = new Rebuild(this);
   }
 
@@ -97,8 +97,10 @@ export class ProjectionRunner implements LeasedWork {
     this.savedCheckpoint = this.checkpoint;
     this.lastSave = performance.now();
     this.generation = saved?.generation ?? 0;
+    this.parked = new Map((saved?.parked ?? []).map((letter) => [letter.seq, letter]));
+    this.retrying = saved?.retrying;
     this.views = await this.parts.viewsFor(this.generation);
-    this.cache = new RowCache(rowCacheSize, this.checkpoint === 0);
+    this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
   }
 
@@ -113,6 +115,7 @@ export class ProjectionRunner implements LeasedWork {
   }
 
   async step(): Promise<boolean> {
+    if (this.retrying) await this.finishRetry();
     const more = await this.stepLive();
     if (this.retryDue || performance.now() - this.lastRetryPoll > retryPollMs) await this.retryParked();
     const rebuilding = await this.rebuild.step();
@@ -131,46 +134,64 @@ export class ProjectionRunner implements LeasedWork {
   /**
    * Re-applies parked events an admin asked to retry. They are applied as if just after
    * the live checkpoint (seq + ½): later events still change the rows they touch, and
-   * a replay of older events leaves them alone.
+   * a replay of older events leaves them alone. The retry and its position are saved
+   * before any row changes, so a successor finishes the same retry at the same position
+   * instead of applying it a second time further on.
    */
   private async retryParked(): Promise<void> {
     this.retryDue = false;
     this.lastRetryPoll = performance.now();
-    const requested = this.parts.deadLetters.listEntities<DeadLetter>({
-      queryOptions: { filter: odata`PartitionKey eq ${this.name} and state eq ${'retry-requested'}` },
-    });
-    for await (const letter of requested) {
-      const [stored] = await this.parts.feed.read(Number(letter.seq) - 1, 1);
-      if (!stored || stored.seq !== Number(letter.seq)) continue;
+    for (const letter of await this.letters.requested(this.generation)) {
+      this.retrying = { seq: letter.seq, at: this.checkpoint + 0.5 };
+      await this.save();
+      await this.finishRetry(letter);
+    }
+  }
+
+  private async finishRetry(requested?: DeadLetter): Promise<void> {
+    const { seq, at } = this.retrying!;
+    const [stored] = await this.parts.feed.read(seq - 1, 1);
+    if (stored && stored.seq === seq) {
       const buffer = new ViewBuffer(this.views, this.cache);
-      buffer.seq = this.checkpoint + 0.5;
+      buffer.seq = at;
       const failure = await this.applyOne(stored, buffer);
       if (!failure) await buffer.flush();
-      const attempts = Number(letter.attempts ?? 1) + 1;
-      await this.parts.deadLetters.updateEntity(
-        { partitionKey: this.name, rowKey: seqKey(Number(letter.seq)), state: failure ? 'parked' : 'retried', attempts, ...(failure ? { error: failure.error } : { retriedAt: new Date().toISOString() }) },
-        'Merge',
-      );
-      this.parts.log.info({ projection: this.name, seq: letter.seq, ok: !failure }, 'dead letter retried');
+      const letter = requested ?? (await this.letters.requested(this.generation)).find((l) => l.seq === seq);
+      if (letter) await this.letters.settle(letter, failure?.error);
+      this.parts.log.info({ projection: this.name, seq, ok: !failure }, 'dead letter retried');
     }
+    this.retrying = undefined;
   }
 
   /** The durable state: live checkpoint, generation and any shadow in progress. */
   async save(): Promise<void> {
-    const state: ProjectionCheckpoint = { seq: this.checkpoint, generation: this.generation, ...this.rebuild.saved() };
+    for (const seq of this.parked.keys()) if (seq <= this.checkpoint) this.parked.delete(seq);
+    const state: ProjectionCheckpoint = {
+      seq: this.checkpoint,
+      generation: this.generation,
+      ...(this.parked.size > 0 ? { parked: [...this.parked.values()] } : {}),
+      ...(this.retrying ? { retrying: this.retrying } : {}),
+      ...this.rebuild.saved(),
+    };
     await this.parts.lease.write(state);
     this.savedCheckpoint = state.seq;
     this.lastSave = performance.now();
   }
 
   /** Makes the shadow the live generation (called by the rebuild at the right moment). */
-  async swap(generation: number, seq: number): Promise<number> {
+  async swap(generation: number, seq: number, parked: Parked): Promise<number> {
     const old = this.generation;
     this.generation = generation;
     this.checkpoint = Math.max(this.checkpoint, seq);
+    this.parked = parked;
     this.views = await this.parts.viewsFor(generation);
     this.cache = this.rebuild.takeCache() ?? new RowCache(rowCacheSize, false);
     return old;
+  }
+
+  /** After a swap: the older generations' dead letters describe views no one reads. */
+  supersedeLetters(): Promise<void> {
+    return this.letters.supersede(this.generation);
   }
 
   /**
@@ -184,7 +205,7 @@ export class ProjectionRunner implements LeasedWork {
       if (this.checkpoint !== this.savedCheckpoint) await this.save();
       return false;
     }
-    const { applied, last } = await this.applyBatch(entries, this.views, this.cache);
+    const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
     const change: ViewChange = {
@@ -195,27 +216,43 @@ export class ProjectionRunner implements LeasedWork {
       eventIds: applied.map((e) => e.id),
     };
     this.parts.onChanged?.(change);
-    await this.parts.bus.publish(channels.viewChanged(this.parts.context), change);
+    // Never awaited: a hung Redis must not hold the projection (the bus only signals).
+    void this.parts.bus.publish(channels.viewChanged(this.parts.context), change);
     if (performance.now() - this.lastSave >= (this.parts.checkpointMs ?? 1000)) await this.save();
     return entries.length === this.batchSize;
   }
 
-  /** Applies feed entries to a set of view tables; parks events whose handler keeps failing. */
-  async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>, cache?: RowCache): Promise<{ applied: FeedEntry[]; last: number }> {
+  /**
+   * Applies feed entries to one generation's view tables; parks events whose handler
+   * keeps failing. A parking decision is saved (under the lease) before the rows of its
+   * batch are written, and whoever replays the batch keeps it: two runners never write
+   * rows that disagree about an event, whatever their handlers did.
+   */
+  async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>, cache: RowCache | undefined, parked: Parked, generation: number): Promise<{ applied: FeedEntry[]; last: number }> {
     const buffer = new ViewBuffer(views, cache);
-    const parked: DeadLetter[] = [];
+    const letters: DeadLetter[] = [];
+    const fresh: DeadLetter[] = [];
     const applied: FeedEntry[] = [];
     for (const stored of entries) {
       if (!this.handles.has(stored.type)) continue;
+      const decided = parked.get(stored.seq);
+      if (decided) {
+        letters.push(decided);
+        continue;
+      }
       buffer.seq = stored.seq;
       const failure = await this.applyOne(stored, buffer);
-      if (failure) parked.push(failure);
+      if (failure) fresh.push({ ...failure, generation });
       else applied.push(stored);
     }
     if (!this.parts.lease.held) throw new Error(`projection ${this.name}: lease expired before writing its batch`);
+    if (fresh.length > 0) {
+      for (const letter of fresh) parked.set(letter.seq, letter);
+      await this.save();
+    }
     await buffer.flush();
-    await Promise.all(parked.map((letter) => this.park(letter)));
-    this.deadLetterCount += parked.length;
+    await Promise.all([...letters, ...fresh].map((letter) => this.letters.park(letter)));
+    this.deadLetterCount += fresh.length;
     return { applied, last: entries[entries.length - 1]!.seq };
   }
 
@@ -248,7 +285,4 @@ export class ProjectionRunner implements LeasedWork {
     };
   }
 
-  private async park(letter: DeadLetter): Promise<void> {
-    await this.parts.deadLetters.upsertEntity({ partitionKey: letter.projection, rowKey: seqKey(letter.seq), ...letter }, 'Replace');
-  }
 }

@@ -1,54 +1,29 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { isNotFound } from '../store/storage.ts';
 import type { ViewRow, ViewTable } from './define-projection.ts';
 import type { RowCache } from './row-cache.ts';
+import { RowMovedError, seqColumn, ViewConflictError, type RowWrite, type StoredRow, type ViewStore } from './view-store.ts';
 
-/** Where view rows live: an Azure table, or memory in unit tests. */
-export interface ViewStore {
-  get(partitionKey: string, rowKey: string): Promise<ViewRow | undefined>;
-  /** Rows of one partition, written together. */
-  upsert(rows: ViewRow[]): Promise<void>;
-  delete(partitionKey: string, rowKey: string): Promise<void>;
-}
-
-/** A view store on an Azure table: a transaction per ≤100 rows of one partition. */
-export function tableViewStore(client: TableClient): ViewStore {
-  return {
-    async get(pk, rk) {
-      try {
-        return fromEntity(await client.getEntity(pk, rk));
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    },
-    async upsert(rows) {
-      const work: Promise<unknown>[] = [];
-      for (let i = 0; i < rows.length; i += 100) {
-        const chunk = rows.slice(i, i + 100);
-        if (chunk.length === 1) work.push(client.upsertEntity(toEntity(chunk[0]!), 'Replace'));
-        else work.push(client.submitTransaction(chunk.map((row): TransactionAction => ['upsert', toEntity(row), 'Replace'])));
-      }
-      await Promise.all(work);
-    },
-    async delete(pk, rk) {
-      await client.deleteEntity(pk, rk).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error)));
-    },
-  };
-}
-
-/** Column on every view row: the feed seq of the event that last wrote it. */
-export const seqColumn = '_seq';
+export { fromEntity, seqColumn, tableViewStore, ViewConflictError, type StoredRow, type ViewStore } from './view-store.ts';
 
 interface Slot {
   row: ViewRow | null;
+  /** The version the row was read at (ETag), or `null` when it did not exist. */
+  base: string | null;
+  /** The seq of a tombstone (a deleted row remembers when). */
+  deletedAt?: number;
   dirty: boolean;
+  /** Written by `put` in this batch: its content no longer depends on the version read. */
+  put: boolean;
 }
+
+/** Times a chunk is re-sent after rows moved under it for reasons that are ours. */
+const resends = 3;
 
 /**
  * Buffers a batch's view writes in memory. Each row carries the seq that last wrote
  * it, and an event never changes a row that already reflects it: replaying a batch
- * after a crash leaves the view exactly as one pass would.
+ * after a crash leaves the view exactly as one pass would. Each row is written only
+ * over the version it was computed from (see ViewStore): the writes of a runner that
+ * lost its lease fail instead of overwriting its successor's.
  */
 export class ViewBuffer {
   private readonly tables: Map<string, ViewStore>;
@@ -67,15 +42,19 @@ export class ViewBuffer {
     const store = this.tables.get(table);
     if (!store) throw new Error(`view table ${table} is not declared by this projection`);
     return {
-      get: (pk, rk) => this.get(table, store, pk, rk),
+      get: async (pk, rk) => (await this.slot(table, store, pk, rk)).row ?? undefined,
       update: async (pk, rk, change) => {
-        const current = await this.get(table, store, pk, rk);
-        if (current && Number(current[seqColumn] ?? 0) >= this.seq) return;
-        const next = change(current ? { ...current } : undefined);
-        this.set(table, pk, rk, next === null ? null : { ...next, partitionKey: pk, rowKey: rk, [seqColumn]: this.seq });
+        const slot = await this.slot(table, store, pk, rk);
+        const at = slot.row ? Number(slot.row[seqColumn] ?? 0) : (slot.deletedAt ?? 0);
+        if (at >= this.seq) return;
+        const next = change(slot.row ? { ...slot.row } : undefined);
+        this.set(table, pk, rk, { ...slot, dirty: true, row: next === null ? null : { ...next, partitionKey: pk, rowKey: rk, [seqColumn]: this.seq } });
       },
       put: (row) => {
-        this.set(table, row.partitionKey, row.rowKey, { ...row, [seqColumn]: this.seq });
+        const key = joinKey(row.partitionKey, row.rowKey);
+        const known = this.slots.get(table)?.get(key) ?? this.fromCache(table, row.partitionKey, row.rowKey);
+        // A row not known here is written as new; if it exists, the write resolves it (see writeFenced).
+        this.set(table, row.partitionKey, row.rowKey, { base: known?.base ?? null, dirty: true, put: true, row: { ...row, [seqColumn]: this.seq } });
       },
     };
   };
@@ -95,49 +74,89 @@ export class ViewBuffer {
     this.journal = [];
   }
 
-  /** Writes every changed row: upserts grouped by partition, and deletes. */
+  /**
+   * Writes every changed row, a transaction per partition chunk. Every request is
+   * settled before this returns or throws: a caller that gives up its lease after a
+   * failure has no write of its own still on the way.
+   */
   async flush(): Promise<void> {
-    const work: Promise<unknown>[] = [];
+    const work: Promise<void>[] = [];
     for (const [table, slots] of this.slots) {
       const store = this.tables.get(table)!;
-      const upserts = new Map<string, ViewRow[]>();
+      const byPartition = new Map<string, RowWrite[]>();
       for (const [key, slot] of slots) {
         if (!slot.dirty) continue;
-        if (slot.row === null) {
-          const [pk, rk] = splitKey(key);
-          this.cache?.set(table, pk, rk, null);
-          work.push(store.delete(pk, rk));
-          continue;
-        }
-        this.cache?.set(table, slot.row.partitionKey, slot.row.rowKey, slot.row);
-        const partition = upserts.get(slot.row.partitionKey) ?? [];
-        partition.push(slot.row);
-        upserts.set(slot.row.partitionKey, partition);
+        // Deleting a row that does not exist writes nothing.
+        if (slot.row === null && slot.base === null) continue;
+        const [partitionKey, rowKey] = splitKey(key);
+        const writes = byPartition.get(partitionKey) ?? [];
+        writes.push({ partitionKey, rowKey, row: slot.row, seq: Number(slot.row?.[seqColumn] ?? this.seq), base: slot.base, put: slot.put });
+        byPartition.set(partitionKey, writes);
       }
-      for (const rows of upserts.values()) work.push(store.upsert(rows));
+      for (const writes of byPartition.values()) {
+        for (let i = 0; i < writes.length; i += 100) work.push(this.writeFenced(table, store, writes.slice(i, i + 100)));
+      }
     }
-    await Promise.all(work);
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.slots.clear();
     this.journal = [];
   }
 
-  private async get(table: string, store: ViewStore, pk: string, rk: string): Promise<ViewRow | undefined> {
-    const slot = this.slots.get(table)?.get(joinKey(pk, rk));
-    if (slot) return slot.row ?? undefined;
-    let row = this.cache?.get(table, pk, rk);
-    if (row === undefined) {
-      row = (await store.get(pk, rk)) ?? null;
-      this.cache?.set(table, pk, rk, row);
+  /**
+   * Writes one chunk over the versions its rows were computed from. When rows moved,
+   * each is read: a row that now holds this very write's seq is ours (a retried request
+   * that had landed) and a put over an older row simply goes again over its new
+   * version; any other move means another runner wrote it, and the batch fails.
+   */
+  private async writeFenced(table: string, store: ViewStore, chunk: RowWrite[]): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      try {
+        const etags = await store.writeChunk(pending);
+        pending.forEach((write, i) => this.cache?.set(table, write.partitionKey, write.rowKey, { row: write.row, etag: etags[i]!, seq: write.seq }));
+        return;
+      } catch (error) {
+        if (!(error instanceof RowMovedError) || attempt >= resends) throw error instanceof RowMovedError ? new ViewConflictError(table, chunk[0]!.partitionKey, chunk[0]!.rowKey) : error;
+      }
+      const current = await Promise.all(pending.map((write) => store.get(write.partitionKey, write.rowKey)));
+      const next: RowWrite[] = [];
+      pending.forEach((write, i) => {
+        const now = current[i]!;
+        if ((now.etag ?? null) === write.base) next.push(write);
+        else if (now.seq === write.seq || (write.put && (now.seq ?? -1) > write.seq)) this.cache?.set(table, write.partitionKey, write.rowKey, now);
+        else if (write.put) next.push({ ...write, base: now.etag ?? null });
+        else throw new ViewConflictError(table, write.partitionKey, write.rowKey);
+      });
+      pending = next;
     }
-    this.slotsOf(table).set(joinKey(pk, rk), { row, dirty: false });
-    return row ?? undefined;
   }
 
-  private set(table: string, pk: string, rk: string, row: ViewRow | null): void {
+  private fromCache(table: string, pk: string, rk: string): Slot | undefined {
+    const stored = this.cache?.get(table, pk, rk);
+    return stored && toSlot(stored);
+  }
+
+  private async slot(table: string, store: ViewStore, pk: string, rk: string): Promise<Slot> {
+    const key = joinKey(pk, rk);
+    const known = this.slots.get(table)?.get(key);
+    if (known) return known;
+    let stored = this.cache?.get(table, pk, rk);
+    if (stored === undefined) {
+      stored = await store.get(pk, rk);
+      this.cache?.set(table, pk, rk, stored);
+    }
+    const slot = toSlot(stored);
+    this.slotsOf(table).set(key, slot);
+    return slot;
+  }
+
+  private set(table: string, pk: string, rk: string, slot: Slot): void {
     const slots = this.slotsOf(table);
     const key = joinKey(pk, rk);
     this.journal.push({ table, key, previous: slots.get(key) });
-    slots.set(key, { row, dirty: true });
+    slots.set(key, slot);
   }
 
   private slotsOf(table: string): Map<string, Slot> {
@@ -147,20 +166,9 @@ export class ViewBuffer {
   }
 }
 
+function toSlot(stored: StoredRow): Slot {
+  return { row: stored.row, base: stored.etag ?? null, dirty: false, put: false, ...(stored.row === null && stored.seq !== undefined ? { deletedAt: stored.seq } : {}) };
+}
+
 const joinKey = (pk: string, rk: string) => `${pk}\u0000${rk}`;
 const splitKey = (key: string) => key.split('\u0000') as [string, string];
-
-/** Drops the SDK's bookkeeping fields. */
-export function fromEntity(entity: Record<string, unknown>): ViewRow {
-  const { etag: _etag, timestamp: _timestamp, 'odata.metadata': _meta, ...row } = entity;
-  return row as ViewRow;
-}
-
-function toEntity(row: ViewRow): ViewRow {
-  const entity: ViewRow = { partitionKey: row.partitionKey, rowKey: row.rowKey };
-  for (const [key, value] of Object.entries(row)) {
-    if (value === undefined || key === 'etag' || key === 'timestamp') continue;
-    entity[key] = value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value;
-  }
-  return entity;
-}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { channels, compareLogIds, type Bus } from '../bus/bus.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { isCommitRow, type EventStore } from '../store/event-store.ts';
-import { markerRetireMs, type PendingMarker } from '../store/pending-markers.ts';
+import type { PendingMarker } from '../store/pending-markers.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import { mapLimit } from '../worker/map-limit.ts';
@@ -67,6 +67,8 @@ export interface RelayOptions {
 
 /** Log entries read per step. */
 const logBatch = 5000;
+/** Events read from one stream per step. */
+const readLimit = 2000;
 /** Marked streams read per step to check for lost hints. */
 const checksPerStep = 256;
 /** ... and while hints are waiting. */
@@ -97,6 +99,11 @@ export class Relay implements LeasedWork {
   private hints = new Map<string, Unit[] | null>();
   /** Marked streams waiting for a read that checks no hint was lost. */
   private checks = new Map<string, PendingMarker>();
+  /** The ETag of each marker at the last sweep, and since when this relay has seen it. */
+  private seen = new Map<string, { etag: string; since: number }>();
+  private readonly retireMs: number;
+  /** Streams read only part-way: more to place before their marker may go. */
+  private backlogs = new Set<string>();
   private logCursor: string | undefined;
   private logEpoch: string | undefined;
   /** Read every marked stream on the next sweep (the log cannot be trusted). */
@@ -121,6 +128,7 @@ export class Relay implements LeasedWork {
     this.bus = parts.bus;
     this.log = parts.log;
     this.sweepMs = options.sweepMs ?? 5000;
+    this.retireMs = parts.store.markers.retireMs;
     this.checkpointMs = options.checkpointMs ?? 1000;
     this.onPlaced = options.onPlaced;
   }
@@ -145,12 +153,15 @@ export class Relay implements LeasedWork {
   async start(): Promise<void> {
     const state = (await this.lease.read<RelayState>()) ?? { checkpointSeq: 0, cursors: {} };
     this.cursors = new Map(Object.entries(state.cursors));
+    // The last entry of each stream in the feed tail: a keyed commit may end part-way.
+    const last = new Map<string, EventColumns>();
     let after = state.checkpointSeq;
     for (;;) {
       const rows = await this.feed.rowsAfter(after, 1000);
       if (rows.length === 0) break;
       for (const row of rows) {
         this.cursors.set(row.s, Math.max(this.cursors.get(row.s) ?? 0, positionOf(row)));
+        last.set(row.s, row);
         after = Number(row.seq);
       }
     }
@@ -158,25 +169,56 @@ export class Relay implements LeasedWork {
     this.savedSeq = state.checkpointSeq;
     this.hints = new Map();
     this.checks = new Map();
-    // Resume the log where we left it if it is the same log and nothing was trimmed since.
-    // Whatever the log says, every marked stream is checked once: the writers of the
-    // last moments may have died between their commit and their hint.
+    this.backlogs = new Set();
+    this.seen = new Map();
+    this.started = true;
+    await this.completeCommits(last);
+    await this.findLog(state.log);
+    this.savedLog = this.logCursor;
+    this.lastSweep = -Infinity;
+    this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
+  }
+
+  /**
+   * A keyed commit's events share one position, and the feed may cut them over two
+   * transactions (100 rows, a bucket, the size limit). When the relay died between the
+   * two, the tail ends inside the commit: its cursor already names the commit, so the
+   * rest is placed now, before anything else, or it would never be.
+   */
+  private async completeCommits(last: Map<string, EventColumns>): Promise<void> {
+    const groups: Group[] = [];
+    await mapLimit([...last.values()].filter((row) => row.p !== undefined), 16, async (row) => {
+      const rest = await this.store.commitRest(row.s, Number(row.p), Number(row.v));
+      if (rest.length > 0) groups.push(this.group(row.s, [{ position: Number(row.p), rows: rest }]));
+    });
+    if (groups.length === 0) return;
+    this.log.warn({ context: this.feed.context, streams: groups.map((g) => g.stream) }, 'placing the rest of keyed commits cut short by a crash');
+    await this.place(groups);
+  }
+
+  /**
+   * Resumes the commit log where it was left if it is the same log and nothing was
+   * trimmed since. Otherwise its position is unknown: the relay starts at the log's end
+   * and reads every marked stream instead, never an old log from its start (hints of
+   * streams retired long ago would only cost reads). Whatever the log says, every
+   * marked stream is checked once: the writers of the last moments may have died
+   * between their commit and their hint.
+   */
+  private async findLog(saved: RelayState['log']): Promise<void> {
     this.logCursor = undefined;
     this.logEpoch = undefined;
     this.verifyAll = true;
     try {
-      const probe = await this.bus.readLog(this.logName, state.log?.id, 1, true);
+      const probe = await this.bus.readLog(this.logName, saved?.id, 1, true);
       this.logEpoch = probe.epoch;
-      if (state.log && probe.epoch === state.log.epoch && (!probe.first || compareLogIds(probe.first, state.log.id) <= 0)) {
-        this.logCursor = state.log.id;
+      if (saved && probe.epoch === saved.epoch && (!probe.first || compareLogIds(probe.first, saved.id) <= 0)) {
+        this.logCursor = saved.id;
+      } else {
+        this.logCursor = (await this.bus.logEnd(this.logName)).id;
       }
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'commit log unreadable; reading marked streams instead');
     }
-    this.savedLog = this.logCursor;
-    this.lastSweep = -Infinity;
-    this.started = true;
-    this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
   }
 
   async drain(): Promise<void> {
@@ -205,14 +247,16 @@ export class Relay implements LeasedWork {
     const checks = [...this.checks.values()].slice(0, hinted.size > 0 ? checksWithHints : checksPerStep);
     for (const marker of checks) this.checks.delete(marker.stream);
     const checked = new Set(checks.map((m) => m.stream));
-    const reads = mapLimit(checks, 16, async ({ stream }) => this.group(stream, await this.read(stream, await this.cursorOf(stream, undefined))));
+    // A check counts for retiring a marker only if the stream was read after its window.
+    const checkedAt = performance.now();
+    const reads = mapLimit(checks, 16, async ({ stream }) => this.group(stream, await this.read(stream, await this.cursorOf(stream))));
     reads.catch(() => undefined);
 
     const fromHints = await mapLimit(
       [...hinted].filter(([stream]) => !checked.has(stream)),
       32,
       async ([stream, units]) => {
-        const cursor = await this.cursorOf(stream, units);
+        const cursor = await this.cursorOf(stream);
         return this.group(stream, contiguous(units, cursor) ?? (await this.read(stream, cursor)));
       },
     );
@@ -221,7 +265,7 @@ export class Relay implements LeasedWork {
     if (logCursor !== undefined) this.logCursor = logCursor;
     await sweeping;
 
-    await this.retireQuiet(checks);
+    await this.retireQuiet(checks, checkedAt);
     await this.checkpoint(false);
     return more || this.hints.size > 0 || this.checks.size > 0;
   }
@@ -231,18 +275,37 @@ export class Relay implements LeasedWork {
     this.lastSweep = performance.now();
     const losses = this.losses;
     const readAll = this.verifyAll || degraded;
-    const now = Date.now();
-    for (const marker of await this.store.markers.list()) {
-      if (readAll || now - marker.touchedAt.getTime() > markerRetireMs) this.checks.set(marker.stream, marker);
+    const markers = await this.store.markers.list();
+    const now = performance.now();
+    const seen = new Map<string, { etag: string; since: number }>();
+    for (const marker of markers) {
+      const before = this.seen.get(marker.stream);
+      const since = before?.etag === marker.etag ? before.since : now;
+      seen.set(marker.stream, { etag: marker.etag, since });
+      if (readAll || now - since >= this.retireMs) this.checks.set(marker.stream, marker);
     }
+    this.seen = seen;
     // Unless the log failed us again while the list was read.
     if (!degraded && losses === this.losses) this.verifyAll = false;
   }
 
-  /** The stream's relayed position; a hint that starts at version 1 is a new stream. */
-  private async cursorOf(stream: string, units: Unit[] | null | undefined): Promise<number> {
-    const cursor = this.cursors.get(stream) ?? (units?.some((u) => u.position === 1) ? 0 : await this.store.relayedVersion(stream));
-    this.cursors.set(stream, cursor);
+  /** The marker had carried the same ETag for the whole retire window at `at`, as this relay saw it. */
+  private quiet(marker: PendingMarker, at: number): boolean {
+    const seen = this.seen.get(marker.stream);
+    return seen !== undefined && seen.etag === marker.etag && at - seen.since >= this.retireMs;
+  }
+
+  /**
+   * The stream's relayed position: in memory while it is active, else the cursor the
+   * relay left in the stream when it retired it (0 for a stream never relayed). A hint
+   * that starts at version 1 proves nothing: it may be old, read again from a log.
+   */
+  private async cursorOf(stream: string): Promise<number> {
+    let cursor = this.cursors.get(stream);
+    if (cursor === undefined) {
+      cursor = await this.store.relayedVersion(stream);
+      this.cursors.set(stream, cursor);
+    }
     return cursor;
   }
 
@@ -260,7 +323,11 @@ export class Relay implements LeasedWork {
         this.verifyAll = true;
         this.losses++;
         this.lastSweep = -Infinity;
-        this.logCursor = undefined;
+        // What was read came from another log at a position of the old one: drop it and
+        // go on from the new log's end; the marked streams cover everything before.
+        const end = await this.bus.logEnd(this.logName);
+        this.logEpoch = end.epoch;
+        return { more: true, logCursor: end.id ?? '0-0', degraded: false };
       }
       this.logEpoch = read.epoch;
       for (const entry of read.entries) for (const hint of (entry.message as CommittedHints).batch ?? []) this.hint(hint);
@@ -295,16 +362,28 @@ export class Relay implements LeasedWork {
       entries: rows.map((r) => ({ id: r.id, seq: r.seq, stream: r.s, type: r.type })),
     };
     this.onPlaced?.(notice);
-    await this.bus.publish(channels.feed(this.feed.context), notice);
+    // Never awaited: a hung Redis must not hold the relay (the bus only signals).
+    void this.bus.publish(channels.feed(this.feed.context), notice);
   }
 
   /** Units after the cursor from the store, expanding keyed commits into their events. */
   private async read(stream: string, cursor: number): Promise<Unit[]> {
     const units: Unit[] = [];
+    let rows = 0;
     for await (const row of this.store.rowsAfter(stream, cursor)) {
+      if (rows >= readLimit) {
+        // A long backlog is placed a piece per step, never pulled into memory whole (and
+        // its marker stays until the whole backlog is placed).
+        this.hints.set(stream, null);
+        this.backlogs.add(stream);
+        return units;
+      }
       const position = Number((row as { rowKey?: string }).rowKey ?? (row as EventColumns).v);
-      units.push({ position, rows: isCommitRow(row) ? await this.store.expandCommit(stream, row) : [row] });
+      const unit = { position, rows: isCommitRow(row) ? await this.store.expandCommit(stream, row) : [row] };
+      units.push(unit);
+      rows += unit.rows.length;
     }
+    this.backlogs.delete(stream);
     return units;
   }
 
@@ -313,10 +392,9 @@ export class Relay implements LeasedWork {
    * events without a new touch: its marker is retired and its cursor moves into the
    * stream. (A stream checked early, after a takeover, is checked again once quiet.)
    */
-  private async retireQuiet(checks: PendingMarker[]): Promise<void> {
-    const cutoff = Date.now() - markerRetireMs;
+  private async retireQuiet(checks: PendingMarker[], checkedAt: number): Promise<void> {
     await mapLimit(
-      checks.filter((m) => m.touchedAt.getTime() <= cutoff),
+      checks.filter((m) => this.quiet(m, checkedAt) && !this.backlogs.has(m.stream)),
       16,
       async (marker) => {
         await this.store.setRelayedVersion(marker.stream, this.cursors.get(marker.stream) ?? 0);

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
 import { fromColumns, toColumns, type CommitColumns, type EventColumns } from './codec.ts';
-import { KeyedAppender, keyRowKey, type KeyedAppendResult, type KeyedEvent } from './keyed-append.ts';
+import { KeyedAppender, keyRowKey, keyedVersionStride, type KeyedAppendResult, type KeyedEvent } from './keyed-append.ts';
 import { assertStreamId, versionKey } from './keys.ts';
 import { PendingMarkers } from './pending-markers.ts';
-import { isConflict, isNotFound, type Storage } from './storage.ts';
+import { isConflict, isNotFound, isTransient, type Storage } from './storage.ts';
 
 /** Another writer appended at the same version first. Reload and try again. */
 export class ConcurrencyError extends Error {
@@ -20,7 +21,7 @@ export class ConcurrencyError extends Error {
   }
 }
 
-/** A command already applied under this idempotency key. */
+/** A command already applied under this idempotency key by the same caller. */
 export class DuplicateCommandError extends Error {
   readonly record: IdempotencyRecord;
   constructor(record: IdempotencyRecord) {
@@ -30,16 +31,31 @@ export class DuplicateCommandError extends Error {
   }
 }
 
+/** The store did not answer whether an append committed; its rows may or may not exist. */
+export class AppendOutcomeUnknownError extends Error {
+  constructor(stream: string, cause: unknown) {
+    super(`the store did not confirm the append to ${stream}: ${(cause as Error).message}`);
+    this.name = 'AppendOutcomeUnknownError';
+  }
+}
+
+/**
+ * What an idempotency key stands for. A key belongs to one caller (`who`): another
+ * caller's equal key is another command. `request` fingerprints the command, so the
+ * same key sent with a different request is told apart from a retry.
+ */
 export interface IdempotencyRecord {
   key: string;
+  who: string;
+  request: string;
   commandId: string;
   fromVersion: number;
   toVersion: number;
 }
 
 export interface AppendOptions {
-  /** Stored atomically with the events; a second append with the same key fails as a duplicate. */
-  idempotency?: { key: string; commandId: string };
+  /** Stored atomically with the events; a second append with the same key by the same caller fails as a duplicate. */
+  idempotency?: { key: string; commandId: string; request: string };
 }
 
 export interface ReadOptions {
@@ -50,7 +66,10 @@ export interface ReadOptions {
 
 /** A batch (entity-group transaction) holds at most 100 rows. */
 const maxEventsPerAppend = 99;
-const idempotencyRowKey = (key: string) => `cmd|${key}`;
+/** Attempts of one append before its error reaches the caller. */
+const maxAttempts = 4;
+const idempotencyRowKey = (who: string, key: string) => `cmd|${createHash('sha256').update(who).digest('hex').slice(0, 16)}|${key}`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The event store of one context: one Azure table, a partition per stream, a row per
@@ -64,6 +83,9 @@ const idempotencyRowKey = (key: string) => `cmd|${key}`;
 export class EventStore {
   readonly context: string;
   private readonly events: Promise<TableClient>;
+  /** The same table without the SDK's retries: appends retry on their own terms. */
+  private readonly writer: Promise<TableClient>;
+  private readonly attemptMs: number;
   private readonly container: () => Promise<ContainerClient>;
   readonly markers: PendingMarkers;
   /** Called after each commit with the rows written (the relay's wake-up); `commit` for keyed commits. */
@@ -73,20 +95,28 @@ export class EventStore {
   constructor(storage: Storage, context: string) {
     this.context = context;
     this.events = storage.table(context, 'Events');
+    this.writer = storage.writer(context, 'Events');
+    this.attemptMs = storage.tuning.appendAttemptMs;
     this.container = () => storage.container(context);
     this.markers = new PendingMarkers(storage, context);
-    this.keyed = new KeyedAppender(this.events, this.container, this.markers);
+    this.keyed = new KeyedAppender({ table: this.events, writer: this.writer, container: this.container, markers: this.markers, attemptMs: this.attemptMs });
   }
 
   /** Creates the tables and container up front so the first command is not slowed. */
   async ready(): Promise<void> {
-    await Promise.all([this.events, this.container(), this.markers.ready()]);
+    await Promise.all([this.events, this.writer, this.container(), this.markers.ready()]);
   }
 
   /**
    * Appends events after `expectedVersion` (0 for a new stream) in one atomic step.
    * Throws ConcurrencyError when the stream has moved on, DuplicateCommandError when
-   * the idempotency key was used before.
+   * the caller used the idempotency key before.
+   *
+   * Any attempt may fail after it committed (the response was lost). The event ids are
+   * fixed before the first attempt, so after any error the append reads back whether
+   * its first row is there with its id: then it succeeded, and a retry that met its own
+   * row (409) is not taken for another writer. Each attempt is bounded in time and
+   * re-marks the stream when the marker it relies on has gone stale.
    */
   async append(stream: string, expectedVersion: number, events: NewEvent[], metadata: EventMetadata, options: AppendOptions = {}): Promise<EventEnvelope[]> {
     assertStreamId(stream);
@@ -107,35 +137,52 @@ export class EventStore {
     }));
     const rows = await Promise.all(envelopes.map((e) => toColumns(e, this.container)));
     const entities = rows.map((columns) => ({ partitionKey: stream, rowKey: versionKey(columns.v), ...columns }));
-    const table = await this.events;
-    await this.markers.mark(stream);
-    try {
-      if (entities.length === 1 && !options.idempotency) {
-        await table.createEntity(entities[0]!);
-      } else {
-        const actions: TransactionAction[] = entities.map((entity) => ['create', entity]);
-        if (options.idempotency) {
-          const record: IdempotencyRecord = {
-            key: options.idempotency.key,
-            commandId: options.idempotency.commandId,
-            fromVersion: expectedVersion + 1,
-            toVersion: expectedVersion + events.length,
-          };
-          actions.push(['create', { partitionKey: stream, rowKey: idempotencyRowKey(record.key), ...record }]);
+    const record: IdempotencyRecord | undefined = options.idempotency && {
+      key: options.idempotency.key,
+      who: metadata.who,
+      request: options.idempotency.request,
+      commandId: options.idempotency.commandId,
+      fromVersion: expectedVersion + 1,
+      toVersion: expectedVersion + events.length,
+    };
+    const actions: TransactionAction[] = entities.map((entity) => ['create', entity]);
+    if (record) actions.push(['create', { partitionKey: stream, rowKey: idempotencyRowKey(record.who, record.key), ...record }]);
+    const writer = await this.writer;
+    for (let attempt = 1; ; attempt++) {
+      await this.markers.mark(stream);
+      try {
+        const abortSignal = AbortSignal.timeout(this.attemptMs);
+        if (actions.length === 1) await writer.createEntity(entities[0]!, { abortSignal });
+        else await writer.submitTransaction(actions, { abortSignal });
+        break;
+      } catch (error) {
+        const outcome = await this.outcome(stream, envelopes[0]!).catch(() => {
+          throw new AppendOutcomeUnknownError(stream, error);
+        });
+        if (outcome === 'ours') break;
+        if (outcome === 'taken' || isConflict(error)) {
+          // Not ours: the key's earlier use (at any version) answers before the version does.
+          const earlier = record && (await this.findIdempotency(stream, record.key, record.who));
+          if (earlier) throw new DuplicateCommandError(earlier);
+          throw new ConcurrencyError(stream, expectedVersion);
         }
-        await table.submitTransaction(actions);
+        if (!isTransient(error) || attempt >= maxAttempts) throw error;
+        await sleep(50 * 4 ** attempt);
       }
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      if (options.idempotency) {
-        const record = await this.findIdempotency(stream, options.idempotency.key);
-        if (record) throw new DuplicateCommandError(record);
-      }
-      throw new ConcurrencyError(stream, expectedVersion);
     }
-    await this.markers.confirm(stream);
     this.onCommitted?.(stream, rows);
     return envelopes;
+  }
+
+  /** Whether an append's first row is stored: with its id (ours), another's (taken), or not at all. */
+  private async outcome(stream: string, first: EventEnvelope): Promise<'ours' | 'taken' | 'absent'> {
+    try {
+      const row = await (await this.events).getEntity<{ id: string }>(stream, versionKey(first.version), { queryOptions: { select: ['id'] } });
+      return row.id === first.id ? 'ours' : 'taken';
+    } catch (error) {
+      if (isNotFound(error)) return 'absent';
+      throw error;
+    }
   }
 
   /**
@@ -167,11 +214,31 @@ export class EventStore {
     return Promise.all(keys.map((key) => table.getEntity<EventColumns>(stream, keyRowKey(key)).then((row) => row as EventColumns)));
   }
 
-  async findIdempotency(stream: string, key: string): Promise<IdempotencyRecord | undefined> {
+  /**
+   * The events of a keyed commit after the one at `afterVersion`, in order (none when
+   * it was the commit's last): what a relay cut short must still place.
+   */
+  async commitRest(stream: string, commit: number, afterVersion: number): Promise<EventColumns[]> {
+    const table = await this.events;
+    let row: CommitColumns;
+    try {
+      row = await table.getEntity<CommitColumns>(stream, versionKey(commit));
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const keys = JSON.parse(row.keys) as string[];
+    const placed = afterVersion - commit * keyedVersionStride;
+    if (placed >= keys.length) return [];
+    return this.expandCommit(stream, { ...row, keys: JSON.stringify(keys.slice(placed)) });
+  }
+
+  /** What the caller `who` did under an idempotency key on a stream, if anything. */
+  async findIdempotency(stream: string, key: string, who: string): Promise<IdempotencyRecord | undefined> {
     const table = await this.events;
     try {
-      const row = await table.getEntity<IdempotencyRecord>(stream, idempotencyRowKey(key));
-      return { key: row.key, commandId: row.commandId, fromVersion: Number(row.fromVersion), toVersion: Number(row.toVersion) };
+      const row = await table.getEntity<IdempotencyRecord>(stream, idempotencyRowKey(who, key));
+      return { key: row.key, who: row.who, request: row.request, commandId: row.commandId, fromVersion: Number(row.fromVersion), toVersion: Number(row.toVersion) };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

@@ -5,7 +5,7 @@ import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.
 import { toColumns, type CommitColumns, type EventColumns } from './codec.ts';
 import { assertStreamId, versionKey } from './keys.ts';
 import type { PendingMarkers } from './pending-markers.ts';
-import { isConflict, isNotFound } from './storage.ts';
+import { isConflict, isNotFound, isTransient } from './storage.ts';
 
 export interface KeyedEvent {
   /** Natural key (e.g. a payment transaction id): stored at most once per partition. */
@@ -27,25 +27,37 @@ export const maxKeyedEvents = 99;
 export const keyedVersionStride = 100;
 export const keyRowKey = (key: string) => `k|${key}`;
 
+/** Failed attempts (errors other than a conflict) before an append gives up. */
+const maxFailures = 4;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface KeyedAppenderParts {
+  table: Promise<TableClient>;
+  /** The same table without the SDK's retries. */
+  writer: Promise<TableClient>;
+  container: () => Promise<ContainerClient>;
+  markers: PendingMarkers;
+  attemptMs: number;
+}
+
 /**
  * High-volume ingestion into a partition: each event's row is keyed by its natural
  * key (so a re-sent one fails to insert instead of doubling), and one commit row at
  * the next zero-padded position lists the keys, giving the relay the same ordered
  * "rows after a cursor" it reads from ordinary streams. N events cost N + 1 rows
  * in one entity-group transaction.
+ *
+ * An event keeps its id over every attempt, so a commit whose response was lost is
+ * recognised as ours when read back, not reported as a duplicate of itself.
  */
 export class KeyedAppender {
-  private readonly table: Promise<TableClient>;
-  private readonly container: () => Promise<ContainerClient>;
-  private readonly markers: PendingMarkers;
+  private readonly parts: KeyedAppenderParts;
   private readonly heads = new Map<string, number>();
   /** Appends to one partition from this process go one at a time: they would only collide. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(table: Promise<TableClient>, container: () => Promise<ContainerClient>, markers: PendingMarkers) {
-    this.table = table;
-    this.container = container;
-    this.markers = markers;
+  constructor(parts: KeyedAppenderParts) {
+    this.parts = parts;
   }
 
   /** Appends up to 99 keyed events to a partition; reports keys that were stored before. */
@@ -65,15 +77,16 @@ export class KeyedAppender {
     for (const item of items) assertStreamId(item.key);
     const duplicates: string[] = [];
     let pending = dedupe(items, duplicates);
-    const table = await this.table;
-    await this.markers.mark(partition);
+    const ids = new Map(pending.map((item) => [item.key, uuidv7()]));
+    const writer = await this.parts.writer;
+    let failures = 0;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 20) throw new Error(`partition ${partition} is too busy to append to`);
       const known = this.heads.get(partition);
       const commit = (known ?? (await this.head(partition, 0))) + 1;
       const occurredAt = metadata.occurredAt ?? new Date().toISOString();
       const envelopes = pending.map((item, i): EventEnvelope => ({
-        id: uuidv7(),
+        id: ids.get(item.key)!,
         type: item.event.type,
         schemaVersion: item.event.schemaVersion ?? 1,
         stream: partition,
@@ -84,16 +97,26 @@ export class KeyedAppender {
         causationId: metadata.causationId,
         data: item.event.data,
       }));
-      const rows = (await Promise.all(envelopes.map((e) => toColumns(e, this.container)))).map((columns) => ({ ...columns, p: commit }));
+      const rows = (await Promise.all(envelopes.map((e) => toColumns(e, this.parts.container)))).map((columns) => ({ ...columns, p: commit }));
       const commitRow: CommitColumns = { kind: 'commit', keys: JSON.stringify(pending.map((i) => i.key)), at: occurredAt };
       const actions: TransactionAction[] = [
         ['create', { partitionKey: partition, rowKey: versionKey(commit), ...commitRow }],
         ...rows.map((row, i): TransactionAction => ['create', { partitionKey: partition, rowKey: keyRowKey(pending[i]!.key), ...row }]),
       ];
+      await this.parts.markers.mark(partition);
       try {
-        await table.submitTransaction(actions);
+        await writer.submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.parts.attemptMs) });
       } catch (error) {
-        if (!isConflict(error)) throw error;
+        // The transaction is atomic: its first key's row, with our id, tells whether it committed.
+        if (await this.committed(partition, pending[0]!.key, envelopes[0]!.id)) {
+          this.heads.set(partition, commit);
+          return { stored: envelopes, storedKeys: pending.map((i) => i.key), duplicates, rows, commit };
+        }
+        if (!isConflict(error)) {
+          if (!isTransient(error) || ++failures >= maxFailures) throw error;
+          await sleep(50 * 4 ** failures);
+          continue;
+        }
         // Either another writer took this position, or some keys exist already.
         const existing = await this.existingKeys(partition, pending.map((i) => i.key));
         if (existing.size > 0) {
@@ -106,15 +129,25 @@ export class KeyedAppender {
         continue;
       }
       this.heads.set(partition, commit);
-      await this.markers.confirm(partition);
       return { stored: envelopes, storedKeys: pending.map((i) => i.key), duplicates, rows, commit };
     }
     return { stored: [], storedKeys: [], duplicates, rows: [], commit: 0 };
   }
 
+  /** True when the key's row holds the event id this append gave it. */
+  private async committed(partition: string, key: string, id: string): Promise<boolean> {
+    try {
+      const row = await (await this.parts.table).getEntity<{ id: string }>(partition, keyRowKey(key), { queryOptions: { select: ['id'] } });
+      return row.id === id;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
   /** The last commit position in a partition (0 when none), reading on from a known one. */
   private async head(partition: string, known: number): Promise<number> {
-    const table = await this.table;
+    const table = await this.parts.table;
     let head = known;
     const rows = table.listEntities<{ rowKey?: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey gt ${versionKey(known)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['RowKey'] },
@@ -124,7 +157,7 @@ export class KeyedAppender {
   }
 
   private async existingKeys(partition: string, keys: string[]): Promise<Set<string>> {
-    const table = await this.table;
+    const table = await this.parts.table;
     const found = await Promise.all(
       keys.map(async (key) => {
         try {

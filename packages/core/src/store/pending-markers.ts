@@ -1,18 +1,9 @@
 import type { TableClient } from '@azure/data-tables';
 import { isNotFound, isPreconditionFailed, type Storage } from './storage.ts';
 
-/** A writer trusts its own marker this long and skips re-marking the stream. */
-export const markerFreshMs = 5_000;
-/**
- * A marker untouched this long has a quiet stream: a writer commits at most 2 × fresh
- * after its touch (a slower append re-marks), plus a margin for clock skew.
- */
-export const markerRetireMs = 15_000;
-
 export interface PendingMarker {
   stream: string;
-  /** When a writer last touched it (server time). */
-  touchedAt: Date;
+  /** Changes with every touch: the relay tells a quiet stream by an ETag that stays. */
   etag: string;
 }
 
@@ -20,18 +11,23 @@ export interface PendingMarker {
  * Tells the relay which streams may hold unrelayed events, so finding them costs in
  * proportion to the active streams, not to the size of the store.
  *
- * A writer upserts the marker *before* its append, so a crash after the commit can
- * never hide an event. To keep an append at one request, a writer skips the upsert
- * while its own last touch is fresh; the relay retires a marker only after it has
- * been untouched for much longer, and a writer whose append outlived the fresh window
- * touches it again afterwards.
+ * A writer touches the marker *before* each attempt of an append, so a crash after the
+ * commit can never hide an event. To keep an append at one request, a writer skips the
+ * touch while its own last touch is fresh (`markerFreshMs`), and an attempt gives up
+ * after `appendAttemptMs`: a commit lands at most fresh + attempt after a touch. The
+ * relay retires a marker only once it has seen the same ETag for `markerRetireMs`, which
+ * is longer, measured on its own clock: no two processes' clocks are ever compared.
  */
 export class PendingMarkers {
   private readonly table: Promise<TableClient>;
+  private readonly freshMs: number;
+  readonly retireMs: number;
   private readonly touched = new Map<string, number>();
 
   constructor(storage: Storage, context: string) {
     this.table = storage.table(context, 'Pending');
+    this.freshMs = storage.tuning.markerFreshMs;
+    this.retireMs = storage.tuning.markerRetireMs;
   }
 
   async ready(): Promise<void> {
@@ -44,29 +40,21 @@ export class PendingMarkers {
     return `p${(hash >>> 0) % 16}`;
   }
 
-  /** Before an append. */
+  /** Before each attempt of an append: touches the marker unless this process's last touch is fresh. */
   async mark(stream: string): Promise<void> {
     const last = this.touched.get(stream);
-    const now = performance.now();
-    if (last !== undefined && now - last < markerFreshMs) return;
+    if (last !== undefined && performance.now() - last < this.freshMs) return;
+    const started = performance.now();
     await (await this.table).upsertEntity({ partitionKey: PendingMarkers.partition(stream), rowKey: stream, touched: true }, 'Merge');
-    this.touched.set(stream, now);
-    if (this.touched.size > 50_000) this.forgetOldest();
-  }
-
-  /** After a successful append: re-mark if the append took so long the marker might have been retired. */
-  async confirm(stream: string): Promise<void> {
-    const last = this.touched.get(stream);
-    if (last !== undefined && performance.now() - last > 2 * markerFreshMs) {
-      this.touched.delete(stream);
-      await this.mark(stream);
-    }
+    // Fresh from when the touch was sent: it may have landed any time after that.
+    this.touched.set(stream, started);
+    if (this.touched.size > 50_000) this.forgetOld();
   }
 
   async list(): Promise<PendingMarker[]> {
     const markers: PendingMarker[] = [];
-    for await (const row of (await this.table).listEntities<{ timestamp?: string }>({ queryOptions: { select: ['RowKey', 'Timestamp'] } })) {
-      markers.push({ stream: row.rowKey!, touchedAt: new Date(row.timestamp ?? 0), etag: row.etag });
+    for await (const row of (await this.table).listEntities({ queryOptions: { select: ['RowKey'] } })) {
+      markers.push({ stream: row.rowKey!, etag: row.etag });
     }
     return markers;
   }
@@ -82,8 +70,8 @@ export class PendingMarkers {
     }
   }
 
-  private forgetOldest(): void {
-    const cutoff = performance.now() - markerFreshMs;
+  private forgetOld(): void {
+    const cutoff = performance.now() - this.freshMs;
     for (const [stream, at] of this.touched) if (at < cutoff) this.touched.delete(stream);
   }
 }

@@ -31,6 +31,35 @@ export async function readBlobText(blob: BlobClient): Promise<string> {
 }
 
 /**
+ * What every process writing or relaying one store must agree on. The defaults are
+ * the production values; the fault simulator shrinks them so a run takes seconds.
+ */
+export interface StoreTuning {
+  /** Feed rows are partitioned by seq into buckets of this many (a transaction stays in one). */
+  feedBucketSize: number;
+  /** A writer trusts its own pending marker this long and skips re-marking the stream. */
+  markerFreshMs: number;
+  /** A marker unchanged this long (as the relay sees it) belongs to a quiet stream. */
+  markerRetireMs: number;
+  /** One attempt of an append gives up after this long (then its outcome is read back). */
+  appendAttemptMs: number;
+}
+
+export const defaultStoreTuning: StoreTuning = {
+  feedBucketSize: 10_000,
+  markerFreshMs: 5_000,
+  markerRetireMs: 15_000,
+  appendAttemptMs: 4_000,
+};
+
+/** Errors worth another attempt: the service was busy or the connection failed. */
+export function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === undefined) return true;
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
  * One storage account: hands out table and container clients by logical name,
  * creating each once. Names get the configured prefix so tests and apps can
  * share an account without meeting each other's data.
@@ -38,15 +67,20 @@ export async function readBlobText(blob: BlobClient): Promise<string> {
 export class Storage {
   readonly prefix: string;
   readonly connectionString: string;
+  readonly tuning: StoreTuning;
   private readonly tables = new Map<string, Promise<TableClient>>();
   private readonly containers = new Map<string, Promise<ContainerClient>>();
   private readonly blobService: BlobServiceClient;
   private readonly tableService: TableServiceClient;
   private readonly options: TableServiceClientOptions;
 
-  constructor(connectionString: string, prefix: string) {
+  constructor(connectionString: string, prefix: string, tuning: Partial<StoreTuning> = {}) {
     this.connectionString = connectionString;
     this.prefix = prefix;
+    this.tuning = { ...defaultStoreTuning, ...tuning };
+    if (this.tuning.markerFreshMs + this.tuning.appendAttemptMs >= this.tuning.markerRetireMs) {
+      throw new Error('markerRetireMs must exceed markerFreshMs + appendAttemptMs: a commit could land after its marker was retired');
+    }
     this.options = { allowInsecureConnection: /DefaultEndpointsProtocol=http;|http:\/\//.test(connectionString) };
     this.blobService = BlobServiceClient.fromConnectionString(connectionString);
     this.tableService = TableServiceClient.fromConnectionString(connectionString, this.options);
@@ -69,6 +103,14 @@ export class Storage {
       client.catch(() => this.tables.delete(name));
     }
     return client;
+  }
+
+  /**
+   * A client for an existing table whose requests the SDK does not retry: appends retry
+   * themselves, re-marking their stream and reading back whether an attempt committed.
+   */
+  writer(...parts: string[]): Promise<TableClient> {
+    return this.table(...parts).then((table) => TableClient.fromConnectionString(this.connectionString, table.tableName, { ...this.options, retryOptions: { maxRetries: 0 } }));
   }
 
   /** A table client without creating the table (for names that may not exist). */

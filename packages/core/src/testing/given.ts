@@ -4,7 +4,8 @@ import type { AggregateDefinition, CommandMap } from '../command/define-aggregat
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import { ProblemError } from '../http/problem.ts';
 import type { ProjectionDefinition, ViewRow } from '../projection/define-projection.ts';
-import { ViewBuffer, type ViewStore } from '../projection/view-buffer.ts';
+import { ViewBuffer } from '../projection/view-buffer.ts';
+import { deletedColumn, isTombstone, RowMovedError, seqColumn, type RowWrite, type StoredRow, type ViewStore } from '../projection/view-store.ts';
 
 const testPrincipal: Principal = { sub: 'test', role: 'admin' };
 
@@ -73,25 +74,41 @@ export function decider<TState, TCommands extends CommandMap<TState>>(aggregate:
 
 /** Rows in memory, for projection unit tests. */
 export class MemoryViewStore implements ViewStore {
-  readonly rows = new Map<string, ViewRow>();
+  /** Rows by `pk\u0000rk`, tombstones included (`_deleted`). */
+  readonly rows = new Map<string, ViewRow & { etag: string }>();
+  private version = 0;
 
-  async get(pk: string, rk: string): Promise<ViewRow | undefined> {
-    const row = this.rows.get(`${pk}\u0000${rk}`);
-    return row ? structuredClone(row) : undefined;
+  async get(pk: string, rk: string): Promise<StoredRow> {
+    const entity = this.rows.get(`${pk}\u0000${rk}`);
+    if (!entity) return { row: null };
+    const { etag, ...row } = structuredClone(entity);
+    const seq = row[seqColumn] === undefined ? {} : { seq: Number(row[seqColumn]) };
+    return { row: isTombstone(row) ? null : (row as ViewRow), etag, ...seq };
   }
 
-  async upsert(rows: ViewRow[]): Promise<void> {
-    for (const row of rows) this.rows.set(`${row.partitionKey}\u0000${row.rowKey}`, structuredClone(row));
+  /** Conditional like a table: a row lands only over its base version, all or none. */
+  async writeChunk(writes: RowWrite[]): Promise<string[]> {
+    for (const write of writes) {
+      const current = this.rows.get(`${write.partitionKey}\u0000${write.rowKey}`);
+      if ((current?.etag ?? null) !== write.base) throw new RowMovedError(`${write.partitionKey}/${write.rowKey}`);
+    }
+    return writes.map((write) => {
+      const etag = `v${++this.version}`;
+      const row = write.row === null ? { partitionKey: write.partitionKey, rowKey: write.rowKey, [seqColumn]: write.seq, [deletedColumn]: true } : structuredClone(write.row);
+      this.rows.set(`${write.partitionKey}\u0000${write.rowKey}`, { ...row, etag });
+      return etag;
+    });
   }
 
-  async delete(pk: string, rk: string): Promise<void> {
-    this.rows.delete(`${pk}\u0000${rk}`);
+  async isEmpty(): Promise<boolean> {
+    return this.rows.size === 0;
   }
 
-  /** Rows without the bookkeeping seq column, sorted by keys. */
+  /** Rows without the bookkeeping seq column, sorted by keys (deleted rows left out). */
   list(): ViewRow[] {
     return [...this.rows.values()]
-      .map(({ _seq: _, ...row }) => row as ViewRow)
+      .filter((row) => !isTombstone(row))
+      .map(({ _seq: _, etag: _etag, ...row }) => row as ViewRow)
       .sort((a, b) => (a.partitionKey + '\u0000' + a.rowKey < b.partitionKey + '\u0000' + b.rowKey ? -1 : 1));
   }
 }

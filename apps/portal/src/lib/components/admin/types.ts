@@ -49,7 +49,7 @@ export interface Overview {
 	contexts: ContextProjections[];
 }
 
-export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped';
+export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped' | 'superseded';
 
 export interface DeadLetter {
 	context: string;

@@ -1,0 +1,81 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { isConflict, isNotFound } from '../store/storage.ts';
+import { seqKey } from '../store/keys.ts';
+
+export type DeadLetterState = 'parked' | 'retry-requested' | 'retried' | 'skipped' | 'superseded';
+
+/** An event a projection's handler kept failing on: it is not in that generation's views. */
+export interface DeadLetter {
+  projection: string;
+  seq: number;
+  eventId: string;
+  type: string;
+  stream: string;
+  error: string;
+  at: string;
+  state: DeadLetterState;
+  attempts: number;
+  /** The view generation that parked it (a rebuild's shadow parks for its own). */
+  generation?: number;
+}
+
+/**
+ * The DeadLetters table of one projection (PK = projection, RK = seq). A letter says
+ * which generation of the views lacks the event; a rebuild that swaps in a new
+ * generation supersedes the letters of the old ones.
+ */
+export class DeadLetterBook {
+  private readonly table: TableClient;
+  private readonly projection: string;
+
+  constructor(table: TableClient, projection: string) {
+    this.table = table;
+    this.projection = projection;
+  }
+
+  /** Records a parked event unless the same generation recorded it already (a replay). */
+  async park(letter: DeadLetter): Promise<void> {
+    const entity = { partitionKey: this.projection, rowKey: seqKey(letter.seq), ...letter, generation: letter.generation ?? 0 };
+    try {
+      await this.table.createEntity(entity);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const existing = await this.table.getEntity<DeadLetter>(this.projection, seqKey(letter.seq));
+      if (Number(existing.generation ?? 0) === entity.generation) return;
+      await this.table.updateEntity(entity, 'Replace', { etag: existing.etag });
+    }
+  }
+
+  /** Letters of the live generation an admin asked to retry. */
+  async requested(generation: number): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    const rows = this.table.listEntities<DeadLetter>({ queryOptions: { filter: odata`PartitionKey eq ${this.projection} and state eq ${'retry-requested'}` } });
+    for await (const row of rows) if (Number(row.generation ?? 0) === generation) letters.push({ ...row, seq: Number(row.seq), attempts: Number(row.attempts ?? 1) });
+    return letters;
+  }
+
+  /** The outcome of a retry: applied, or parked again with the new error. */
+  async settle(letter: DeadLetter, error: string | undefined): Promise<void> {
+    await this.table.updateEntity(
+      {
+        partitionKey: this.projection,
+        rowKey: seqKey(letter.seq),
+        state: error === undefined ? 'retried' : 'parked',
+        attempts: letter.attempts + 1,
+        ...(error === undefined ? { retriedAt: new Date().toISOString() } : { error }),
+      },
+      'Merge',
+    );
+  }
+
+  /** After a swap: letters of older generations no longer describe the views readers see. */
+  async supersede(generation: number): Promise<void> {
+    const rows = this.table.listEntities<DeadLetter>({ queryOptions: { filter: odata`PartitionKey eq ${this.projection}` } });
+    for await (const row of rows) {
+      if (Number(row.generation ?? 0) >= generation || row.state === 'superseded') continue;
+      await this.table.updateEntity({ partitionKey: this.projection, rowKey: row.rowKey!, state: 'superseded' }, 'Merge').catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+  }
+}
