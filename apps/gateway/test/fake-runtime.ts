@@ -97,6 +97,7 @@ export function fakeRuntime(contexts: ContextDefinition[]): FakeRuntime {
     health: async () => runtime.healthResult,
     stats: async () => runtime.statsResult,
     counters: () => runtime.countersResult,
+    footprint: () => ({ relays: [], projections: [] }),
     seed: async () => [],
     storage: undefined as never,
     workers: false,

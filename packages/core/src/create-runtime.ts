@@ -75,7 +75,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const contexts = new Map<string, LocalContext>();
   for (const definition of options.contexts) {
     if (contexts.has(definition.name)) throw new Error(`context ${definition.name} is mounted twice`);
-    contexts.set(definition.name, new LocalContext(definition, storage, bus, log, (projection) => checkpointOf(definition.name, projection)));
+    contexts.set(definition.name, new LocalContext(definition, storage, bus, log, (projection) => checkpointOf(definition.name, projection), options.clock));
   }
   await Promise.all([...contexts.values()].map((c) => c.ready()));
   await Promise.all([...contexts.values()].map((c) => c.progress.listen(bus)));
@@ -243,6 +243,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         appendedEvents[context.name] = context.counters.events;
       }
       return { appends, appendedEvents };
+    },
+    footprint() {
+      return {
+        relays: [...relays].map(([context, { relay, loop }]) => ({ context, active: loop.state === 'active', ...relay.footprint })),
+        projections: projections.map(({ context, runner, loop }) => ({ context, name: runner.name, active: loop.state === 'active', ...runner.footprint })),
+      };
     },
     async seed() {
       const seeded: string[] = [];

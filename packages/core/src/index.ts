@@ -18,7 +18,7 @@ export type { RebuildRecord, RebuildState } from './projection/generations.ts';
 export type { RebuildProgress } from './projection/rebuild.ts';
 export type { DeadLetter, DeadLetterState } from './projection/runner.ts';
 // Building blocks for platform workers beside the contexts (webhook delivery, key stores).
-export { Storage, isConflict, isNotFound, isPreconditionFailed, statusOf } from './store/storage.ts';
+export { Storage, isConflict, isNotFound, isPreconditionFailed, readBlobText, statusOf } from './store/storage.ts';
 export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';
 export { LeasedLoop, type LeasedWork } from './worker/leased-loop.ts';
 export { Feed, type FeedColumns } from './relay/feed.ts';

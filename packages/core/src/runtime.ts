@@ -39,6 +39,8 @@ export interface RuntimeOptions {
    * reach one store by different addresses (the fault simulator's proxies) set it alike.
    */
   busNamespace?: string;
+  /** This process's wall clock (default Date.now); the fault simulator skews one. */
+  clock?: () => number;
 }
 
 export interface ProjectionStats {
@@ -70,6 +72,11 @@ export interface RuntimeCounters {
   appendedEvents: Record<string, number>;
 }
 
+export interface RuntimeFootprint {
+  relays: { context: string; active: boolean; cursors: number; hints: number; checks: number; markersSeen: number }[];
+  projections: { context: string; name: string; active: boolean; cachedRows: number; parked: number }[];
+}
+
 export interface Runtime {
   readonly mode: 'redis' | 'single-process';
   readonly bus: Bus;
@@ -83,6 +90,8 @@ export interface Runtime {
   health(): Promise<Health>;
   stats(): Promise<ContextStats[]>;
   counters(): RuntimeCounters;
+  /** What this process's relays and runners hold in memory (sizes only). */
+  footprint(): RuntimeFootprint;
   /** Runs each context's `seed` once per store (claimed with a blob, so two processes never both seed). */
   seed(): Promise<string[]>;
   close(): Promise<void>;

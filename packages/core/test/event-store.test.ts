@@ -178,9 +178,17 @@ describe('event store on Azure Table', () => {
     const markers = await store.markers.list();
     for (const stream of tricky) expect(markers.map((m) => m.stream)).toContain(stream);
     // the relay retires idle markers by exact key, quotes and all
-    for (const marker of markers.filter((m) => tricky.includes(m.stream))) expect(await store.markers.retire(marker)).toBe(true);
+    for (const marker of markers.filter((m) => tricky.includes(m.stream))) expect(await store.markers.retire(marker)).toBe('retired');
     const left = (await store.markers.list()).map((m) => m.stream);
     for (const stream of tricky) expect(left).not.toContain(stream);
+  });
+
+  it('moves a retired stream\'s relayed cursor forward only: an older position written later is ignored', async () => {
+    await store.setRelayedVersion('cursor-1', 5);
+    await store.setRelayedVersion('cursor-1', 3);
+    expect(await store.relayedVersion('cursor-1')).toBe(5);
+    await store.setRelayedVersion('cursor-1', 8);
+    expect(await store.relayedVersion('cursor-1')).toBe(8);
   });
 
   it.each(['a/b', 'a\\b', 'a#b', 'a?b', 'tab\there', ''])('refuses stream id %j with a clear RangeError', async (stream) => {

@@ -306,4 +306,25 @@ describe('dead letters', () => {
       thirteenFixed = false;
     }
   });
+
+  // Found by the fault simulator (seed 4): retries in one pass shared the position checkpoint + ½.
+  it('applies each of several parked events of one row retried together, and refuses to retry one twice', async () => {
+    const cfg = config('retries');
+    const runtime = closer.add(await createRuntime({ contexts: [faulty], config: cfg }));
+    const context = runtime.context('faulty');
+    for (const by of [1, 13, 13, 13, 2]) await context.execute('meter', 'bump', { id: 'q', by }, { principal: owner });
+    await waitUntil('three parked', async () => (await context.deadLetters('meters')).length === 3, 15_000);
+    expect((await context.views.get('Meters', 'meter', 'q'))?.value).toBe(3);
+
+    thirteenFixed = true;
+    try {
+      for (const letter of await context.deadLetters('meters')) await context.resolveDeadLetter('meters', letter.seq, 'retry');
+      await waitUntil('all three retried', async () => (await context.deadLetters('meters')).every((l) => l.state === 'retried'), 15_000);
+      expect((await context.views.get('Meters', 'meter', 'q'))?.value).toBe(42);
+      const [retried] = await context.deadLetters('meters');
+      await expect(context.resolveDeadLetter('meters', retried!.seq, 'retry')).rejects.toMatchObject({ status: 409 });
+    } finally {
+      thirteenFixed = false;
+    }
+  });
 });

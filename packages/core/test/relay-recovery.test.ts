@@ -6,7 +6,8 @@ import { createRuntime } from '../src/create-runtime.ts';
 import { Feed, type FeedColumns } from '../src/relay/feed.ts';
 import type { EventColumns } from '../src/store/codec.ts';
 import { EventStore, isCommitRow } from '../src/store/event-store.ts';
-import { Closer, compareFeedWithStore, config, sleep, storageOf, storeEvents, waitUntil, wholeFeed } from './helpers.ts';
+import { readBlobText } from '../src/store/storage.ts';
+import { Closer, compareFeedWithStore, config, local, sleep, storageOf, storeEvents, waitUntil, wholeFeed } from './helpers.ts';
 
 /**
  * States a crash leaves behind, built directly in the store, the feed and the relay's
@@ -88,5 +89,40 @@ describe('relay recovery from what a crash left', () => {
 
     closer.add(await createRuntime({ contexts: [ledger], config: cfg, bus }));
     await expectFeedIsStore(cfg, feed, 2);
+  });
+
+  // Found by the fault simulator: a relay's memory grew with the streams it had ever seen.
+  it('keeps no cursor of a retired stream, whether its saved state or a late hint names it', async () => {
+    const cfg = config('leak');
+    const storage = storageOf(cfg);
+    const store = new EventStore(storage, 'ledger');
+    await store.ready();
+    const feed = new Feed(storage, 'ledger');
+    await feed.ready();
+    // old-1 (v1, v2) was relayed and retired; the relay's saved state still names it and a
+    // stream retired long ago, saved before their retirement.
+    await store.append('old-1', 0, [{ type: 'Opened', data: {} }, { type: 'Moved', data: {} }], meta);
+    const old = await storedRows(store, 'old-1');
+    await feed.append(old.map((row, i) => feedRow(row, i + 1)));
+    await store.setRelayedVersion('old-1', 2);
+    for (const marker of await store.markers.list()) await store.markers.retire(marker);
+    const container = await storage.container('ledger');
+    const state = JSON.stringify({ checkpointSeq: 2, cursors: { 'old-1': 2, 'older-0': 7 } });
+    await container.getBlockBlobClient('leases/relay.json').upload(state, state.length);
+
+    const bus = closer.add(new MemoryBus());
+    const runtime = closer.add(await createRuntime({ contexts: [ledger], config: cfg, bus, tuning: { checkpointMs: 100, relayIdleMs: 100 } }));
+    // A late hint of old-1 (its commit of v2, read again after a Redis restart with its data).
+    await bus.appendLog(channels.commitLog('ledger'), { batch: [{ stream: 'old-1', version: 2, rows: [old[1]] }] }, channels.committed('ledger'));
+    await sleep(500);
+    // Something new, so the relay saves its state.
+    await local(runtime, 'ledger').store.append('new-1', 0, [{ type: 'Opened', data: {} }], meta);
+    await waitUntil('the relay saved its state with new-1', async () => {
+      const saved = JSON.parse(await readBlobText(container.getBlockBlobClient('leases/relay.json'))) as { cursors: Record<string, number> };
+      return saved.cursors['new-1'] === 1;
+    });
+    const saved = JSON.parse(await readBlobText(container.getBlockBlobClient('leases/relay.json'))) as { cursors: Record<string, number> };
+    expect(Object.keys(saved.cursors)).toEqual(['new-1']);
+    await expectFeedIsStore(cfg, feed, 3);
   });
 });

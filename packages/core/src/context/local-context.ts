@@ -55,7 +55,11 @@ export class LocalContext implements ContextRuntime {
   private readonly cache = new StateCache(10_000);
   private readonly pendingHints: CommittedHint[] = [];
 
-  constructor(definition: ContextDefinition, storage: Storage, bus: Bus, log: Logger, loadCheckpoint: (projection: string) => Promise<number>) {
+  /** This process's wall clock: when commands are decided and events occur. */
+  private readonly clock: () => number;
+
+  constructor(definition: ContextDefinition, storage: Storage, bus: Bus, log: Logger, loadCheckpoint: (projection: string) => Promise<number>, clock: () => number = Date.now) {
+    this.clock = clock;
     this.name = definition.name;
     this.definition = definition;
     this.storage = storage;
@@ -202,7 +206,7 @@ export class LocalContext implements ContextRuntime {
       // when it was decided on state read fresh from the store.
       let fresh = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const now = new Date();
+        const now = new Date(this.clock());
         const { state, version, verified } = await this.currentState(aggregate, stream, fresh);
         let decided: NewEvent[];
         try {
@@ -269,7 +273,7 @@ export class LocalContext implements ContextRuntime {
           key: item.key,
           event: { ...item.event, schemaVersion: item.event.schemaVersion ?? this.eventTypes.get(item.event.type)?.version ?? 1 },
         }));
-        const { stored, storedKeys, duplicates } = await this.store.appendKeyed(partition, chunk, { ...metadata, occurredAt: new Date().toISOString() });
+        const { stored, storedKeys, duplicates } = await this.store.appendKeyed(partition, chunk, { ...metadata, occurredAt: new Date(this.clock()).toISOString() });
         stored.forEach((event, j) => results.set(`${partition}\u0000${storedKeys[j]}`, { key: storedKeys[j]!, partition, status: 'stored', event }));
         for (const key of duplicates) {
           const id = `${partition}\u0000${key}`;

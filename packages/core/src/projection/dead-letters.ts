@@ -68,11 +68,15 @@ export class DeadLetterBook {
     );
   }
 
-  /** After a swap: letters of older generations no longer describe the views readers see. */
-  async supersede(generation: number): Promise<void> {
+  /**
+   * Letters no reader's view lacks any more: after a swap to `generation`, those of older
+   * generations; after a cancelled rebuild, those of its shadow (`only`).
+   */
+  async supersede(generation: number, only?: 'this generation'): Promise<void> {
     const rows = this.table.listEntities<DeadLetter>({ queryOptions: { filter: odata`PartitionKey eq ${this.projection}` } });
     for await (const row of rows) {
-      if (Number(row.generation ?? 0) >= generation || row.state === 'superseded') continue;
+      const of = Number(row.generation ?? 0);
+      if ((only ? of !== generation : of >= generation) || row.state === 'superseded') continue;
       await this.table.updateEntity({ partitionKey: this.projection, rowKey: row.rowKey!, state: 'superseded' }, 'Merge').catch((error) => {
         if (!isNotFound(error)) throw error;
       });

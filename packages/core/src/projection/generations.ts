@@ -40,8 +40,10 @@ export interface ProjectionCheckpoint {
    * written: whoever replays that batch leaves them out too, whatever its handler does now.
    */
   parked?: DeadLetter[];
-  /** A retried dead letter applied at `at` (checkpoint + ½), recorded before its rows are written. */
+  /** A retried dead letter applied at `at` (between `seq` and the next seq), recorded before its rows are written. */
   retrying?: { seq: number; at: number };
+  /** The position of the last retry past `seq`: the next goes after it. */
+  retriedAt?: number;
   /** A rebuild in progress: the shadow generation, how far it got, and what it parked past there. */
   shadow?: { id: string; generation: number; seq: number; startedAt: string; parked?: DeadLetter[] };
   /** Highest generation ever used, so a name is never reused. */

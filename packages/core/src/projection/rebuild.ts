@@ -148,7 +148,10 @@ export class Rebuild {
   }
 
   private async begin(record: RebuildRecord): Promise<void> {
-    if (this.shadow) await this.runner.parts.dropGeneration(this.shadow.generation);
+    if (this.shadow) {
+      await this.runner.parts.dropGeneration(this.shadow.generation);
+      await this.runner.abandonLetters(this.shadow.generation);
+    }
     const generation = Math.max(this.lastGeneration, this.runner.generation) + 1;
     this.lastGeneration = generation;
     // A generation number is never reused, but one that began before a crash may have rows.
@@ -173,6 +176,7 @@ export class Rebuild {
     this.shadow = undefined;
     await this.runner.save();
     await this.runner.parts.dropGeneration(shadow.generation);
+    await this.runner.abandonLetters(shadow.generation);
     await this.progress('cancelled', true);
     this.runner.parts.log.info({ projection: this.runner.name }, 'rebuild cancelled');
   }

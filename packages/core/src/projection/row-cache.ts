@@ -22,6 +22,10 @@ export class RowCache {
     this.complete = startsEmpty;
   }
 
+  get size(): number {
+    return this.rows.size;
+  }
+
   /** A cached row (`row: null` when known absent or deleted), `undefined` when unknown. */
   get(table: string, pk: string, rk: string): StoredRow | undefined {
     const key = keyOf(table, pk, rk);

@@ -42,6 +42,8 @@ export interface ProjectionParts {
 }
 
 const attempts = 3;
+/** Retries between two seqs go this far apart (exact in a double up to seqs of 2^42). */
+const retryStep = 1 / 1024;
 
 /** True when every table is empty: a runner starting from seq 0 then knows every row. */
 export async function emptyViews(views: Map<string, ViewStore>): Promise<boolean> {
@@ -78,6 +80,8 @@ export class ProjectionRunner implements LeasedWork {
   private readonly letters: DeadLetterBook;
   private parked: Parked = new Map();
   private retrying: ProjectionCheckpoint['retrying'];
+  /** Where the last retry was applied: retries between two seqs each get their own position. */
+  private retriedAt = 0;
 
   constructor(parts: ProjectionParts, batchSize = 500) {
     this.parts = parts;
@@ -91,6 +95,11 @@ export class ProjectionRunner implements LeasedWork {
     return this.parts.definition.name;
   }
 
+  /** Rows cached and parked events remembered: bounded by the cache size, not by history. */
+  get footprint(): { cachedRows: number; parked: number } {
+    return { cachedRows: this.cache?.size ?? 0, parked: this.parked.size };
+  }
+
   async start(): Promise<void> {
     const saved = await this.parts.lease.read<ProjectionCheckpoint>();
     this.checkpoint = saved?.seq ?? 0;
@@ -99,6 +108,7 @@ export class ProjectionRunner implements LeasedWork {
     this.generation = saved?.generation ?? 0;
     this.parked = new Map((saved?.parked ?? []).map((letter) => [letter.seq, letter]));
     this.retrying = saved?.retrying;
+    this.retriedAt = saved?.retriedAt ?? 0;
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
@@ -117,7 +127,10 @@ export class ProjectionRunner implements LeasedWork {
   async step(): Promise<boolean> {
     if (this.retrying) await this.finishRetry();
     const more = await this.stepLive();
-    if (this.retryDue || performance.now() - this.lastRetryPoll > retryPollMs) await this.retryParked();
+    // Only once caught up with the feed: rows written before a restart (or by another
+    // process's runner) may carry seqs past this checkpoint, and a retry placed below
+    // them would be skipped there.
+    if (!more && (this.retryDue || performance.now() - this.lastRetryPoll > retryPollMs)) await this.retryParked();
     const rebuilding = await this.rebuild.step();
     return more || rebuilding;
   }
@@ -132,20 +145,28 @@ export class ProjectionRunner implements LeasedWork {
   private lastRetryPoll = 0;
 
   /**
-   * Re-applies parked events an admin asked to retry. They are applied as if just after
-   * the live checkpoint (seq + ½): later events still change the rows they touch, and
-   * a replay of older events leaves them alone. The retry and its position are saved
-   * before any row changes, so a successor finishes the same retry at the same position
-   * instead of applying it a second time further on.
+   * Re-applies parked events an admin asked to retry. Each is applied between the live
+   * checkpoint and the next seq (checkpoint + k/1024, the k-th retry there): later
+   * events still change the rows it touches, a replay of older events leaves them alone,
+   * and two retries never share a position (the second would be taken for a replay).
+   * The retry and its position are saved before any row changes, so a successor finishes
+   * the same retry at the same position instead of applying it a second time further on.
    */
   private async retryParked(): Promise<void> {
-    this.retryDue = false;
+    // Caught up with the feed table itself, not only with what this process placed:
+    // another process's relay may have placed more, and its runner written rows there.
+    if ((await this.parts.feed.head(this.checkpoint)) !== this.checkpoint) return;
     this.lastRetryPoll = performance.now();
     for (const letter of await this.letters.requested(this.generation)) {
-      this.retrying = { seq: letter.seq, at: this.checkpoint + 0.5 };
+      const at = Math.max(this.checkpoint, this.retriedAt) + retryStep;
+      // Positions between two seqs are used up: the rest wait for the next event.
+      if (at >= this.checkpoint + 1) return;
+      this.retrying = { seq: letter.seq, at };
+      this.retriedAt = at;
       await this.save();
       await this.finishRetry(letter);
     }
+    this.retryDue = false;
   }
 
   private async finishRetry(requested?: DeadLetter): Promise<void> {
@@ -171,6 +192,7 @@ export class ProjectionRunner implements LeasedWork {
       generation: this.generation,
       ...(this.parked.size > 0 ? { parked: [...this.parked.values()] } : {}),
       ...(this.retrying ? { retrying: this.retrying } : {}),
+      ...(this.retriedAt > this.checkpoint ? { retriedAt: this.retriedAt } : {}),
       ...this.rebuild.saved(),
     };
     await this.parts.lease.write(state);
@@ -192,6 +214,11 @@ export class ProjectionRunner implements LeasedWork {
   /** After a swap: the older generations' dead letters describe views no one reads. */
   supersedeLetters(): Promise<void> {
     return this.letters.supersede(this.generation);
+  }
+
+  /** A shadow generation was dropped: its dead letters go with it. */
+  abandonLetters(generation: number): Promise<void> {
+    return this.letters.supersede(generation, 'this generation');
   }
 
   /**

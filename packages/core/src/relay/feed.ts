@@ -2,7 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import type { FeedEntry } from '../events/envelope.ts';
 import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
-import { feedBucket, seqKey } from '../store/keys.ts';
+import { seqKey } from '../store/keys.ts';
 import type { Storage } from '../store/storage.ts';
 
 export interface FeedColumns extends EventColumns {
@@ -26,6 +26,8 @@ export class Feed {
   readonly context: string;
   private readonly table: Promise<TableClient>;
   private readonly container: () => Promise<ContainerClient>;
+  /** Seqs per partition of the feed table (the store's setting: every process agrees). */
+  private readonly bucketSize: number;
   /**
    * The last entries this process inserted, consecutive. Feed rows never change once
    * written, so local projections read them from here instead of asking the table
@@ -37,6 +39,11 @@ export class Feed {
     this.context = context;
     this.table = storage.table(context, 'Feed');
     this.container = () => storage.container(context);
+    this.bucketSize = storage.tuning.feedBucketSize;
+  }
+
+  private bucket(seq: number): string {
+    return String(Math.floor(seq / this.bucketSize)).padStart(8, '0');
   }
 
   async ready(): Promise<void> {
@@ -60,7 +67,7 @@ export class Feed {
       bytes = 0;
     };
     for (const row of rows) {
-      const rowBucket = feedBucket(row.seq);
+      const rowBucket = this.bucket(row.seq);
       const weight = rowWeight(row);
       if (batch.length > 0 && (rowBucket !== bucket || batch.length === 100 || bytes + weight > maxBatchBytes)) await flush();
       bucket = rowBucket;
@@ -88,7 +95,7 @@ export class Feed {
     const rows: FeedColumns[] = [];
     const pages = table
       .listEntities<FeedColumns>({
-        queryOptions: { filter: odata`PartitionKey ge ${feedBucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}` },
+        queryOptions: { filter: odata`PartitionKey ge ${this.bucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}` },
       })
       .byPage({ maxPageSize: Math.min(limit, 1000) });
     for await (const page of pages) {
@@ -124,7 +131,7 @@ export class Feed {
     const seqs: number[] = [];
     const pages = table
       .listEntities<{ seq: number }>({
-        queryOptions: { filter: odata`PartitionKey ge ${feedBucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}`, select: ['seq'] },
+        queryOptions: { filter: odata`PartitionKey ge ${this.bucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}`, select: ['seq'] },
       })
       .byPage({ maxPageSize: limit });
     for await (const page of pages) {

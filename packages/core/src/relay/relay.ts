@@ -102,6 +102,8 @@ export class Relay implements LeasedWork {
   /** The ETag of each marker at the last sweep, and since when this relay has seen it. */
   private seen = new Map<string, { etag: string; since: number }>();
   private readonly retireMs: number;
+  /** Streams whose cursor came from the stream (~relayed) this step and placed nothing yet. */
+  private borrowed = new Set<string>();
   /** Streams read only part-way: more to place before their marker may go. */
   private backlogs = new Set<string>();
   private logCursor: string | undefined;
@@ -137,6 +139,11 @@ export class Relay implements LeasedWork {
     return this.nextSeq - 1;
   }
 
+  /** What the relay holds in memory: it must follow the active streams, never the history. */
+  get footprint(): { cursors: number; hints: number; checks: number; markersSeen: number } {
+    return { cursors: this.cursors.size, hints: this.hints.size, checks: this.checks.size, markersSeen: this.seen.size };
+  }
+
   private get logName(): string {
     return channels.commitLog(this.feed.context);
   }
@@ -170,9 +177,15 @@ export class Relay implements LeasedWork {
     this.hints = new Map();
     this.checks = new Map();
     this.backlogs = new Set();
+    this.borrowed = new Set();
     this.seen = new Map();
     this.started = true;
     await this.completeCommits(last);
+    // A stream without a marker was retired, its cursor kept in the stream (~relayed):
+    // the saved state may still name it (saved before the retirement), but holding it
+    // would make the relay's memory grow with history, one restart at a time.
+    const marked = new Set((await this.store.markers.list()).map((marker) => marker.stream));
+    for (const stream of this.cursors.keys()) if (!marked.has(stream)) this.cursors.delete(stream);
     await this.findLog(state.log);
     this.savedLog = this.logCursor;
     this.lastSweep = -Infinity;
@@ -266,6 +279,7 @@ export class Relay implements LeasedWork {
     await sweeping;
 
     await this.retireQuiet(checks, checkedAt);
+    this.returnBorrowed();
     await this.checkpoint(false);
     return more || this.hints.size > 0 || this.checks.size > 0;
   }
@@ -305,8 +319,19 @@ export class Relay implements LeasedWork {
     if (cursor === undefined) {
       cursor = await this.store.relayedVersion(stream);
       this.cursors.set(stream, cursor);
+      this.borrowed.add(stream);
     }
     return cursor;
+  }
+
+  /**
+   * Cursors read from retired streams that placed nothing this step go again: they
+   * equal what the stream holds, and a late hint of a retired stream must not leave a
+   * cursor behind that no marker will ever retire.
+   */
+  private returnBorrowed(): void {
+    for (const stream of this.borrowed) this.cursors.delete(stream);
+    this.borrowed.clear();
   }
 
   private group(stream: string, units: Unit[]): Group {
@@ -353,7 +378,10 @@ export class Relay implements LeasedWork {
     if (!this.lease.held) throw new Error('relay lease expired before placing entries');
     await this.feed.append(rows);
     this.nextSeq = seq;
-    for (const group of groups) this.cursors.set(group.stream, group.units[group.units.length - 1]!.position);
+    for (const group of groups) {
+      this.cursors.set(group.stream, group.units[group.units.length - 1]!.position);
+      this.borrowed.delete(group.stream);
+    }
     const last = rows[rows.length - 1]!;
     this.lastLagMs = Date.parse(relayedAt) - Date.parse(last.at);
     const notice: FeedNotice = {
@@ -398,7 +426,8 @@ export class Relay implements LeasedWork {
       16,
       async (marker) => {
         await this.store.setRelayedVersion(marker.stream, this.cursors.get(marker.stream) ?? 0);
-        if (await this.store.markers.retire(marker)) this.cursors.delete(marker.stream);
+        // The stream now holds a cursor at least as far as ours: ours may go.
+        if ((await this.store.markers.retire(marker)) !== 'touched') this.cursors.delete(marker.stream);
       },
     );
   }

@@ -7,7 +7,7 @@ import { fromColumns, toColumns, type CommitColumns, type EventColumns } from '.
 import { KeyedAppender, keyRowKey, keyedVersionStride, type KeyedAppendResult, type KeyedEvent } from './keyed-append.ts';
 import { assertStreamId, versionKey } from './keys.ts';
 import { PendingMarkers } from './pending-markers.ts';
-import { isConflict, isNotFound, isTransient, type Storage } from './storage.ts';
+import { isConflict, isNotFound, isPreconditionFailed, isTransient, type Storage } from './storage.ts';
 
 /** Another writer appended at the same version first. Reload and try again. */
 export class ConcurrencyError extends Error {
@@ -303,9 +303,29 @@ export class EventStore {
     }
   }
 
+  /**
+   * Moves a retired stream's cursor forward, never back: a relay that lost its lease may
+   * still be retiring the stream with an older position, and must not undo its successor.
+   */
   async setRelayedVersion(stream: string, version: number): Promise<void> {
     const table = await this.events;
-    await table.upsertEntity({ partitionKey: stream, rowKey: '~relayed', v: version }, 'Replace');
+    for (;;) {
+      let current: { v: number; etag: string } | undefined;
+      try {
+        current = await table.getEntity<{ v: number }>(stream, '~relayed');
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      if (current && Number(current.v) >= version) return;
+      try {
+        const row = { partitionKey: stream, rowKey: '~relayed', v: version };
+        if (current) await table.updateEntity(row, 'Replace', { etag: current.etag });
+        else await table.createEntity(row);
+        return;
+      } catch (error) {
+        if (!isConflict(error) && !isPreconditionFailed(error)) throw error;
+      }
+    }
   }
 
   decode(row: EventColumns): Promise<EventEnvelope> {

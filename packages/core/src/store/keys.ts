@@ -2,9 +2,6 @@
 export const versionKey = (version: number): string => String(version).padStart(10, '0');
 export const seqKey = (seq: number): string => String(seq).padStart(12, '0');
 
-/** Feed rows are spread over partitions of this many seqs (batches stay in one partition). */
-export const feedBucketSize = 10_000;
-export const feedBucket = (seq: number): string => String(Math.floor(seq / feedBucketSize)).padStart(8, '0');
 
 /** Characters Azure Table forbids in keys, and control characters. */
 const forbidden = /[/\\#?\u0000-\u001f\u007f-\u009f]/;

@@ -59,13 +59,17 @@ export class PendingMarkers {
     return markers;
   }
 
-  /** Removes a marker unless a writer touched it since it was listed. True when removed. */
-  async retire(marker: PendingMarker): Promise<boolean> {
+  /**
+   * Removes a marker unless a writer touched it since it was listed. `gone` when it was
+   * removed already (an earlier attempt whose answer was lost, or an earlier relay).
+   */
+  async retire(marker: PendingMarker): Promise<'retired' | 'touched' | 'gone'> {
     try {
       await (await this.table).deleteEntity(PendingMarkers.partition(marker.stream), marker.stream, { etag: marker.etag });
-      return true;
+      return 'retired';
     } catch (error) {
-      if (isPreconditionFailed(error) || isNotFound(error)) return false;
+      if (isPreconditionFailed(error)) return 'touched';
+      if (isNotFound(error)) return 'gone';
       throw error;
     }
   }

@@ -147,7 +147,13 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
       case 'pass':
         return forwardAnd(exchange, (answer) => answerWith(exchange, answer));
       case 'delay':
-        if (await pause(fault.ms, exchangeLife)) await apply(fault.then ?? pass, exchange);
+        if (!(await pause(fault.ms, exchangeLife))) return;
+        // A client that gave up while the request was held sent nothing the service will see.
+        if (client.destroyed) {
+          count('abandoned');
+          return;
+        }
+        await apply(fault.then ?? pass, exchange);
         return;
       case 'error-before':
         return answerWith(exchange, azureError(serviceOf(request), fault.status, fault.code));

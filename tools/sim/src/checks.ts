@@ -1,0 +1,150 @@
+import { Feed, type FeedColumns, type Storage } from '@eventloom/core';
+import { MemoryViewStore, projection } from '@eventloom/core/testing';
+import { truths } from './ledger.ts';
+import type { Book } from './workload.ts';
+
+/** A stored event row as the checks read it. */
+interface EventRow {
+  id: string;
+  type: string;
+  s: string;
+  v: number;
+  p?: number;
+  data?: string;
+  claim?: string;
+}
+
+/** The whole store's events by stream, in version order (keyed commits expanded). */
+export async function storedEvents(storage: Storage): Promise<Map<string, EventRow[]>> {
+  const table = await storage.table('ledger', 'Events');
+  const streams = new Map<string, EventRow[]>();
+  for await (const row of table.listEntities<EventRow & { kind?: string }>()) {
+    const key = row.rowKey!;
+    if (row.kind === 'commit' || !(/^\d{10}$/.test(key) || key.startsWith('k|'))) continue;
+    const list = streams.get(row.partitionKey!) ?? [];
+    list.push({ ...row, v: Number(row.v) });
+    streams.set(row.partitionKey!, list);
+  }
+  for (const list of streams.values()) list.sort((a, b) => a.v - b.v);
+  return streams;
+}
+
+export async function wholeFeed(feed: Feed): Promise<FeedColumns[]> {
+  const rows: FeedColumns[] = [];
+  for (;;) {
+    const page = await feed.rowsAfter(rows.length ? Number(rows[rows.length - 1]!.seq) : 0, 1000);
+    if (page.length === 0) return rows;
+    rows.push(...page);
+  }
+}
+
+/** Every stored event in the feed exactly once, seqs 1..N without a gap, each stream in version order. */
+export function checkFeed(store: Map<string, EventRow[]>, feed: FeedColumns[]): string[] {
+  const problems: string[] = [];
+  const stored = new Map<string, EventRow>();
+  const versions = new Map<string, number[]>();
+  for (const [stream, rows] of store) {
+    rows.forEach((row, i) => {
+      if (row.p === undefined && row.v !== i + 1) problems.push(`store: stream ${stream} holds v${row.v} at position ${i + 1}`);
+      stored.set(row.id, row);
+    });
+    versions.set(stream, rows.map((row) => row.v));
+  }
+  const seen = new Map<string, number>();
+  const placed = new Map<string, number>();
+  feed.forEach((row, i) => {
+    const seq = Number(row.seq);
+    if (seq !== i + 1) problems.push(`feed: position ${i + 1} holds seq ${seq}`);
+    if (seen.has(row.id)) problems.push(`feed: event ${row.id} (${row.s} v${row.v}) twice, at seq ${seen.get(row.id)} and ${seq}`);
+    seen.set(row.id, seq);
+    if (!stored.has(row.id)) problems.push(`feed: seq ${seq} holds ${row.s} v${row.v} (${row.id}), which is not in the store`);
+    const index = placed.get(row.s) ?? 0;
+    const expected = versions.get(row.s)?.[index];
+    if (Number(row.v) !== expected) problems.push(`feed: stream ${row.s} at seq ${seq} holds v${row.v}, expected v${expected}`);
+    placed.set(row.s, index + 1);
+  });
+  for (const [id, row] of stored) if (!seen.has(id)) problems.push(`feed: stored event ${row.s} v${row.v} (${id}) is missing`);
+  return problems;
+}
+
+/** Every acknowledged operation landed once, refused ones not at all, unknown ones at most once; the book's own findings too. */
+export async function checkOperations(storage: Storage, store: Map<string, EventRow[]>, book: Book): Promise<string[]> {
+  const problems = [...book.violations];
+  const byOp = new Map<string, EventRow[]>();
+  const byKey = new Map<string, EventRow[]>();
+  const container = await storage.container('ledger');
+  for (const rows of store.values()) {
+    for (const row of rows) {
+      // A large body lives in Blob (claim check): read it there.
+      const json = row.claim ? (await container.getBlockBlobClient(row.claim).downloadToBuffer()).toString('utf8') : (row.data ?? '{}');
+      const data = JSON.parse(json) as { op?: string; key?: string };
+      if (data.op) byOp.set(data.op, [...(byOp.get(data.op) ?? []), row]);
+      if (row.type === 'Paid' && data.key) byKey.set(data.key, [...(byKey.get(data.key) ?? []), row]);
+    }
+  }
+  for (const record of book.commands) {
+    const rows = byOp.get(record.op) ?? [];
+    const what = `${record.command} ${record.op} (${record.caller}${record.key ? `, key ${record.key}` : ''})`;
+    if (record.outcome === 'applied') {
+      if (rows.length !== record.events) problems.push(`${what} was acknowledged but is in the store ${rows.length} times (expected ${record.events} events)`);
+      else if (record.eventIds && rows.map((r) => r.id).sort().join() !== [...record.eventIds].sort().join()) problems.push(`${what} was acknowledged with events other than those stored`);
+    } else if (record.outcome === 'refused') {
+      if (rows.length > 0) problems.push(`${what} was refused (${record.reason}) but is in the store`);
+    } else if (rows.length !== 0 && rows.length !== record.events) {
+      problems.push(`${what} had no answer and is in the store ${rows.length} times (expected 0 or ${record.events})`);
+    }
+  }
+  for (const record of book.ingested.values()) {
+    const rows = byKey.get(record.key) ?? [];
+    if (rows.length > 1) problems.push(`payment ${record.key} is in the store ${rows.length} times`);
+    if (record.outcome !== 'unknown' && rows.length === 0) problems.push(`payment ${record.key} was acknowledged (${record.outcome}) but is not in the store`);
+  }
+  return problems;
+}
+
+/** The letters that keep events out of the live generation of a projection. */
+export interface Exclusions {
+  generation: number;
+  seqs: Set<number>;
+}
+
+/** Each projection's tables equal a from-scratch run of its handlers over the feed, less the events it parked or skipped. */
+export async function checkViews(storage: Storage, feed: Feed, entries: FeedColumns[], excluded: Map<string, Exclusions>): Promise<string[]> {
+  const problems: string[] = [];
+  const decoded = await Promise.all(entries.map((row) => feed.decode(row)));
+  for (const truth of truths) {
+    const out = excluded.get(truth.name) ?? { generation: 0, seqs: new Set<number>() };
+    const expected = await projection(truth).given(decoded.filter((entry) => !out.seqs.has(entry.seq)));
+    for (const table of truth.tables) {
+      const want = (expected.tables.get(table) as MemoryViewStore).list();
+      const have = await viewRows(storage, table, out.generation);
+      const key = (row: Record<string, unknown>) => `${String(row.partitionKey)}/${String(row.rowKey)}`;
+      const wanted = new Map(want.map((row) => [key(row), canonical(row)]));
+      const had = new Map(have.map((row) => [key(row), canonical(row)]));
+      for (const [k, row] of wanted) if (had.get(k) !== row) problems.push(`view ${table}: ${k} should be ${row}, is ${had.get(k) ?? 'missing'}`);
+      for (const [k, row] of had) if (!wanted.has(k)) problems.push(`view ${table}: ${k} should not exist, is ${row}`);
+    }
+  }
+  return problems;
+}
+
+/** A view table's rows as readers see them (no tombstones, no bookkeeping columns). */
+async function viewRows(storage: Storage, table: string, generation: number): Promise<Record<string, unknown>[]> {
+  const name = storage.tableName('ledger', 'View', table, ...(generation === 0 ? [] : [`G${generation}`]));
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for await (const entity of storage.tableClient(name).listEntities()) {
+      if (entity._deleted === true) continue;
+      const { etag: _e, timestamp: _t, 'odata.metadata': _m, _seq: _s, ...row } = entity as Record<string, unknown>;
+      rows.push(row);
+    }
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  }
+  return rows;
+}
+
+/** JSON with keys sorted: rows compare by content, whatever order their columns came in. */
+function canonical(row: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))));
+}

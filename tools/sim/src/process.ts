@@ -1,0 +1,142 @@
+import { createRuntime, type CoreConfig, type Runtime, type Tuning } from '@eventloom/core';
+import {
+  connectionStringThrough,
+  startHttpFaultProxy,
+  startTcpFaultProxy,
+  storageTarget,
+  type HttpFaultProxy,
+  type TcpFaultProxy,
+} from '@eventloom/core/testing/faults';
+import type { StorageFaults } from './faults.ts';
+import { ledger } from './ledger.ts';
+
+export type Role = 'gateway' | 'worker';
+
+/** What a process needs from the world it runs in. */
+export interface ProcessSetting {
+  /** The storage account and Redis, reached directly (the process gets proxies in front). */
+  connectionString: string;
+  redisUrl: string;
+  prefix: string;
+  busNamespace: string;
+  tuning: Partial<Tuning>;
+  faults: (process: string) => StorageFaults;
+}
+
+/**
+ * One simulated process: a full runtime (a gateway without workers, or a worker) whose
+ * every request to Azure and Redis crosses its own fault proxies. Killing it cuts those
+ * at once: requests already sent may still land, no answer comes back and nothing new
+ * goes out, as when the process is SIGKILLed; its leases expire on their own.
+ */
+export class SimProcess {
+  readonly name: string;
+  readonly role: Role;
+  readonly runtime: Runtime;
+  private readonly proxies: { blob: HttpFaultProxy; table: HttpFaultProxy; redis: TcpFaultProxy };
+  alive = true;
+  /** Shifts this process's wall clock (clock skew); 0 for an honest clock. */
+  readonly clock: { skewMs: number };
+  private readonly deathListeners = new Set<() => void>();
+
+  private constructor(name: string, role: Role, runtime: Runtime, proxies: SimProcess['proxies'], clock: { skewMs: number }) {
+    this.name = name;
+    this.role = role;
+    this.runtime = runtime;
+    this.proxies = proxies;
+    this.clock = clock;
+  }
+
+  static async start(name: string, role: Role, setting: ProcessSetting): Promise<SimProcess> {
+    const faults = setting.faults(name);
+    const decide = faults.decide.bind(faults);
+    const [blob, table, redis] = await Promise.all([
+      startHttpFaultProxy({ target: storageTarget(setting.connectionString, 'blob'), service: 'blob', decide }),
+      startHttpFaultProxy({ target: storageTarget(setting.connectionString, 'table'), service: 'table', decide }),
+      startTcpFaultProxy({ target: { host: new URL(setting.redisUrl).hostname, port: Number(new URL(setting.redisUrl).port || 6379) } }),
+    ]);
+    const config: CoreConfig = {
+      AZURE_STORAGE_CONNECTION_STRING: connectionStringThrough(setting.connectionString, { blob, table }),
+      REDIS_URL: redis.url,
+      EVENTLOOM_PREFIX: setting.prefix,
+      LOG_LEVEL: (process.env.SIM_LOG_LEVEL as CoreConfig['LOG_LEVEL']) ?? 'silent',
+    };
+    const clock = { skewMs: 0 };
+    try {
+      const runtime = await createRuntime({
+        contexts: [ledger],
+        config,
+        workers: role === 'worker',
+        tuning: setting.tuning,
+        busNamespace: setting.busNamespace,
+        clock: () => Date.now() + clock.skewMs,
+      });
+      return new SimProcess(name, role, runtime, { blob, table, redis }, clock);
+    } catch (error) {
+      await Promise.all([blob.close(), table.close(), redis.close()]);
+      throw error;
+    }
+  }
+
+  /** Its Redis connection, for outages (the proxies of all processes are set together). */
+  get redis(): TcpFaultProxy {
+    return this.proxies.redis;
+  }
+
+  /** SIGKILL: requests in flight land or not (`inflight`), nothing answers, nothing new goes out. */
+  kill(inflight: 'deliver' | 'drop'): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.proxies.blob.kill(inflight);
+    this.proxies.table.kill(inflight);
+    this.proxies.redis.kill();
+    for (const listener of this.deathListeners) listener();
+    // Its loops and timers still run in this node process: stop them (every request fails at once).
+    void this.runtime.close().catch(() => undefined).finally(() => this.closeProxies());
+  }
+
+  /**
+   * The work's outcome, unless the process dies first: then ProcessDied, and whatever the
+   * work does afterwards never reaches its caller (a dead process answers no one).
+   */
+  guard<T>(work: Promise<T>): Promise<T> {
+    if (!this.alive) {
+      work.catch(() => undefined);
+      return Promise.reject(new ProcessDied(this.name));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const died = () => reject(new ProcessDied(this.name));
+      this.deathListeners.add(died);
+      work.then(
+        (value) => {
+          this.deathListeners.delete(died);
+          if (this.alive) resolve(value);
+        },
+        (error: unknown) => {
+          this.deathListeners.delete(died);
+          if (this.alive) reject(error);
+        },
+      );
+    });
+  }
+
+  /** A clean stop at the end of a run. */
+  async close(): Promise<void> {
+    if (this.alive) {
+      this.alive = false;
+      await this.runtime.close().catch(() => undefined);
+    }
+    await this.closeProxies();
+  }
+
+  private async closeProxies(): Promise<void> {
+    await Promise.all([this.proxies.blob.close(), this.proxies.table.close(), this.proxies.redis.close()]).catch(() => undefined);
+  }
+}
+
+export class ProcessDied extends Error {
+  constructor(name: string) {
+    super(`process ${name} died`);
+    this.name = 'ProcessDied';
+  }
+}

@@ -1,0 +1,35 @@
+import type { SeedResult } from './run.ts';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One line per passing seed; the failures and the trace that led to them for a failing one. */
+export function report(result: SeedResult, withTrace = false): string {
+  const faults = Object.entries(result.counts)
+    .filter(([kind]) => kind.startsWith('fault:'))
+    .map(([kind, n]) => `${kind.slice(6)} ${n}`)
+    .join(', ');
+  const line =
+    `seed ${result.seed} ${result.ok ? 'passed' : 'FAILED'} (${result.profile}, ${seconds(result.durationMs)}` +
+    `${result.catchUpMs !== undefined ? `, caught up ${seconds(result.catchUpMs)} after the faults` : ''}): ` +
+    `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments; request faults: ${faults || 'none'}; ` +
+    `disruptions: ${result.counts.fault ?? 0}`;
+  if (result.ok && !withTrace) return line;
+  return [
+    line,
+    ...(result.ok ? [] : ['  broken:', ...result.failures.slice(0, 15).map((f) => `    - ${f}`)]),
+    `  trace (replay: pnpm sim --seed ${result.seed}):`,
+    ...result.trace.map((t) => `    ${t}`),
+  ].join('\n');
+}
+
+export function summary(results: SeedResult[], elapsedMs: number): string {
+  const failed = results.filter((r) => !r.ok);
+  const faults = results.reduce((n, r) => n + Object.entries(r.counts).filter(([k]) => k.startsWith('fault:')).reduce((m, [, v]) => m + v, 0), 0);
+  const disruptions = results.reduce((n, r) => n + (r.counts.fault ?? 0), 0);
+  const catchUp = results.map((r) => r.catchUpMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
+  return [
+    `${results.length} seeds in ${seconds(elapsedMs)}: ${results.length - failed.length} passed, ${failed.length} failed` +
+      (failed.length ? ` (seeds ${failed.map((r) => r.seed).join(', ')})` : ''),
+    `${faults} request faults and ${disruptions} disruptions injected; catch-up after the faults: median ${seconds(catchUp[Math.floor(catchUp.length / 2)] ?? 0)}, max ${seconds(catchUp[catchUp.length - 1] ?? 0)}`,
+  ].join('\n');
+}

@@ -1,0 +1,270 @@
+import { Feed, readBlobText, type DeadLetter, type Storage } from '@eventloom/core';
+import { checkFeed, checkOperations, checkViews, storedEvents, wholeFeed, type Exclusions } from './checks.ts';
+import { drawDisruptions, drawProfile, type Disruption } from './faults.ts';
+import { fixedOps } from './ledger.ts';
+import { Random } from './random.ts';
+import { Trace } from './trace.ts';
+import { Workload } from './workload.ts';
+import { simTuning, sleep, World, type SimEnvironment } from './world.ts';
+
+/**
+ * After the faults stop, everything has caught up within this: a killed worker's leases
+ * expire (15 s), a standby takes them over (within a renewal period, 5 s), a lost hint
+ * is found once its stream's marker is quiet (3.5 s here) and the views follow.
+ */
+export const catchUpBoundMs = 45_000;
+
+export interface SeedOptions {
+  /** Length of the phase of disruptions, and the pace of the clients' work (default drawn: 8-16 s). */
+  activeMs?: number;
+  /** Print the trace as it happens. */
+  verbose?: boolean;
+}
+
+export interface SeedResult {
+  seed: number;
+  ok: boolean;
+  profile: string;
+  failures: string[];
+  /** What was done and what struck: operations, faults by kind, disruptions. */
+  counts: Record<string, number>;
+  /** Milliseconds from the heal until the feed and every view had caught up. */
+  catchUpMs: number | undefined;
+  durationMs: number;
+  /** The last steps before the end, for a failure report. */
+  trace: string[];
+}
+
+/** Runs one seed end to end: a system under faults, then the heal, then every invariant. */
+export async function runSeed(seed: number, env: SimEnvironment, options: SeedOptions = {}): Promise<SeedResult> {
+  const started = performance.now();
+  const random = new Random('eventloom-sim', seed);
+  const profile = drawProfile(random.fork('profile'));
+  const trace = new Trace();
+  const world = new World(seed, env, profile, random, trace);
+  const activeMs = options.activeMs ?? random.fork('length').int(8_000, 16_000);
+  const disruptions = drawDisruptions(random.fork('disruptions'), activeMs, profile);
+  const failures: string[] = [];
+  const workload = new Workload(world);
+  let catchUpMs: number | undefined;
+  trace.note('plan', `seed ${seed}: ${profile.name}, ${activeMs} ms active, ${disruptions.map((d) => `${d.kind}@${d.at}`).join(' ') || 'no disruptions'}`);
+  try {
+    const gateways = random.fork('gateways').int(1, 2);
+    const workers = random.fork('workers').int(1, 3);
+    for (let i = 0; i < gateways; i++) await world.spawn('gateway');
+    for (let i = 0; i < workers; i++) await world.spawn('worker');
+    await world.snapshotRedis();
+
+    const tail = watchFeed(world.storage, failures, trace);
+    world.faultsOn = true;
+    // The clients' operations are drawn, not timed; a run that stalls is cut off anyway.
+    const cutOff = performance.now() + 6 * activeMs;
+    let clientsDone = false;
+    const clients = random.fork('clients').int(3, 6);
+    const operations = Math.round((activeMs / 1000) * random.fork('pace').int(2, 4));
+    await Promise.all([
+      workload.run(clients, operations, () => performance.now() > cutOff).finally(() => (clientsDone = true)),
+      ...disruptions.map((d) => carryOut(world, d)),
+      resolveDeadLetters(world, random.fork('letters'), () => clientsDone),
+    ]);
+
+    world.heal();
+    if (world.alive('worker').length === 0) await world.spawn('worker');
+    if (world.alive('gateway').length === 0) await world.spawn('gateway');
+    const healed = performance.now();
+    const caughtUp = await drain(world, trace);
+    catchUpMs = caughtUp ? Math.round(performance.now() - healed) : undefined;
+    tail.stop();
+    failures.push(...(await finalChecks(world, workload, caughtUp)));
+  } catch (error) {
+    failures.push(`the run itself failed: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    for (const op of [...fixedOps]) if (op.startsWith(`s${seed}o`)) fixedOps.delete(op);
+    await world.close().catch(() => undefined);
+    if (failures.length === 0) await world.clean().catch(() => undefined);
+  }
+  for (const failure of failures.slice(0, 20)) trace.note('FAILED', failure);
+  trace.count('commands', workload.book.commands.length);
+  trace.count('payments', workload.book.ingested.size);
+  return {
+    seed,
+    ok: failures.length === 0,
+    profile: profile.name,
+    failures,
+    counts: trace.counts,
+    catchUpMs,
+    durationMs: Math.round(performance.now() - started),
+    trace: trace.tail(failures.length > 0 ? 120 : 20),
+  };
+}
+
+/** Carries out a disruption at its moment; rebuilds go through an admin's hands. */
+async function carryOut(world: World, disruption: Disruption): Promise<void> {
+  await sleep(disruption.at);
+  if (disruption.kind !== 'rebuild') return world.disrupt(disruption);
+  const gateway = world.alive('gateway')[0];
+  if (!gateway) return;
+  const rebuilds = gateway.runtime.context('ledger').rebuilds;
+  const requested = await rebuilds.request(disruption.projection, 'sim-admin').catch((error: Error) => error);
+  world.trace.note('admin', `rebuild of ${disruption.projection} requested: ${requested instanceof Error ? requested.message : requested.state}`);
+  if (requested instanceof Error) return;
+  await sleep(world.random.fork('rebuild-wait').int(200, 2500));
+  if (disruption.then === 'cancel') {
+    const cancelled = await rebuilds.cancel(disruption.projection).catch((error: Error) => error);
+    world.trace.note('admin', `rebuild of ${disruption.projection} cancel: ${cancelled instanceof Error ? cancelled.message : cancelled.state}`);
+  } else if (disruption.then === 'crash') {
+    const holder = world.alive('worker').find((p) => p.runtime.footprint().projections.some((r) => r.name === disruption.projection && r.active));
+    if (holder) {
+      holder.kill('deliver');
+      world.trace.note('fault', `killed ${holder.name} while it rebuilt ${disruption.projection}`);
+      await sleep(500);
+      await world.spawn('worker');
+    }
+  }
+}
+
+/**
+ * The admin's side of the shipped bug: parked events of `audit` are retried once the bug
+ * is "fixed" for them, or skipped. After the heal, every letter still parked is settled.
+ */
+async function resolveDeadLetters(world: World, random: Random, until: () => boolean): Promise<void> {
+  while (!until()) {
+    await sleep(1500);
+    await settleLetters(world, random).catch(() => undefined);
+  }
+}
+
+async function settleLetters(world: World, random: Random): Promise<number> {
+  const gateway = world.alive('gateway')[0];
+  if (!gateway) return 0;
+  const context = gateway.runtime.context('ledger');
+  let settled = 0;
+  for (const letter of await context.deadLetters('audit')) {
+    if (letter.state !== 'parked') continue;
+    const retry = random.chance(0.6);
+    if (retry) {
+      // The fix ships for this operation: its handler will succeed from now on.
+      const [entry] = await new Feed(world.storage, 'ledger').read(letter.seq - 1, 1);
+      fixedOps.add((entry!.data as { op: string }).op);
+    }
+    await context.resolveDeadLetter('audit', letter.seq, retry ? 'retry' : 'skip').then(
+      () => world.trace.note('admin', `dead letter seq ${letter.seq} ${retry ? 'retried' : 'skipped'}`),
+      (error: Error) => world.trace.note('admin', `dead letter seq ${letter.seq} not resolved: ${error.message}`),
+    );
+    settled++;
+  }
+  return settled;
+}
+
+/** Reads the feed as it grows and reports a gap or a repeated event the moment it appears. */
+function watchFeed(storage: Storage, failures: string[], trace: Trace): { stop(): void } {
+  const feed = new Feed(storage, 'ledger');
+  let stopped = false;
+  let after = 0;
+  const ids = new Set<string>();
+  void (async () => {
+    while (!stopped) {
+      await sleep(500);
+      const rows = await feed.rowsAfter(after, 1000).catch(() => []);
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        if (seq !== after + 1) failures.push(`feed: seq ${seq} follows ${after} (seen at ${trace.elapsed} ms)`);
+        if (ids.has(row.id)) failures.push(`feed: event ${row.s} v${row.v} placed twice, again at seq ${seq} (seen at ${trace.elapsed} ms)`);
+        ids.add(row.id);
+        after = seq;
+      }
+    }
+  })();
+  return { stop: () => (stopped = true) };
+}
+
+/** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */
+async function drain(world: World, trace: Trace): Promise<boolean> {
+  const until = performance.now() + catchUpBoundMs;
+  const feed = new Feed(world.storage, 'ledger');
+  const settleRandom = world.random.fork('drain');
+  while (performance.now() < until) {
+    await settleLetters(world, settleRandom).catch(() => undefined);
+    const [store, entries, letters] = await Promise.all([storedEvents(world.storage), wholeFeed(feed), deadLetters(world)]);
+    const stored = [...store.values()].reduce((n, rows) => n + rows.length, 0);
+    const head = entries.length;
+    const checkpoints = await Promise.all(['balances', 'audit', 'payments'].map((p) => projectionState(world.storage, p)));
+    const pending = letters.some((l) => l.state === 'retry-requested' || l.state === 'parked');
+    if (stored === head && checkpoints.every((c) => c.seq >= head && !c.shadow) && !pending) {
+      trace.note('drain', `caught up: ${head} events, views at the head`);
+      return true;
+    }
+    await sleep(500);
+  }
+  trace.note('drain', 'did not catch up in time');
+  return false;
+}
+
+async function finalChecks(world: World, workload: Workload, caughtUp: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  if (!caughtUp) problems.push(`the system did not catch up within ${catchUpBoundMs} ms after the faults stopped`);
+  const feed = new Feed(world.storage, 'ledger');
+  const [store, entries, letters] = await Promise.all([storedEvents(world.storage), wholeFeed(feed), deadLetters(world)]);
+  problems.push(...checkFeed(store, entries));
+  problems.push(...(await checkOperations(world.storage, store, workload.book)));
+  const excluded = new Map<string, Exclusions>();
+  for (const name of ['balances', 'audit', 'payments']) {
+    const { generation } = await projectionState(world.storage, name);
+    const seqs = new Set(letters.filter((l) => l.projection === name && (l.generation ?? 0) === generation && (l.state === 'parked' || l.state === 'skipped' || l.state === 'retry-requested')).map((l) => l.seq));
+    excluded.set(name, { generation, seqs });
+  }
+  const views = await checkViews(world.storage, feed, entries, excluded);
+  problems.push(...views);
+  if (views.length > 0) {
+    // What a reader of the failure needs: where each missing event's dead letter went.
+    const bySeq = new Map(entries.map((e) => [e.id, Number(e.seq)]));
+    for (const line of views.filter((v) => v.startsWith('view Audited:')).slice(0, 5)) {
+      const id = /\/([0-9a-f-]{36}) /.exec(line)?.[1];
+      const seq = id ? bySeq.get(id) : undefined;
+      const letter = letters.filter((l) => l.projection === 'audit' && l.seq === seq);
+      problems.push(`  seq ${seq}: letters ${JSON.stringify(letter.map(({ state, generation, attempts }) => ({ state, generation, attempts })))}`);
+    }
+    for (const name of ['audit']) problems.push(`  ${name} state: ${JSON.stringify(await projectionState(world.storage, name))}`);
+  }
+  problems.push(...(await checkFootprint(world)));
+  return problems;
+}
+
+/** Once every marker is retired, no relay holds a cursor and the saved relay state names no stream. */
+async function checkFootprint(world: World): Promise<string[]> {
+  const problems: string[] = [];
+  const quietBy = performance.now() + 4 * simTuning.markerRetireMs!;
+  const markers = await world.storage.table('ledger', 'Pending');
+  let left = -1;
+  while (performance.now() < quietBy) {
+    left = 0;
+    for await (const _ of markers.listEntities({ queryOptions: { select: ['RowKey'] } })) left++;
+    if (left === 0) break;
+    await sleep(500);
+  }
+  if (left !== 0) problems.push(`memory: ${left} pending markers still there ${4 * simTuning.markerRetireMs!} ms after the work stopped`);
+  await sleep(2 * simTuning.relaySweepMs!);
+  for (const process of world.alive('worker')) {
+    for (const relay of process.runtime.footprint().relays) {
+      if (relay.active && relay.cursors > left) problems.push(`memory: ${process.name}'s relay holds ${relay.cursors} stream cursors with ${left} streams active`);
+    }
+  }
+  return problems;
+}
+
+async function deadLetters(world: World): Promise<DeadLetter[]> {
+  const gateway = world.alive('gateway')[0] ?? world.alive()[0];
+  return gateway ? gateway.runtime.context('ledger').deadLetters() : [];
+}
+
+async function projectionState(storage: Storage, projection: string): Promise<{ seq: number; generation: number; shadow: boolean }> {
+  const blob = (await storage.container('ledger')).getBlockBlobClient(`leases/projection-${projection}.json`);
+  try {
+    const text = await readBlobText(blob);
+    const state = text ? (JSON.parse(text) as { seq?: number; generation?: number; shadow?: unknown }) : {};
+    return { seq: state.seq ?? 0, generation: state.generation ?? 0, shadow: state.shadow !== undefined };
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return { seq: 0, generation: 0, shadow: false };
+    throw error;
+  }
+}

@@ -1,0 +1,203 @@
+import { Storage, type Tuning } from '@eventloom/core';
+import { Redis } from 'ioredis';
+import { StorageFaults, type Disruption, type FaultProfile } from './faults.ts';
+import { SimProcess, type ProcessSetting, type Role } from './process.ts';
+import type { Random } from './random.ts';
+import type { Trace } from './trace.ts';
+
+/** Where the simulator runs: one Azurite and one Redis, reached directly. */
+export interface SimEnvironment {
+  connectionString: string;
+  redisUrl: string;
+}
+
+/**
+ * Short timings so a run takes seconds; the relations between them are the production
+ * ones (the store checks what must hold). Leases stay at Azure's minimum of 15 s.
+ */
+export const simTuning: Partial<Tuning> = {
+  relaySweepMs: 400,
+  relayIdleMs: 200,
+  projectionIdleMs: 300,
+  checkpointMs: 500,
+  leaseSeconds: 15,
+  redisCommandTimeoutMs: 1000,
+  markerFreshMs: 500,
+  appendAttemptMs: 2000,
+  markerRetireMs: 3500,
+  feedBucketSize: 300,
+};
+
+/**
+ * One seed's system: its processes (gateways and workers, each a full runtime behind
+ * its own fault proxies), its faults, and the operator's hands (kill, steal a lease,
+ * upset Redis). Everything lives under the seed's own table prefix and Redis namespace.
+ */
+export class World {
+  readonly seed: number;
+  readonly env: SimEnvironment;
+  readonly prefix: string;
+  readonly namespace: string;
+  readonly profile: FaultProfile;
+  readonly trace: Trace;
+  readonly random: Random;
+  /** Direct access, for the checks and the operator (no faults). */
+  readonly storage: Storage;
+  readonly processes: SimProcess[] = [];
+  faultsOn = false;
+  private counter = 0;
+  private redisSnapshot: Map<string, Buffer> | undefined;
+  private readonly direct: Redis;
+
+  constructor(seed: number, env: SimEnvironment, profile: FaultProfile, random: Random, trace: Trace) {
+    this.seed = seed;
+    this.env = env;
+    this.profile = profile;
+    this.random = random;
+    this.trace = trace;
+    this.prefix = `sim${seed}${random.fork('prefix').int(0, 36 ** 5).toString(36)}`.slice(0, 16);
+    this.namespace = `${this.prefix}:sim`;
+    this.storage = new Storage(env.connectionString, this.prefix, simTuning);
+    this.direct = new Redis(env.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  }
+
+  private get setting(): ProcessSetting {
+    return {
+      connectionString: this.env.connectionString,
+      redisUrl: this.env.redisUrl,
+      prefix: this.prefix,
+      busNamespace: this.namespace,
+      tuning: simTuning,
+      faults: (name) => {
+        const faults = new StorageFaults(this.seed, name, this.profile, () => this.faultsOn);
+        faults.onFault = (_request, fault) => this.trace.count(`fault:${fault.kind}`);
+        return faults;
+      },
+    };
+  }
+
+  alive(role?: Role): SimProcess[] {
+    return this.processes.filter((p) => p.alive && (!role || p.role === role));
+  }
+
+  /** Starts a process, trying again while the faults make its start fail. */
+  async spawn(role: Role): Promise<SimProcess> {
+    const name = `${role === 'gateway' ? 'g' : 'w'}${++this.counter}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const started = await SimProcess.start(name, role, this.setting);
+        this.processes.push(started);
+        this.trace.note('process', `${name} started (${role})`);
+        return started;
+      } catch (error) {
+        this.trace.note('process', `${name} failed to start: ${(error as Error).message}`);
+        if (attempt >= 10) throw error;
+        await sleep(300 * attempt);
+      }
+    }
+  }
+
+  /** Carries out one scheduled disruption. */
+  async disrupt(disruption: Disruption): Promise<void> {
+    const random = this.random.fork('disrupt', disruption.at);
+    switch (disruption.kind) {
+      case 'kill': {
+        const victims = this.alive(disruption.role);
+        if (victims.length === 0) return;
+        const victim = random.pick(victims);
+        const inflight = random.chance(0.5) ? 'deliver' : 'drop';
+        victim.kill(inflight);
+        this.trace.note('fault', `killed ${victim.name} (requests in flight: ${inflight})`);
+        await sleep(random.int(300, 3000));
+        await this.spawn(disruption.role);
+        return;
+      }
+      case 'steal-lease': {
+        const blob = (await this.storage.container('ledger')).getBlockBlobClient(`leases/${disruption.lease}.json`);
+        await blob.getBlobLeaseClient().breakLease(0).then(
+          () => this.trace.note('fault', `lease ${disruption.lease} broken under its holder`),
+          (error: Error) => this.trace.note('fault', `lease ${disruption.lease} not broken: ${error.message.split('\n')[0]}`),
+        );
+        return;
+      }
+      case 'redis': {
+        for (const p of this.alive()) p.redis.set(disruption.mode);
+        this.trace.note('fault', `Redis ${disruption.mode} for ${disruption.ms} ms`);
+        await sleep(disruption.ms);
+        for (const p of this.alive()) p.redis.set('up');
+        this.trace.note('fault', 'Redis back');
+        return;
+      }
+      case 'redis-restart':
+        await this.restartRedis(disruption.data);
+        return;
+      case 'skew': {
+        const victims = this.alive();
+        if (victims.length === 0) return;
+        const victim = random.pick(victims);
+        victim.clock.skewMs = disruption.ms;
+        this.trace.note('fault', `${victim.name}'s clock is ${disruption.ms} ms off`);
+        return;
+      }
+      case 'rebuild':
+        return; // the workload's admin carries these out
+    }
+  }
+
+  /** Keeps a copy of this seed's Redis keys, for a restart that comes back with old data. */
+  async snapshotRedis(): Promise<void> {
+    await this.direct.connect().catch(() => undefined);
+    const snapshot = new Map<string, Buffer>();
+    for (const key of await this.keys()) {
+      const dumped = await this.direct.dumpBuffer(key);
+      if (dumped) snapshot.set(key, dumped);
+    }
+    this.redisSnapshot = snapshot;
+  }
+
+  /** Every client connection drops; the data stays, is lost, or goes back to the snapshot. */
+  private async restartRedis(data: 'kept' | 'lost' | 'old'): Promise<void> {
+    for (const p of this.alive()) p.redis.dropConnections();
+    if (data !== 'kept') {
+      const keys = await this.keys();
+      if (keys.length > 0) await this.direct.del(...keys);
+      if (data === 'old') for (const [key, dumped] of this.redisSnapshot ?? []) await this.direct.restore(key, 0, dumped, 'REPLACE');
+    }
+    this.trace.note('fault', `Redis restarted, data ${data}`);
+  }
+
+  private async keys(): Promise<string[]> {
+    await this.direct.connect().catch(() => undefined);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.direct.scan(cursor, 'MATCH', `${this.namespace}|*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /** Faults stop: storage requests pass, Redis answers. (Skewed clocks stay skewed.) */
+  heal(): void {
+    this.faultsOn = false;
+    for (const p of this.alive()) p.redis.set('up');
+    this.trace.note('heal', 'faults stop');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.close()));
+    this.direct.disconnect();
+  }
+
+  /** Drops the seed's tables and container (Azurite keeps everything in memory). */
+  async clean(): Promise<void> {
+    for (const name of await this.storage.listTables()) if (name.startsWith(this.prefix)) await this.storage.deleteTable(name).catch(() => undefined);
+    await (await this.storage.container('ledger')).deleteIfExists().catch(() => undefined);
+    await this.direct.connect().catch(() => undefined);
+    const keys = await this.keys().catch(() => []);
+    if (keys.length > 0) await this.direct.del(...keys).catch(() => undefined);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
