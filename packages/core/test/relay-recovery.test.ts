@@ -125,4 +125,30 @@ describe('relay recovery from what a crash left', () => {
     expect(Object.keys(saved.cursors)).toEqual(['new-1']);
     await expectFeedIsStore(cfg, feed, 3);
   });
+
+  // Found by the fault simulator (seed 11): a relay that lost its lease for a moment retired a
+  // marker while the new holder kept that stream's cursor, with no marker left to retire it.
+  it('lets go of the cursor of a stream that another relay retired', async () => {
+    const cfg = config('retired');
+    const storage = storageOf(cfg);
+    const runtime = closer.add(
+      await createRuntime({ contexts: [ledger], config: cfg, bus: closer.add(new MemoryBus()), tuning: { relaySweepMs: 100, relayIdleMs: 100, checkpointMs: 100, markerRetireMs: 60_000 } }),
+    );
+    const store = local(runtime, 'ledger').store;
+    const feed = new Feed(storage, 'ledger');
+    await store.append('acct-1', 0, [{ type: 'Opened', data: {} }], meta);
+    await waitUntil('acct-1 in the feed', async () => (await feed.head()) === 1);
+    // Another relay (one whose lease had just been broken) checks acct-1 and retires it.
+    const other = new EventStore(storage, 'ledger');
+    await other.setRelayedVersion('acct-1', 1);
+    for (const marker of await other.markers.list()) await other.markers.retire(marker);
+    await sleep(500);
+    await store.append('acct-2', 0, [{ type: 'Opened', data: {} }], meta);
+    const container = await storage.container('ledger');
+    const saved = async () => JSON.parse(await readBlobText(container.getBlockBlobClient('leases/relay.json'))) as { cursors: Record<string, number> };
+    await waitUntil('the relay saved its state with acct-2', async () => (await saved()).cursors['acct-2'] === 1);
+    await sleep(500);
+    expect(Object.keys((await saved()).cursors)).toEqual(['acct-2']);
+    expect(await store.relayedVersion('acct-1')).toBe(1);
+  });
 });

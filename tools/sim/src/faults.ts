@@ -41,6 +41,8 @@ export class StorageFaults {
   on: () => boolean;
   /** Told of each fault (for the trace). */
   onFault: ((request: ProxiedRequest, fault: HttpFault) => void) | undefined;
+  /** While paused (a process frozen by GC or a hypervisor), every request waits until this moment. */
+  pausedUntil = 0;
 
   constructor(seed: number, process: string, profile: FaultProfile, on: () => boolean) {
     this.seed = seed;
@@ -55,9 +57,11 @@ export class StorageFaults {
     const n = (this.seen.get(signature) ?? 0) + 1;
     this.seen.set(signature, n);
     if (this.seen.size > 20_000) this.seen.clear();
-    if (!this.on()) return { kind: 'pass' };
+    const paused = this.pausedUntil - performance.now();
+    if (!this.on()) return paused > 0 ? { kind: 'delay', ms: paused } : { kind: 'pass' };
     const roll = (what: string) => draw(this.seed, this.process, signature, n, what);
-    const fault = this.choose(request, roll);
+    const chosen = this.choose(request, roll);
+    const fault: HttpFault = paused > 0 ? { kind: 'delay', ms: paused, then: chosen } : chosen;
     if (fault.kind !== 'pass') this.onFault?.(request, fault);
     return fault;
   }
@@ -81,9 +85,15 @@ export class StorageFaults {
 /** Something that happens to the whole system at a moment of the active phase. */
 export type Disruption =
   | { at: number; kind: 'kill'; role: 'gateway' | 'worker' }
+  /** A worker freezes (its requests wait, Redis hears nothing) while its leases are taken over; then it goes on. */
+  | { at: number; kind: 'pause'; ms: number }
   | { at: number; kind: 'steal-lease'; lease: string }
   | { at: number; kind: 'redis'; mode: 'down' | 'hung'; ms: number }
   | { at: number; kind: 'redis-restart'; data: 'kept' | 'lost' | 'old' }
+  /** Redis's data as it is now, for a later restart that comes back with old data. */
+  | { at: number; kind: 'redis-snapshot' }
+  /** A process starts while Redis does not answer it: it runs on the in-process bus from then on. */
+  | { at: number; kind: 'isolated'; role: 'gateway' | 'worker' }
   | { at: number; kind: 'rebuild'; projection: string; then: 'finish' | 'cancel' | 'crash' }
   | { at: number; kind: 'skew'; ms: number };
 
@@ -93,13 +103,27 @@ export function drawDisruptions(random: Random, activeMs: number, profile: Fault
   const list: Disruption[] = [];
   const scale = profile.name === 'calm' ? 1 : profile.name === 'noisy' ? 2 : 3;
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'kill', role: random.chance(0.6) ? 'worker' : 'gateway' });
+  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'pause', ms: random.int(2000, 8000) });
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick(['relay', 'projection-balances', 'projection-audit', 'projection-payments']) });
   for (let i = random.int(0, scale); i > 0; i--) {
     const kind = random.weighted({ down: 3, hung: 3, restart: 4 });
-    if (kind === 'restart') list.push({ at: at(), kind: 'redis-restart', data: random.pick(['kept', 'lost', 'old'] as const) });
+    if (kind === 'restart') {
+      const data = random.pick(['kept', 'lost', 'old'] as const);
+      const when = at();
+      if (data === 'old') list.push({ at: random.int(0, when), kind: 'redis-snapshot' });
+      list.push({ at: when, kind: 'redis-restart', data });
+    }
     else list.push({ at: at(), kind: 'redis', mode: kind, ms: random.int(500, 4000) });
   }
   if (random.chance(0.6)) list.push({ at: at(), kind: 'rebuild', projection: random.pick(['balances', 'audit', 'payments']), then: random.pick(['finish', 'finish', 'cancel', 'crash'] as const) });
   if (random.chance(0.3)) list.push({ at: at(), kind: 'skew', ms: random.pick([-1, 1]) * random.int(5_000, 120_000) });
+  if (random.chance(0.4)) {
+    // A worker that starts while Redis does not answer it, then the relay's lease moves
+    // (it may land there), then moves again (to a worker on Redis: another log).
+    const when = at();
+    list.push({ at: when, kind: 'isolated', role: random.chance(0.8) ? 'worker' : 'gateway' });
+    if (random.chance(0.7)) list.push({ at: when + random.int(500, 3000), kind: 'steal-lease', lease: 'relay' });
+    if (random.chance(0.5)) list.push({ at: when + random.int(4000, 9000), kind: 'steal-lease', lease: 'relay' });
+  }
   return list.sort((a, b) => a.at - b.at);
 }

@@ -7,6 +7,7 @@ import {
   type HttpFaultProxy,
   type TcpFaultProxy,
 } from '@eventloom/core/testing/faults';
+import { pino } from 'pino';
 import type { StorageFaults } from './faults.ts';
 import { ledger } from './ledger.ts';
 
@@ -21,6 +22,8 @@ export interface ProcessSetting {
   busNamespace: string;
   tuning: Partial<Tuning>;
   faults: (process: string) => StorageFaults;
+  /** Told of every warning a process logs (what failed, and how it recovered). */
+  onWarning: (process: string, message: string, error: string | undefined) => void;
 }
 
 /**
@@ -34,12 +37,15 @@ export class SimProcess {
   readonly role: Role;
   readonly runtime: Runtime;
   private readonly proxies: { blob: HttpFaultProxy; table: HttpFaultProxy; redis: TcpFaultProxy };
+  /** Its storage faults (a pause holds every request). */
+  readonly faults: StorageFaults;
   alive = true;
   /** Shifts this process's wall clock (clock skew); 0 for an honest clock. */
   readonly clock: { skewMs: number };
   private readonly deathListeners = new Set<() => void>();
 
-  private constructor(name: string, role: Role, runtime: Runtime, proxies: SimProcess['proxies'], clock: { skewMs: number }) {
+  private constructor(name: string, role: Role, runtime: Runtime, proxies: SimProcess['proxies'], clock: { skewMs: number }, faults: StorageFaults) {
+    this.faults = faults;
     this.name = name;
     this.role = role;
     this.runtime = runtime;
@@ -47,7 +53,8 @@ export class SimProcess {
     this.clock = clock;
   }
 
-  static async start(name: string, role: Role, setting: ProcessSetting): Promise<SimProcess> {
+  /** `isolated`: Redis does not answer it while it starts (it then runs on the in-process bus). */
+  static async start(name: string, role: Role, setting: ProcessSetting, isolated = false): Promise<SimProcess> {
     const faults = setting.faults(name);
     const decide = faults.decide.bind(faults);
     const [blob, table, redis] = await Promise.all([
@@ -55,6 +62,7 @@ export class SimProcess {
       startHttpFaultProxy({ target: storageTarget(setting.connectionString, 'table'), service: 'table', decide }),
       startTcpFaultProxy({ target: { host: new URL(setting.redisUrl).hostname, port: Number(new URL(setting.redisUrl).port || 6379) } }),
     ]);
+    if (isolated) redis.set('down');
     const config: CoreConfig = {
       AZURE_STORAGE_CONNECTION_STRING: connectionStringThrough(setting.connectionString, { blob, table }),
       REDIS_URL: redis.url,
@@ -63,15 +71,27 @@ export class SimProcess {
     };
     const clock = { skewMs: 0 };
     try {
+      // Warnings go to the run's trace, not to the terminal.
+      const logger = pino(
+        { level: 'warn' },
+        {
+          write: (line: string) => {
+            const { msg, err } = JSON.parse(line) as { msg: string; err?: string };
+            setting.onWarning(name, msg, err);
+          },
+        },
+      );
       const runtime = await createRuntime({
         contexts: [ledger],
         config,
+        logger,
         workers: role === 'worker',
         tuning: setting.tuning,
         busNamespace: setting.busNamespace,
         clock: () => Date.now() + clock.skewMs,
       });
-      return new SimProcess(name, role, runtime, { blob, table, redis }, clock);
+      if (isolated) redis.set('up');
+      return new SimProcess(name, role, runtime, { blob, table, redis }, clock, faults);
     } catch (error) {
       await Promise.all([blob.close(), table.close(), redis.close()]);
       throw error;
@@ -81,6 +101,15 @@ export class SimProcess {
   /** Its Redis connection, for outages (the proxies of all processes are set together). */
   get redis(): TcpFaultProxy {
     return this.proxies.redis;
+  }
+
+  /** Freezes the process for `ms`: its requests wait on the way, its Redis connection carries nothing. */
+  pause(ms: number): void {
+    this.faults.pausedUntil = performance.now() + ms;
+    this.proxies.redis.set('hung');
+    setTimeout(() => {
+      if (this.alive) this.proxies.redis.set('up');
+    }, ms).unref();
   }
 
   /** SIGKILL: requests in flight land or not (`inflight`), nothing answers, nothing new goes out. */

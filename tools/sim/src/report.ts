@@ -14,8 +14,13 @@ export function report(result: SeedResult, withTrace = false): string {
     `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments; request faults: ${faults || 'none'}; ` +
     `disruptions: ${result.counts.fault ?? 0}`;
   if (result.ok && !withTrace) return line;
+  const warnings = Object.entries(result.counts)
+    .filter(([kind]) => kind.startsWith('warn:'))
+    .sort(([, a], [, b]) => b - a)
+    .map(([kind, n]) => `    ${n} × ${kind.slice(5)}`);
   return [
     line,
+    ...(warnings.length ? ['  what the processes logged:', ...warnings.slice(0, 12)] : []),
     ...(result.ok ? [] : ['  broken:', ...result.failures.slice(0, 15).map((f) => `    - ${f}`)]),
     `  trace (replay: pnpm sim --seed ${result.seed}):`,
     ...result.trace.map((t) => `    ${t}`),

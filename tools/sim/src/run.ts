@@ -53,9 +53,10 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     const workers = random.fork('workers').int(1, 3);
     for (let i = 0; i < gateways; i++) await world.spawn('gateway');
     for (let i = 0; i < workers; i++) await world.spawn('worker');
-    await world.snapshotRedis();
 
     const tail = watchFeed(world.storage, failures, trace);
+    const holders = watchHolders(world);
+    const rows = watchViewRows(world, failures);
     world.faultsOn = true;
     // The clients' operations are drawn, not timed; a run that stalls is cut off anyway.
     const cutOff = performance.now() + 6 * activeMs;
@@ -75,6 +76,8 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     const caughtUp = await drain(world, trace);
     catchUpMs = caughtUp ? Math.round(performance.now() - healed) : undefined;
     tail.stop();
+    holders.stop();
+    rows.stop();
     failures.push(...(await finalChecks(world, workload, caughtUp)));
   } catch (error) {
     failures.push(`the run itself failed: ${(error as Error).stack ?? String(error)}`);
@@ -176,6 +179,61 @@ function watchFeed(storage: Storage, failures: string[], trace: Trace): { stop()
     }
   })();
   return { stop: () => (stopped = true) };
+}
+
+/**
+ * Reads the views as a reader would, again and again, and reports a row that went back
+ * to an older seq: a write of a runner that lost its lease landed over its successor's.
+ * (The successor's next write of that row would hide it, so the final check alone
+ * misses it.)
+ */
+function watchViewRows(world: World, failures: string[]): { stop(): void } {
+  const seen = new Map<string, number>();
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      await sleep(300);
+      for (const [projection, tables] of [['balances', ['Balances']], ['audit', ['Audit']], ['payments', ['Payments', 'Notes']]] as const) {
+        const { generation } = await projectionState(world.storage, projection).catch(() => ({ generation: -1 }));
+        if (generation < 0) continue;
+        for (const table of tables) {
+          const name = world.storage.tableName('ledger', 'View', table, ...(generation === 0 ? [] : [`G${generation}`]));
+          try {
+            for await (const row of world.storage.tableClient(name).listEntities<{ _seq?: number }>({ queryOptions: { select: ['PartitionKey', 'RowKey', '_seq'] } })) {
+              const key = `${name}/${row.partitionKey}/${row.rowKey}`;
+              const seq = Number(row._seq ?? 0);
+              const before = seen.get(key) ?? -1;
+              if (seq < before) failures.push(`view ${table} row ${row.partitionKey}/${row.rowKey} went back from seq ${before} to ${seq} (seen at ${world.trace.elapsed} ms)`);
+              seen.set(key, Math.max(seq, before));
+            }
+          } catch {
+            // a table dropped by a swap, or not there yet
+          }
+        }
+      }
+    }
+  })();
+  return { stop: () => (stopped = true) };
+}
+
+/** Notes in the trace which processes believe they hold each lease, as that changes (sampled). */
+function watchHolders(world: World): { stop(): void } {
+  const held = new Map<string, string>();
+  const timer = setInterval(() => {
+    const now = new Map<string, string[]>();
+    for (const process of world.alive('worker')) {
+      const { relays, projections } = process.runtime.footprint();
+      const active = [...relays.filter((r) => r.active).map(() => 'relay'), ...projections.filter((p) => p.active).map((p) => p.name)];
+      for (const lease of active) now.set(lease, [...(now.get(lease) ?? []), `${process.name}${process.runtime.mode === 'single-process' ? ' (in-process bus)' : ''}`]);
+    }
+    for (const [lease, holders] of now) {
+      const said = holders.join(' and ');
+      if (held.get(lease) === said) continue;
+      held.set(lease, said);
+      world.trace.note('lease', `${lease}: ${said}`);
+    }
+  }, 250);
+  return { stop: () => clearInterval(timer) };
 }
 
 /** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */

@@ -55,7 +55,9 @@ export class Workload {
   readonly book = new Book();
   private ops = 0;
   private keys = 0;
+  /** Busy accounts, and many quiet ones (written now and then: their streams retire in between). */
   private readonly accounts = [...Array.from({ length: 10 }, (_, i) => `a${i}`), 'long'];
+  private readonly quiet = Array.from({ length: 60 }, (_, i) => `q${i}`);
 
   constructor(world: World) {
     this.world = world;
@@ -85,7 +87,7 @@ export class Workload {
   }
 
   private async command(random: Random, command: CommandRecord['command']): Promise<void> {
-    const account = random.chance(0.3) ? 'long' : random.pick(this.accounts);
+    const account = random.chance(0.25) ? 'long' : random.chance(0.3) ? random.pick(this.quiet) : random.pick(this.accounts);
     const op = this.nextOp();
     const input: Record<string, unknown> = { op, account };
     let events = 1;

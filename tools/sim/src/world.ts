@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Storage, type Tuning } from '@eventloom/core';
 import { Redis } from 'ioredis';
 import { StorageFaults, type Disruption, type FaultProfile } from './faults.ts';
@@ -55,7 +56,8 @@ export class World {
     this.profile = profile;
     this.random = random;
     this.trace = trace;
-    this.prefix = `sim${seed}${random.fork('prefix').int(0, 36 ** 5).toString(36)}`.slice(0, 16);
+    // Unique per run, not per seed: a replay must never meet an earlier run's Redis keys.
+    this.prefix = `s${randomBytes(6).toString('hex')}`.slice(0, 12);
     this.namespace = `${this.prefix}:sim`;
     this.storage = new Storage(env.connectionString, this.prefix, simTuning);
     this.direct = new Redis(env.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -68,6 +70,11 @@ export class World {
       prefix: this.prefix,
       busNamespace: this.namespace,
       tuning: simTuning,
+      onWarning: (name, message, error) => {
+        const what = error ? `${message}: ${error.split(/[:;(]/)[0]}` : message;
+        this.trace.count(`warn:${what}`);
+        if (error && /another runner|held by another|placed twice|lost/.test(error)) this.trace.note('warn', `${name} ${message}: ${error.slice(0, 160)}`);
+      },
       faults: (name) => {
         const faults = new StorageFaults(this.seed, name, this.profile, () => this.faultsOn);
         faults.onFault = (_request, fault) => this.trace.count(`fault:${fault.kind}`);
@@ -81,13 +88,13 @@ export class World {
   }
 
   /** Starts a process, trying again while the faults make its start fail. */
-  async spawn(role: Role): Promise<SimProcess> {
+  async spawn(role: Role, isolated = false): Promise<SimProcess> {
     const name = `${role === 'gateway' ? 'g' : 'w'}${++this.counter}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        const started = await SimProcess.start(name, role, this.setting);
+        const started = await SimProcess.start(name, role, this.setting, isolated);
         this.processes.push(started);
-        this.trace.note('process', `${name} started (${role})`);
+        this.trace.note('process', `${name} started (${role}${isolated ? ', Redis unreachable at its start: in-process bus' : ''}, ${started.runtime.mode})`);
         return started;
       } catch (error) {
         this.trace.note('process', `${name} failed to start: ${(error as Error).message}`);
@@ -112,14 +119,21 @@ export class World {
         await this.spawn(disruption.role);
         return;
       }
-      case 'steal-lease': {
-        const blob = (await this.storage.container('ledger')).getBlockBlobClient(`leases/${disruption.lease}.json`);
-        await blob.getBlobLeaseClient().breakLease(0).then(
-          () => this.trace.note('fault', `lease ${disruption.lease} broken under its holder`),
-          (error: Error) => this.trace.note('fault', `lease ${disruption.lease} not broken: ${error.message.split('\n')[0]}`),
-        );
+      case 'pause': {
+        // The worker holding the most leases freezes; its leases are broken, as if they had expired meanwhile.
+        const victims = this.alive('worker');
+        if (victims.length === 0) return;
+        const held = (p: SimProcess) => p.runtime.footprint().projections.filter((r) => r.active).length + p.runtime.footprint().relays.filter((r) => r.active).length;
+        const victim = victims.reduce((a, b) => (held(b) > held(a) ? b : a));
+        const leases = [...victim.runtime.footprint().relays.filter((r) => r.active).map(() => 'relay'), ...victim.runtime.footprint().projections.filter((r) => r.active).map((r) => `projection-${r.name}`)];
+        victim.pause(disruption.ms);
+        this.trace.note('fault', `${victim.name} frozen for ${disruption.ms} ms; its leases ${leases.join(', ') || '(none)'} broken`);
+        for (const lease of leases) await this.breakLease(lease);
         return;
       }
+      case 'steal-lease':
+        await this.breakLease(disruption.lease);
+        return;
       case 'redis': {
         for (const p of this.alive()) p.redis.set(disruption.mode);
         this.trace.note('fault', `Redis ${disruption.mode} for ${disruption.ms} ms`);
@@ -139,9 +153,24 @@ export class World {
         this.trace.note('fault', `${victim.name}'s clock is ${disruption.ms} ms off`);
         return;
       }
+      case 'redis-snapshot':
+        await this.snapshotRedis();
+        this.trace.note('fault', 'Redis data copied (for a restart with old data)');
+        return;
+      case 'isolated':
+        await this.spawn(disruption.role, true);
+        return;
       case 'rebuild':
         return; // the workload's admin carries these out
     }
+  }
+
+  private async breakLease(lease: string): Promise<void> {
+    const blob = (await this.storage.container('ledger')).getBlockBlobClient(`leases/${lease}.json`);
+    await blob.getBlobLeaseClient().breakLease(0).then(
+      () => this.trace.note('fault', `lease ${lease} broken under its holder`),
+      (error: Error) => this.trace.note('fault', `lease ${lease} not broken: ${error.message.split('\n')[0]}`),
+    );
   }
 
   /** Keeps a copy of this seed's Redis keys, for a restart that comes back with old data. */

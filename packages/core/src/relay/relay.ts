@@ -102,6 +102,8 @@ export class Relay implements LeasedWork {
   /** The ETag of each marker at the last sweep, and since when this relay has seen it. */
   private seen = new Map<string, { etag: string; since: number }>();
   private readonly retireMs: number;
+  /** Streams with a cursor here and no marker at the last sweep. */
+  private unmarked: string[] = [];
   /** Streams whose cursor came from the stream (~relayed) this step and placed nothing yet. */
   private borrowed = new Set<string>();
   /** Streams read only part-way: more to place before their marker may go. */
@@ -178,6 +180,7 @@ export class Relay implements LeasedWork {
     this.checks = new Map();
     this.backlogs = new Set();
     this.borrowed = new Set();
+    this.unmarked = [];
     this.seen = new Map();
     this.started = true;
     await this.completeCommits(last);
@@ -279,6 +282,7 @@ export class Relay implements LeasedWork {
     await sweeping;
 
     await this.retireQuiet(checks, checkedAt);
+    await this.forgetUnmarked();
     this.returnBorrowed();
     await this.checkpoint(false);
     return more || this.hints.size > 0 || this.checks.size > 0;
@@ -289,7 +293,12 @@ export class Relay implements LeasedWork {
     this.lastSweep = performance.now();
     const losses = this.losses;
     const readAll = this.verifyAll || degraded;
+    const held = [...this.cursors.keys()];
     const markers = await this.store.markers.list();
+    const listed = new Set(markers.map((marker) => marker.stream));
+    // Cursors of streams whose marker is gone (another relay, one that lost its lease,
+    // retired it): the stream holds its own cursor now.
+    this.unmarked = held.filter((stream) => !listed.has(stream) && !this.backlogs.has(stream));
     const now = performance.now();
     const seen = new Map<string, { etag: string; since: number }>();
     for (const marker of markers) {
@@ -301,6 +310,22 @@ export class Relay implements LeasedWork {
     this.seen = seen;
     // Unless the log failed us again while the list was read.
     if (!degraded && losses === this.losses) this.verifyAll = false;
+  }
+
+  /**
+   * Lets go of the cursors of streams found without a marker, once the stream's own
+   * cursor is at least as far (it only moves forward): a retired stream never stays in
+   * memory, whoever retired it.
+   */
+  private async forgetUnmarked(): Promise<void> {
+    const streams = this.unmarked;
+    this.unmarked = [];
+    await mapLimit(streams, 16, async (stream) => {
+      const cursor = this.cursors.get(stream);
+      if (cursor === undefined) return;
+      await this.store.setRelayedVersion(stream, cursor);
+      if (this.cursors.get(stream) === cursor) this.cursors.delete(stream);
+    });
   }
 
   /** The marker had carried the same ETag for the whole retire window at `at`, as this relay saw it. */
