@@ -1,77 +1,18 @@
-import { Feed, type FeedColumns, type Storage } from '@eventloom/core';
-import { MemoryViewStore, projection } from '@eventloom/core/testing';
+import type { Feed, FeedColumns, Storage } from '@eventloom/core';
+import { compareFeedWithStore, MemoryViewStore, projection, type EventColumns } from '@eventloom/core/testing';
 import { truths } from './ledger.ts';
 import type { Book } from './workload.ts';
 
-/** A stored event row as the checks read it. */
-interface EventRow {
-  id: string;
-  type: string;
-  s: string;
-  v: number;
-  p?: number;
-  data?: string;
-  claim?: string;
-}
-
-/** The whole store's events by stream, in version order (keyed commits expanded). */
-export async function storedEvents(storage: Storage): Promise<Map<string, EventRow[]>> {
-  const table = await storage.table('ledger', 'Events');
-  const streams = new Map<string, EventRow[]>();
-  for await (const row of table.listEntities<EventRow & { kind?: string }>()) {
-    const key = row.rowKey!;
-    if (row.kind === 'commit' || !(/^\d{10}$/.test(key) || key.startsWith('k|'))) continue;
-    const list = streams.get(row.partitionKey!) ?? [];
-    list.push({ ...row, v: Number(row.v) });
-    streams.set(row.partitionKey!, list);
-  }
-  for (const list of streams.values()) list.sort((a, b) => a.v - b.v);
-  return streams;
-}
-
-export async function wholeFeed(feed: Feed): Promise<FeedColumns[]> {
-  const rows: FeedColumns[] = [];
-  for (;;) {
-    const page = await feed.rowsAfter(rows.length ? Number(rows[rows.length - 1]!.seq) : 0, 1000);
-    if (page.length === 0) return rows;
-    rows.push(...page);
-  }
-}
-
 /** Every stored event in the feed exactly once, seqs 1..N without a gap, each stream in version order. */
-export function checkFeed(store: Map<string, EventRow[]>, feed: FeedColumns[]): string[] {
-  const problems: string[] = [];
-  const stored = new Map<string, EventRow>();
-  const versions = new Map<string, number[]>();
-  for (const [stream, rows] of store) {
-    rows.forEach((row, i) => {
-      if (row.p === undefined && row.v !== i + 1) problems.push(`store: stream ${stream} holds v${row.v} at position ${i + 1}`);
-      stored.set(row.id, row);
-    });
-    versions.set(stream, rows.map((row) => row.v));
-  }
-  const seen = new Map<string, number>();
-  const placed = new Map<string, number>();
-  feed.forEach((row, i) => {
-    const seq = Number(row.seq);
-    if (seq !== i + 1) problems.push(`feed: position ${i + 1} holds seq ${seq}`);
-    if (seen.has(row.id)) problems.push(`feed: event ${row.id} (${row.s} v${row.v}) twice, at seq ${seen.get(row.id)} and ${seq}`);
-    seen.set(row.id, seq);
-    if (!stored.has(row.id)) problems.push(`feed: seq ${seq} holds ${row.s} v${row.v} (${row.id}), which is not in the store`);
-    const index = placed.get(row.s) ?? 0;
-    const expected = versions.get(row.s)?.[index];
-    if (Number(row.v) !== expected) problems.push(`feed: stream ${row.s} at seq ${seq} holds v${row.v}, expected v${expected}`);
-    placed.set(row.s, index + 1);
-  });
-  for (const [id, row] of stored) if (!seen.has(id)) problems.push(`feed: stored event ${row.s} v${row.v} (${id}) is missing`);
-  return problems;
+export function checkFeed(store: Map<string, EventColumns[]>, feed: FeedColumns[]): string[] {
+  return compareFeedWithStore(store, feed).problems.map((problem) => `feed: ${problem}`);
 }
 
 /** Every acknowledged operation landed once, refused ones not at all, unknown ones at most once; the book's own findings too. */
-export async function checkOperations(storage: Storage, store: Map<string, EventRow[]>, book: Book): Promise<string[]> {
+export async function checkOperations(storage: Storage, store: Map<string, EventColumns[]>, book: Book): Promise<string[]> {
   const problems = [...book.violations];
-  const byOp = new Map<string, EventRow[]>();
-  const byKey = new Map<string, EventRow[]>();
+  const byOp = new Map<string, EventColumns[]>();
+  const byKey = new Map<string, EventColumns[]>();
   const container = await storage.container('ledger');
   for (const rows of store.values()) {
     for (const row of rows) {

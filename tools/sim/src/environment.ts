@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '@eventloom/cli/src/ports.ts';
 import { defaultRedisUrl, redisAnswers } from '@eventloom/cli/src/redis.ts';
 import { startAzurite } from '@eventloom/core/testing/azurite';
 import type { SimEnvironment } from './world.ts';
@@ -31,15 +31,4 @@ export async function environment(): Promise<SimEnvironment & { stop(): Promise<
       await azurite.stop();
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

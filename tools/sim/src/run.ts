@@ -1,5 +1,6 @@
 import { Feed, readBlobText, type DeadLetter, type Storage } from '@eventloom/core';
-import { checkFeed, checkOperations, checkViews, storedEvents, wholeFeed, type Exclusions } from './checks.ts';
+import { storeEvents, wholeFeed } from '@eventloom/core/testing';
+import { checkFeed, checkOperations, checkViews, type Exclusions } from './checks.ts';
 import { drawDisruptions, drawProfile, type Disruption } from './faults.ts';
 import { fixedOps } from './ledger.ts';
 import { Random } from './random.ts';
@@ -243,7 +244,7 @@ async function drain(world: World, trace: Trace): Promise<boolean> {
   const settleRandom = world.random.fork('drain');
   while (performance.now() < until) {
     await settleLetters(world, settleRandom).catch(() => undefined);
-    const [store, entries, letters] = await Promise.all([storedEvents(world.storage), wholeFeed(feed), deadLetters(world)]);
+    const [store, entries, letters] = await Promise.all([storeEvents(world.storage, 'ledger'), wholeFeed(feed), deadLetters(world)]);
     const stored = [...store.values()].reduce((n, rows) => n + rows.length, 0);
     const head = entries.length;
     const checkpoints = await Promise.all(['balances', 'audit', 'payments'].map((p) => projectionState(world.storage, p)));
@@ -262,7 +263,7 @@ async function finalChecks(world: World, workload: Workload, caughtUp: boolean):
   const problems: string[] = [];
   if (!caughtUp) problems.push(`the system did not catch up within ${catchUpBoundMs} ms after the faults stopped`);
   const feed = new Feed(world.storage, 'ledger');
-  const [store, entries, letters] = await Promise.all([storedEvents(world.storage), wholeFeed(feed), deadLetters(world)]);
+  const [store, entries, letters] = await Promise.all([storeEvents(world.storage, 'ledger'), wholeFeed(feed), deadLetters(world)]);
   problems.push(...checkFeed(store, entries));
   problems.push(...(await checkOperations(world.storage, store, workload.book)));
   const excluded = new Map<string, Exclusions>();
