@@ -43,6 +43,24 @@ export class StorageFaults {
   onFault: ((request: ProxiedRequest, fault: HttpFault) => void) | undefined;
   /** While paused (a process frozen by GC or a hypervisor), every request waits until this moment. */
   pausedUntil = 0;
+  /** A pause that starts at this process's next view write: frozen in the middle of a flush. */
+  private armed: { ms: number; started: () => void } | undefined;
+
+  /** Freezes the process at its next view write (or after `latestMs` anyway), and says when. */
+  pauseAtNextViewWrite(ms: number, latestMs: number, started: () => void): void {
+    const armed = { ms, started };
+    this.armed = armed;
+    setTimeout(() => {
+      if (this.armed === armed) this.startPause();
+    }, latestMs).unref();
+  }
+
+  private startPause(): void {
+    const armed = this.armed!;
+    this.armed = undefined;
+    this.pausedUntil = performance.now() + armed.ms;
+    armed.started();
+  }
 
   constructor(seed: number, process: string, profile: FaultProfile, on: () => boolean) {
     this.seed = seed;
@@ -57,6 +75,7 @@ export class StorageFaults {
     const n = (this.seen.get(signature) ?? 0) + 1;
     this.seen.set(signature, n);
     if (this.seen.size > 20_000) this.seen.clear();
+    if (this.armed && writes.has(request.method) && /View[A-Za-z]/.test(path)) this.startPause();
     const paused = this.pausedUntil - performance.now();
     if (!this.on()) return paused > 0 ? { kind: 'delay', ms: paused } : { kind: 'pass' };
     const roll = (what: string) => draw(this.seed, this.process, signature, n, what);
@@ -85,7 +104,7 @@ export class StorageFaults {
 /** Something that happens to the whole system at a moment of the active phase. */
 export type Disruption =
   | { at: number; kind: 'kill'; role: 'gateway' | 'worker' }
-  /** A worker freezes (its requests wait, Redis hears nothing) while its leases are taken over; then it goes on. */
+  /** A worker freezes in the middle of writing views (its requests wait, Redis hears nothing) while its leases are taken over; then it goes on. */
   | { at: number; kind: 'pause'; ms: number }
   | { at: number; kind: 'steal-lease'; lease: string }
   | { at: number; kind: 'redis'; mode: 'down' | 'hung'; ms: number }
@@ -103,7 +122,7 @@ export function drawDisruptions(random: Random, activeMs: number, profile: Fault
   const list: Disruption[] = [];
   const scale = profile.name === 'calm' ? 1 : profile.name === 'noisy' ? 2 : 3;
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'kill', role: random.chance(0.6) ? 'worker' : 'gateway' });
-  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'pause', ms: random.int(2000, 8000) });
+  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'pause', ms: random.int(5000, 11000) });
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick(['relay', 'projection-balances', 'projection-audit', 'projection-payments']) });
   for (let i = random.int(0, scale); i > 0; i--) {
     const kind = random.weighted({ down: 3, hung: 3, restart: 4 });

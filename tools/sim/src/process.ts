@@ -103,13 +103,19 @@ export class SimProcess {
     return this.proxies.redis;
   }
 
-  /** Freezes the process for `ms`: its requests wait on the way, its Redis connection carries nothing. */
-  pause(ms: number): void {
-    this.faults.pausedUntil = performance.now() + ms;
-    this.proxies.redis.set('hung');
-    setTimeout(() => {
-      if (this.alive) this.proxies.redis.set('up');
-    }, ms).unref();
+  /**
+   * Freezes the process for `ms` from its next view write (within `latestMs`): its
+   * requests wait on the way, its Redis connection carries nothing. `started` is told
+   * when the freeze begins.
+   */
+  pause(ms: number, latestMs: number, started: () => void): void {
+    this.faults.pauseAtNextViewWrite(ms, latestMs, () => {
+      this.proxies.redis.set('hung');
+      setTimeout(() => {
+        if (this.alive) this.proxies.redis.set('up');
+      }, ms).unref();
+      started();
+    });
   }
 
   /** SIGKILL: requests in flight land or not (`inflight`), nothing answers, nothing new goes out. */

@@ -120,15 +120,19 @@ export class World {
         return;
       }
       case 'pause': {
-        // The worker holding the most leases freezes; its leases are broken, as if they had expired meanwhile.
+        // The worker holding the most leases freezes in the middle of writing views; its
+        // leases are broken then, as if they had expired while it was frozen.
         const victims = this.alive('worker');
         if (victims.length === 0) return;
-        const held = (p: SimProcess) => p.runtime.footprint().projections.filter((r) => r.active).length + p.runtime.footprint().relays.filter((r) => r.active).length;
-        const victim = victims.reduce((a, b) => (held(b) > held(a) ? b : a));
-        const leases = [...victim.runtime.footprint().relays.filter((r) => r.active).map(() => 'relay'), ...victim.runtime.footprint().projections.filter((r) => r.active).map((r) => `projection-${r.name}`)];
-        victim.pause(disruption.ms);
-        this.trace.note('fault', `${victim.name} frozen for ${disruption.ms} ms; its leases ${leases.join(', ') || '(none)'} broken`);
-        for (const lease of leases) await this.breakLease(lease);
+        const leasesOf = (p: SimProcess) => [...p.runtime.footprint().relays.filter((r) => r.active).map(() => 'relay'), ...p.runtime.footprint().projections.filter((r) => r.active).map((r) => `projection-${r.name}`)];
+        const victim = victims.reduce((a, b) => (leasesOf(b).length > leasesOf(a).length ? b : a));
+        await new Promise<void>((frozen) =>
+          victim.pause(disruption.ms, 3000, () => {
+            const leases = leasesOf(victim);
+            this.trace.note('fault', `${victim.name} frozen for ${disruption.ms} ms; its leases ${leases.join(', ') || '(none)'} broken`);
+            void Promise.all(leases.map((lease) => this.breakLease(lease))).finally(frozen);
+          }),
+        );
         return;
       }
       case 'steal-lease':
