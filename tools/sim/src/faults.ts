@@ -43,23 +43,22 @@ export class StorageFaults {
   onFault: ((request: ProxiedRequest, fault: HttpFault) => void) | undefined;
   /** While paused (a process frozen by GC or a hypervisor), every request waits until this moment. */
   pausedUntil = 0;
-  /** A pause that starts at this process's next view write: frozen in the middle of a flush. */
-  private armed: { ms: number; started: () => void } | undefined;
+  /** Pauses that start at this process's next view write: frozen in the middle of a flush. */
+  private armed: { ms: number; started: () => void }[] = [];
 
   /** Freezes the process at its next view write (or after `latestMs` anyway), and says when. */
   pauseAtNextViewWrite(ms: number, latestMs: number, started: () => void): void {
-    const armed = { ms, started };
-    this.armed = armed;
-    setTimeout(() => {
-      if (this.armed === armed) this.startPause();
-    }, latestMs).unref();
+    this.armed.push({ ms, started });
+    setTimeout(() => this.startPause(), latestMs).unref();
   }
 
   private startPause(): void {
-    const armed = this.armed!;
-    this.armed = undefined;
-    this.pausedUntil = performance.now() + armed.ms;
-    armed.started();
+    const armed = this.armed;
+    this.armed = [];
+    for (const { ms, started } of armed) {
+      this.pausedUntil = Math.max(this.pausedUntil, performance.now() + ms);
+      started();
+    }
   }
 
   constructor(seed: number, process: string, profile: FaultProfile, on: () => boolean) {
@@ -75,7 +74,7 @@ export class StorageFaults {
     const n = (this.seen.get(signature) ?? 0) + 1;
     this.seen.set(signature, n);
     if (this.seen.size > 20_000) this.seen.clear();
-    if (this.armed && writes.has(request.method) && /View[A-Za-z]/.test(path)) this.startPause();
+    if (this.armed.length > 0 && writes.has(request.method) && /View[A-Za-z]/.test(path)) this.startPause();
     const paused = this.pausedUntil - performance.now();
     if (!this.on()) return paused > 0 ? { kind: 'delay', ms: paused } : { kind: 'pass' };
     const roll = (what: string) => draw(this.seed, this.process, signature, n, what);

@@ -171,4 +171,11 @@ export const ledger = defineContext({
   events: [Deposited, Withdrawn, Noted, Closed, Reopened, Paid],
   aggregates: [accounts],
   projections: [balances, audit, payments],
+  // What consumers receive (the webhook deliveries): every event but the notes.
+  contracts: {
+    published: [Deposited, Withdrawn, Closed, Reopened, Paid].map((event) => ({ event, style: 'delta' as const })),
+  },
 });
+
+/** Event types consumers receive. */
+export const publishedTypes: ReadonlySet<string> = new Set([Deposited.type, Withdrawn.type, Closed.type, Reopened.type, Paid.type]);

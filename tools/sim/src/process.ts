@@ -8,7 +8,9 @@ import {
   type TcpFaultProxy,
 } from '@eventloom/core/testing/faults';
 import { pino } from 'pino';
+import type { WebhookDispatcher } from '@eventloom/gateway/consumers';
 import type { StorageFaults } from './faults.ts';
+import { startDeliveries, type SealingKey } from './webhooks.ts';
 import { ledger } from './ledger.ts';
 
 export type Role = 'gateway' | 'worker';
@@ -22,6 +24,8 @@ export interface ProcessSetting {
   busNamespace: string;
   tuning: Partial<Tuning>;
   faults: (process: string) => StorageFaults;
+  /** Seals webhook secrets (the same for every process of the run). */
+  sealingKey: SealingKey;
   /** Told of every warning a process logs (what failed, and how it recovered). */
   onWarning: (process: string, message: string, error: string | undefined) => void;
 }
@@ -39,6 +43,8 @@ export class SimProcess {
   private readonly proxies: { blob: HttpFaultProxy; table: HttpFaultProxy; redis: TcpFaultProxy };
   /** Its storage faults (a pause holds every request). */
   readonly faults: StorageFaults;
+  /** A worker's webhook deliveries. */
+  deliveries: WebhookDispatcher | undefined;
   alive = true;
   /** Shifts this process's wall clock (clock skew); 0 for an honest clock. */
   readonly clock: { skewMs: number };
@@ -91,7 +97,14 @@ export class SimProcess {
         clock: () => Date.now() + clock.skewMs,
       });
       if (isolated) redis.set('up');
-      return new SimProcess(name, role, runtime, { blob, table, redis }, clock, faults);
+      const started = new SimProcess(name, role, runtime, { blob, table, redis }, clock, faults);
+      if (role === 'worker') {
+        started.deliveries = await startDeliveries(runtime, setting.sealingKey, logger).catch(async (error: unknown) => {
+          await runtime.close().catch(() => undefined);
+          throw error;
+        });
+      }
+      return started;
     } catch (error) {
       await Promise.all([blob.close(), table.close(), redis.close()]);
       throw error;
@@ -127,7 +140,9 @@ export class SimProcess {
     this.proxies.redis.kill();
     for (const listener of this.deathListeners) listener();
     // Its loops and timers still run in this node process: stop them (every request fails at once).
-    void this.runtime.close().catch(() => undefined).finally(() => this.closeProxies());
+    void Promise.all([this.deliveries?.stop(), this.runtime.close()])
+      .catch(() => undefined)
+      .finally(() => this.closeProxies());
   }
 
   /**
@@ -159,6 +174,7 @@ export class SimProcess {
   async close(): Promise<void> {
     if (this.alive) {
       this.alive = false;
+      await this.deliveries?.stop().catch(() => undefined);
       await this.runtime.close().catch(() => undefined);
     }
     await this.closeProxies();

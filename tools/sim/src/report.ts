@@ -11,7 +11,8 @@ export function report(result: SeedResult, withTrace = false): string {
   const line =
     `seed ${result.seed} ${result.ok ? 'passed' : 'FAILED'} (${result.profile}, ${seconds(result.durationMs)}` +
     `${result.catchUpMs !== undefined ? `, caught up ${seconds(result.catchUpMs)} after the faults` : ''}): ` +
-    `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments; request faults: ${faults || 'none'}; ` +
+    `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments, ${result.counts['webhook deliveries'] ?? 0} webhook deliveries (${result.counts['webhook redeliveries'] ?? 0} again); ` +
+    `request faults: ${faults || 'none'}; ` +
     `disruptions: ${result.counts.fault ?? 0}`;
   if (result.ok && !withTrace) return line;
   const warnings = Object.entries(result.counts)

@@ -2,9 +2,10 @@ import { Feed, readBlobText, type DeadLetter, type Storage } from '@eventloom/co
 import { storeEvents, wholeFeed } from '@eventloom/core/testing';
 import { checkFeed, checkOperations, checkViews, type Exclusions } from './checks.ts';
 import { drawDisruptions, drawProfile, type Disruption } from './faults.ts';
-import { fixedOps } from './ledger.ts';
+import { fixedOps, publishedTypes } from './ledger.ts';
 import { Random } from './random.ts';
 import { Trace } from './trace.ts';
+import { Receiver, subscribe } from './webhooks.ts';
 import { Workload } from './workload.ts';
 import { simTuning, sleep, World, type SimEnvironment } from './world.ts';
 
@@ -48,43 +49,53 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
   const failures: string[] = [];
   const workload = new Workload(world);
   let catchUpMs: number | undefined;
+  const receiver = await Receiver.start(seed);
   trace.note('plan', `seed ${seed}: ${profile.name}, ${activeMs} ms active, ${disruptions.map((d) => `${d.kind}@${d.at}`).join(' ') || 'no disruptions'}`);
   try {
     const gateways = random.fork('gateways').int(1, 2);
     const workers = random.fork('workers').int(1, 3);
     for (let i = 0; i < gateways; i++) await world.spawn('gateway');
     for (let i = 0; i < workers; i++) await world.spawn('worker');
+    // A consumer system subscribed to the ledger's published events by webhook.
+    await subscribe(world.alive('gateway')[0]!.runtime, world.sealingKey, receiver.url);
 
     const tail = watchFeed(world.storage, failures, trace);
     const holders = watchHolders(world);
     const rows = watchViewRows(world, failures);
     world.faultsOn = true;
+    receiver.faultsOn = true;
     // The clients' operations are drawn, not timed; a run that stalls is cut off anyway.
     const cutOff = performance.now() + 6 * activeMs;
     let clientsDone = false;
     const clients = random.fork('clients').int(3, 6);
     const operations = Math.round((activeMs / 1000) * random.fork('pace').int(2, 4));
-    await Promise.all([
-      workload.run(clients, operations, () => performance.now() > cutOff).finally(() => (clientsDone = true)),
-      ...disruptions.map((d) => carryOut(world, d)),
-      resolveDeadLetters(world, random.fork('letters'), () => clientsDone),
-    ]);
+    await hangsAfter(
+      Promise.all([
+        workload.run(clients, operations, () => performance.now() > cutOff).finally(() => (clientsDone = true)),
+        ...disruptions.map((d) => carryOut(world, d)),
+        resolveDeadLetters(world, random.fork('letters'), () => clientsDone),
+      ]),
+      8 * activeMs + 60_000,
+      'the clients and disruptions',
+    );
 
     world.heal();
+    receiver.faultsOn = false;
     if (world.alive('worker').length === 0) await world.spawn('worker');
     if (world.alive('gateway').length === 0) await world.spawn('gateway');
     const healed = performance.now();
-    const caughtUp = await drain(world, trace);
+    const caughtUp = await drain(world, trace, receiver);
     catchUpMs = caughtUp ? Math.round(performance.now() - healed) : undefined;
     tail.stop();
     holders.stop();
     rows.stop();
-    failures.push(...(await finalChecks(world, workload, caughtUp)));
+    failures.push(...(await finalChecks(world, workload, caughtUp, receiver)));
   } catch (error) {
     failures.push(`the run itself failed: ${(error as Error).stack ?? String(error)}`);
   } finally {
     for (const op of [...fixedOps]) if (op.startsWith(`s${seed}o`)) fixedOps.delete(op);
     await world.close().catch(() => undefined);
+    await receiver.close().catch(() => undefined);
     if (failures.length === 0) await world.clean().catch(() => undefined);
   }
   for (const failure of failures.slice(0, 20)) trace.note('FAILED', failure);
@@ -100,6 +111,17 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     durationMs: Math.round(performance.now() - started),
     trace: trace.tail(failures.length > 0 ? 120 : 20),
   };
+}
+
+/** The work, or an error once it has taken `ms` (a run must end, whatever hangs). */
+async function hangsAfter<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([work, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Carries out a disruption at its moment; rebuilds go through an admin's hands. */
@@ -242,7 +264,7 @@ function watchHolders(world: World): { stop(): void } {
 }
 
 /** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */
-async function drain(world: World, trace: Trace): Promise<boolean> {
+async function drain(world: World, trace: Trace, receiver: Receiver): Promise<boolean> {
   const until = performance.now() + catchUpBoundMs;
   const feed = new Feed(world.storage, 'ledger');
   const settleRandom = world.random.fork('drain');
@@ -253,7 +275,8 @@ async function drain(world: World, trace: Trace): Promise<boolean> {
     const head = entries.length;
     const checkpoints = await Promise.all(['balances', 'audit', 'payments'].map((p) => projectionState(world.storage, p)));
     const pending = letters.some((l) => l.state === 'retry-requested' || l.state === 'parked');
-    if (stored === head && checkpoints.every((c) => c.seq >= head && !c.shadow) && !pending) {
+    const undelivered = entries.filter((e) => publishedTypes.has(e.type) && !receiver.times.has(e.id)).length;
+    if (stored === head && checkpoints.every((c) => c.seq >= head && !c.shadow) && !pending && undelivered === 0) {
       trace.note('drain', `caught up: ${head} events, views at the head`);
       return true;
     }
@@ -263,7 +286,7 @@ async function drain(world: World, trace: Trace): Promise<boolean> {
   return false;
 }
 
-async function finalChecks(world: World, workload: Workload, caughtUp: boolean): Promise<string[]> {
+async function finalChecks(world: World, workload: Workload, caughtUp: boolean, receiver: Receiver): Promise<string[]> {
   const problems: string[] = [];
   if (!caughtUp) problems.push(`the system did not catch up within ${catchUpBoundMs} ms after the faults stopped`);
   const feed = new Feed(world.storage, 'ledger');
@@ -289,7 +312,22 @@ async function finalChecks(world: World, workload: Workload, caughtUp: boolean):
     }
     for (const name of ['audit']) problems.push(`  ${name} state: ${JSON.stringify(await projectionState(world.storage, name))}`);
   }
+  problems.push(...checkDeliveries(entries, receiver, world.trace));
   problems.push(...(await checkFootprint(world)));
+  return problems;
+}
+
+/** Every published event reached the consumer at least once, first in feed order. */
+function checkDeliveries(entries: { id: string; type: string; s: string; v: number; seq: number }[], receiver: Receiver, trace: Trace): string[] {
+  const published = entries.filter((e) => publishedTypes.has(e.type));
+  const problems = published.filter((e) => !receiver.times.has(e.id)).slice(0, 10).map((e) => `webhooks: ${e.s} v${e.v} (seq ${e.seq}) never delivered`);
+  const order = new Map(published.map((e, i) => [e.id, i]));
+  const arrived = receiver.first.filter((id) => order.has(id)).map((id) => order.get(id)!);
+  const outOfOrder = arrived.findIndex((n, i) => i > 0 && n < arrived[i - 1]!);
+  if (outOfOrder > 0) problems.push(`webhooks: the event at feed position ${arrived[outOfOrder]} first arrived after the one at ${arrived[outOfOrder - 1]}`);
+  const again = [...receiver.times.values()].reduce((n, times) => n + times - 1, 0);
+  trace.count('webhook deliveries', [...receiver.times.values()].reduce((n, times) => n + times, 0));
+  trace.count('webhook redeliveries', again);
   return problems;
 }
 

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { StorageFaults, type Disruption, type FaultProfile } from './faults.ts';
 import { SimProcess, type ProcessSetting, type Role } from './process.ts';
 import type { Random } from './random.ts';
+import { sealingKey, type SealingKey } from './webhooks.ts';
 import type { Trace } from './trace.ts';
 
 /** Where the simulator runs: one Azurite and one Redis, reached directly. */
@@ -46,6 +47,8 @@ export class World {
   readonly storage: Storage;
   readonly processes: SimProcess[] = [];
   faultsOn = false;
+  /** Seals the webhook subscription's secret; every process of the run reads it. */
+  readonly sealingKey: SealingKey = sealingKey();
   private counter = 0;
   private redisSnapshot: Map<string, Buffer> | undefined;
   private readonly direct: Redis;
@@ -70,6 +73,7 @@ export class World {
       prefix: this.prefix,
       busNamespace: this.namespace,
       tuning: simTuning,
+      sealingKey: this.sealingKey,
       onWarning: (name, message, error) => {
         const what = error ? `${message}: ${error.split(/[:;(]/)[0]}` : message;
         this.trace.count(`warn:${what}`);

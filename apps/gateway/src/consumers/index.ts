@@ -16,6 +16,9 @@ import type { WebhookTargets } from './webhooks/targets.ts';
 
 export { feedRoutes } from './feed-routes.ts';
 export { withConsumerKeys } from './keys/key-auth.ts';
+// For hosts that run these parts themselves (the fault simulator).
+export { ConsumerKeys, WebhookDispatcher, WebhookStore, type DispatcherOptions };
+export { SecretBox } from './webhooks/secret-box.ts';
 
 export interface Consumers {
   keys: ConsumerKeys;
