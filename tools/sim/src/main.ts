@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { environment } from './environment.ts';
@@ -28,6 +28,17 @@ const options = program.opts<{ seed?: number; seeds?: [number, number]; soak?: n
 if ([options.seed, options.seeds, options.soak].filter((o) => o !== undefined).length !== 1) {
   program.error('say what to run: --seed N, --seeds A..B or --soak DURATION');
 }
+
+// The event loop must never stall: a process that spins without yielding is a bug, in the
+// core or here. Say so (and, with SIM_HEARTBEAT set, leave a heartbeat for a watchdog).
+let beat = performance.now();
+const loopWatch = setInterval(() => {
+  const late = performance.now() - beat - 1000;
+  if (late > 5000) console.error(`sim: the event loop was blocked for ${Math.round(late)} ms`);
+  beat = performance.now();
+  if (process.env.SIM_HEARTBEAT) writeFileSync(process.env.SIM_HEARTBEAT, String(Date.now()));
+}, 1000);
+loopWatch.unref();
 
 const env = await environment();
 const results: SeedResult[] = [];

@@ -165,9 +165,25 @@ export class World {
         await this.snapshotRedis();
         this.trace.note('fault', 'Redis data copied (for a restart with old data)');
         return;
-      case 'isolated':
-        await this.spawn(disruption.role, true);
+      case 'isolated': {
+        const isolated = await this.spawn(disruption.role, true);
+        if (disruption.role !== 'worker') return;
+        // The relay moves to the worker on the in-process bus (its log positions belong to
+        // a log no one else sees), then away from it again, to a worker on Redis.
+        const relaysHere = () => isolated.alive && isolated.runtime.footprint().relays.some((r) => r.active);
+        for (let tries = 0; tries < 4 && !relaysHere(); tries++) {
+          await this.breakLease('relay');
+          await sleep(simTuning.leaseSeconds! * 400);
+        }
+        if (!relaysHere()) return;
+        this.trace.note('fault', `the relay runs on ${isolated.name}, on the in-process bus`);
+        await sleep(random.int(1000, 4000));
+        for (let tries = 0; tries < 4 && relaysHere(); tries++) {
+          await this.breakLease('relay');
+          await sleep(simTuning.leaseSeconds! * 400);
+        }
         return;
+      }
       case 'rebuild':
         return; // the workload's admin carries these out
     }
