@@ -41,6 +41,14 @@ const loopWatch = setInterval(() => {
 loopWatch.unref();
 
 const env = await environment();
+const seedRun = async (seed: number): Promise<SeedResult> => {
+  const store = await env.forSeed();
+  try {
+    return await runSeed(seed, store, options.activeMs ? { activeMs: options.activeMs } : {});
+  } finally {
+    await store.done();
+  }
+};
 const results: SeedResult[] = [];
 const started = performance.now();
 try {
@@ -50,7 +58,7 @@ try {
     // Fresh seeds each soak: far from the fixed and regression seeds, different every time.
     let next = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
     await pool(options.parallel, () => (performance.now() < until ? next++ : undefined), async (seed) => {
-      const result = await runSeed(seed, env, options.activeMs ? { activeMs: options.activeMs } : {});
+      const result = await seedRun(seed);
       results.push(result);
       console.log(report(result));
       if (!result.ok) appendFileSync(file, `${JSON.stringify({ seed, failures: result.failures.slice(0, 10), at: new Date().toISOString() })}\n`);
@@ -60,7 +68,7 @@ try {
     const [from, to] = options.seeds ?? [options.seed!, options.seed!];
     let next = from;
     await pool(options.parallel, () => (next <= to ? next++ : undefined), async (seed) => {
-      const result = await runSeed(seed, env, options.activeMs ? { activeMs: options.activeMs } : {});
+      const result = await seedRun(seed);
       results.push(result);
       console.log(report(result, from === to));
     });
