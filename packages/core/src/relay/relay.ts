@@ -110,6 +110,14 @@ export class Relay implements LeasedWork {
   private backlogs = new Set<string>();
   private logCursor: string | undefined;
   private logEpoch: string | undefined;
+  /**
+   * Nothing was ever placed in this feed (it was empty at start) and this relay has
+   * retired nothing since: no stream holds a cursor (~relayed), so a stream without one
+   * here was never relayed, and any hint, however old, is news. A stale relay placing
+   * anything would take the seqs this one writes next: its first placement fails and
+   * the relay starts again, no longer pristine.
+   */
+  private pristine = false;
   /** Read every marked stream on the next sweep (the log cannot be trusted). */
   private verifyAll = true;
   /** Counts the times the log was found lost. */
@@ -175,6 +183,7 @@ export class Relay implements LeasedWork {
       }
     }
     this.nextSeq = after + 1;
+    this.pristine = after === 0;
     this.savedSeq = state.checkpointSeq;
     this.hints = new Map();
     this.checks = new Map();
@@ -224,6 +233,8 @@ export class Relay implements LeasedWork {
     this.logCursor = undefined;
     this.logEpoch = undefined;
     this.verifyAll = true;
+    // A feed that never had an entry: the whole log is news, read it from its start.
+    if (this.pristine) return;
     try {
       const probe = await this.bus.readLog(this.logName, saved?.id, 1, true);
       this.logEpoch = probe.epoch;
@@ -320,6 +331,7 @@ export class Relay implements LeasedWork {
   private async forgetUnmarked(): Promise<void> {
     const streams = this.unmarked;
     this.unmarked = [];
+    if (streams.length > 0) this.pristine = false;
     await mapLimit(streams, 16, async (stream) => {
       const cursor = this.cursors.get(stream);
       if (cursor === undefined) return;
@@ -341,6 +353,7 @@ export class Relay implements LeasedWork {
    */
   private async cursorOf(stream: string): Promise<number> {
     let cursor = this.cursors.get(stream);
+    if (cursor === undefined && this.pristine) return 0;
     if (cursor === undefined) {
       cursor = await this.store.relayedVersion(stream);
       this.cursors.set(stream, cursor);
@@ -377,6 +390,14 @@ export class Relay implements LeasedWork {
         // go on from the new log's end; the marked streams cover everything before.
         const end = await this.bus.logEnd(this.logName);
         this.logEpoch = end.epoch;
+        return { more: true, logCursor: end.id ?? '0-0', degraded: false };
+      }
+      if (this.logEpoch === undefined && !this.pristine) {
+        // The log was unreadable at start, so where to resume in it is unknown: from its
+        // end, as findLog would have (the marked streams cover everything before).
+        const end = await this.bus.logEnd(this.logName);
+        this.logEpoch = end.epoch;
+        this.log.info({ context: this.feed.context }, 'commit log readable again; going on from its end');
         return { more: true, logCursor: end.id ?? '0-0', degraded: false };
       }
       this.logEpoch = read.epoch;
@@ -446,8 +467,11 @@ export class Relay implements LeasedWork {
    * stream. (A stream checked early, after a takeover, is checked again once quiet.)
    */
   private async retireQuiet(checks: PendingMarker[], checkedAt: number): Promise<void> {
+    const quiet = checks.filter((m) => this.quiet(m, checkedAt) && !this.backlogs.has(m.stream));
+    // From the first cursor left in a stream, a stream without one here may have been relayed.
+    if (quiet.length > 0) this.pristine = false;
     await mapLimit(
-      checks.filter((m) => this.quiet(m, checkedAt) && !this.backlogs.has(m.stream)),
+      quiet,
       16,
       async (marker) => {
         await this.store.setRelayedVersion(marker.stream, this.cursors.get(marker.stream) ?? 0);
