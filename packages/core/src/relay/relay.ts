@@ -196,8 +196,10 @@ export class Relay implements LeasedWork {
     // A stream without a marker was retired, its cursor kept in the stream (~relayed):
     // the saved state may still name it (saved before the retirement), but holding it
     // would make the relay's memory grow with history, one restart at a time.
-    const marked = new Set((await this.store.markers.list()).map((marker) => marker.stream));
-    for (const stream of this.cursors.keys()) if (!marked.has(stream)) this.cursors.delete(stream);
+    if (this.cursors.size > 0) {
+      const marked = new Set((await this.store.markers.list()).map((marker) => marker.stream));
+      for (const stream of this.cursors.keys()) if (!marked.has(stream)) this.cursors.delete(stream);
+    }
     await this.findLog(state.log);
     this.savedLog = this.logCursor;
     this.lastSweep = -Infinity;
