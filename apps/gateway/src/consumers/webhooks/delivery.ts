@@ -58,6 +58,9 @@ export class SubscriptionDelivery implements LeasedWork {
   private retryTimer: NodeJS.Timeout | undefined;
   private unsavedLog: DeliveryAttempt[] = [];
   private savedAt = performance.now();
+  /** A save running behind the deliveries (they do not wait for it), and how the last one failed. */
+  private saving: Promise<void> | undefined;
+  private saveFailed: Error | undefined;
 
   readonly subscription: WebhookWithSecret;
   private readonly feeds: readonly PublishedFeed[];
@@ -108,6 +111,12 @@ export class SubscriptionDelivery implements LeasedWork {
   }
 
   async step(): Promise<boolean> {
+    if (this.saveFailed) {
+      // Progress could not be saved (the lease is gone?): recover from the durable state.
+      const error = this.saveFailed;
+      this.saveFailed = undefined;
+      throw error;
+    }
     const failing = this.state.failing;
     if (failing && Date.now() < failing.nextAttemptAt) {
       this.wakeIn(failing.nextAttemptAt - Date.now());
@@ -115,7 +124,7 @@ export class SubscriptionDelivery implements LeasedWork {
     }
     const next = await this.next();
     if (!next) {
-      await this.save();
+      await this.flush();
       return false;
     }
     const outcome = await this.post(next);
@@ -138,8 +147,9 @@ export class SubscriptionDelivery implements LeasedWork {
         delivered: this.state.delivered + 1,
         lastDeliveredAt: new Date().toISOString(),
       };
-      // Progress is saved in batches: after a crash the unsaved tail is delivered again (at least once).
-      if (this.unsavedLog.length >= saveEvery || performance.now() - this.savedAt > saveAfterMs) await this.save();
+      // Progress is saved in batches, behind the deliveries: after a crash the unsaved tail is
+      // delivered again (at least once).
+      if (this.unsavedLog.length >= saveEvery || performance.now() - this.savedAt > saveAfterMs) this.saveBehind();
       return true;
     }
     const delay = backoffMs(attempt, this.policy);
@@ -155,19 +165,48 @@ export class SubscriptionDelivery implements LeasedWork {
         since: failing?.eventId === next.entry.id ? failing.since : new Date().toISOString(),
       },
     };
-    await this.save();
+    await this.flush();
     this.log.warn({ subscription: this.subscription.id, eventId: next.entry.id, attempt, status: outcome.status, retryInMs: delay }, 'webhook delivery failed');
     this.wakeIn(delay);
     return false;
   }
 
-  /** Writes the cursor under the lease, then the attempts since the last save. */
+  /** Starts a save unless one runs; deliveries go on meanwhile. */
+  private saveBehind(): void {
+    if (this.saving || this.unsavedLog.length === 0) return;
+    this.saving = this.save()
+      .catch((error: Error) => {
+        this.saveFailed = error;
+      })
+      .finally(() => {
+        this.saving = undefined;
+      });
+  }
+
+  /** Waits for the save behind, then saves what is left (before going idle or backing off). */
+  private async flush(): Promise<void> {
+    await this.saving;
+    if (this.saveFailed) {
+      const error = this.saveFailed;
+      this.saveFailed = undefined;
+      throw error;
+    }
+    await this.save();
+  }
+
+  /** Writes the cursor under the lease, then the attempts up to now (a snapshot: deliveries go on). */
   private async save(): Promise<void> {
     if (this.unsavedLog.length === 0) return;
-    await this.lease.write(this.state);
+    const state = this.state;
     const attempts = this.unsavedLog;
     this.unsavedLog = [];
     this.savedAt = performance.now();
+    try {
+      await this.lease.write(state);
+    } catch (error) {
+      this.unsavedLog = [...attempts, ...this.unsavedLog];
+      throw error;
+    }
     await this.store.record(attempts);
   }
 
