@@ -49,7 +49,7 @@ describe.skipIf(!haveAzurite)('the gateway against hostile and unlucky requests'
     runtime = await createRuntime({ contexts, config: testConfig({ name: 'hard', LOG_LEVEL: 'silent' }) });
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-hard-')));
     for (const [who, principal] of Object.entries(principals)) tokens[who as Who] = (await auth.issue(principal)).token;
-    const app = createGateway({ runtime, contexts, auth, logger: pino({ level: 'silent' }) });
+    const app = createGateway({ runtime, contexts, auth, logger: pino({ level: 'silent' }), quotas: { webhooksPerOwner: 2 }, webhookTargets: 'any' });
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -146,5 +146,17 @@ describe.skipIf(!haveAzurite)('the gateway against hostile and unlucky requests'
     expect(json(repeated.body.errors)).toMatch(/contexts/);
     const twice = await call('GET', '/api/live?contexts=counter,banking,counter', { as: 'reader' });
     expect(twice.status).toBe(400);
+  });
+
+  it('holds a consumer to its quota of webhook subscriptions, with 429 and Retry-After', async () => {
+    const register = () => call('POST', '/api/webhooks', { as: 'reader', body: json({ url: 'http://127.0.0.1:9/hook', contexts: ['banking'] }) });
+    expect((await register()).status).toBe(201);
+    expect((await register()).status).toBe(201);
+    const refused = await register();
+    expect(refused.status, json(refused.body)).toBe(429);
+    expect(refused.body.type).toMatch(/quota-exceeded$/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Another owner's subscriptions do not count against this one.
+    expect((await call('POST', '/api/webhooks', { as: 'admin', body: json({ url: 'http://127.0.0.1:9/hook', contexts: ['banking'] }) })).status).toBe(201);
   });
 });

@@ -82,6 +82,7 @@ const register = defineRoute({
     },
     400: { description: 'Invalid URL or contexts, or a URL that is not a public address (unless EVENTLOOM_WEBHOOK_TARGETS=any)' },
     403: { description: 'A context outside the key’s scope' },
+    429: { description: 'The caller holds as many subscriptions as its quota allows' },
   },
 });
 
