@@ -1,4 +1,4 @@
-import { contextApp, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
+import { contextApp, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -14,6 +14,7 @@ import { addDocs } from './docs.ts';
 import { livePath, liveRoutes } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { notFound, onError } from './problem-response.ts';
+import { Quotas, type QuotaSettings } from './quotas.ts';
 import { requestLog } from './request-log.ts';
 import { systemRoutes } from './system-routes.ts';
 
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Which addresses webhooks may be registered for (default: EVENTLOOM_WEBHOOK_TARGETS, else public only). */
   webhookTargets?: WebhookTargets;
+  /** Sign-in, stream and webhook quotas (defaults in quotas.ts). */
+  quotas?: Partial<QuotaSettings>;
 }
 
 /** Names the gateway itself uses under `/api`, so no context may take them. */
@@ -59,14 +62,17 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   );
   const defaultLimit = limiter(maxBody);
   app.use((c, next) => (routeLimits.get(c.req.path) ?? defaultLimit)(c, next));
+  app.use(noPrototypeKeys);
   const consumers = createConsumers(runtime, logger);
   app.use(authenticate(withConsumerKeys(auth, consumers.keys), { queryTokenPaths: [livePath] }));
+  const quotas = new Quotas(runtime, metrics.registry, options.quotas);
+  app.use(quotas.streams());
 
   app.route('/', systemRoutes(runtime, metrics.registry, auth, logger));
-  app.route('/auth', authRoutes(auth));
+  app.route('/auth', authRoutes(auth, quotas));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
-  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets());
+  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets(), quotas);
   for (const context of contexts) {
     if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);

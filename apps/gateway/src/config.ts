@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { QuotaSettings } from './quotas.ts';
 
 /** `<repo>/.eventloom`: keys, local accounts and other machine-local state (git-ignored). */
 export const defaultHome = fileURLToPath(new URL('../../../.eventloom', import.meta.url));
@@ -15,6 +16,13 @@ const schema = z.object({
   EVENTLOOM_WORKERS: z.enum(['in-process', 'separate']).default('in-process'),
   /** `public`: webhooks only to public addresses; `any`: also loopback and private ones (local development). */
   EVENTLOOM_WEBHOOK_TARGETS: z.enum(['public', 'any'], { error: 'must be "public" or "any"' }).default('public'),
+  /** Quotas (429 with Retry-After beyond them); defaults in quotas.ts. */
+  EVENTLOOM_QUOTA_SIGNIN_FAILURES: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_QUOTA_SIGNIN_PER_ADDRESS: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_QUOTA_SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_QUOTA_STREAMS_PER_PRINCIPAL: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_QUOTA_STREAMS_TOTAL: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_QUOTA_WEBHOOKS_PER_OWNER: z.coerce.number().int().min(1).optional(),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;
@@ -32,4 +40,17 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
 /** Relays and projections run here unless a separate worker process runs them. */
 export function runsWorkers(config: GatewayConfig): boolean {
   return config.EVENTLOOM_MODE === 'single-process' || config.EVENTLOOM_WORKERS !== 'separate';
+}
+
+/** The quotas the environment sets; the rest keep their defaults. */
+export function quotaSettings(config: GatewayConfig): Partial<QuotaSettings> {
+  const set = {
+    signInFailuresPerAccount: config.EVENTLOOM_QUOTA_SIGNIN_FAILURES,
+    signInAttemptsPerAddress: config.EVENTLOOM_QUOTA_SIGNIN_PER_ADDRESS,
+    signInWindowSeconds: config.EVENTLOOM_QUOTA_SIGNIN_WINDOW_SECONDS,
+    streamsPerPrincipal: config.EVENTLOOM_QUOTA_STREAMS_PER_PRINCIPAL,
+    streamsTotal: config.EVENTLOOM_QUOTA_STREAMS_TOTAL,
+    webhooksPerOwner: config.EVENTLOOM_QUOTA_WEBHOOKS_PER_OWNER,
+  };
+  return Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined));
 }

@@ -18,6 +18,7 @@ const live = defineRoute({
     query: z.object({
       contexts: z
         .string()
+        .max(1000, 'at most 1000 characters')
         .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'a comma-separated list of context names')
         .optional()
         .openapi({ example: 'counter,banking', description: 'Defaults to every context the caller may see' }),
@@ -46,6 +47,9 @@ export function liveRoutes(runtime: Runtime, logger: Logger, options: { heartbea
     const principal = c.get('principal');
     if (!principal) throw problems.unauthorized();
     const requested = c.req.valid('query').contexts?.split(',') ?? [...runtime.contexts.keys()].filter((name) => visible(principal, name));
+    // Each name once: every name is a bus subscription held as long as the stream is open.
+    const repeated = requested.filter((name, i) => requested.indexOf(name) !== i);
+    if (repeated.length > 0) throw problems.validation({ contexts: [`names ${[...new Set(repeated)].join(', ')} more than once`] });
     const unknown = requested.filter((name) => !runtime.contexts.has(name));
     if (unknown.length > 0) {
       throw problems.validation({ contexts: [`unknown context ${unknown.join(', ')}`] });

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
-import { loadGatewayConfig, runsWorkers } from './config.ts';
+import { loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
 import { seedEmptyStores } from './seed.ts';
@@ -19,7 +19,7 @@ const [runtime, auth] = await Promise.all([
 
 // Webhook deliveries run where the relays and projections run.
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
-const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS });
+const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config) });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   logger.info(

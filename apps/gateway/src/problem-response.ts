@@ -9,6 +9,10 @@ export function problemResponse(c: Context, problem: Problem): Response {
   const body = { ...problem, instance: problem.instance ?? c.req.path };
   return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
     'Content-Type': 'application/problem+json',
+    // A body refused for its size was not read to its end: what is left of it would be
+    // taken for the next request on this connection. Close it; the client opens another.
+    ...(problem.status === 413 ? { Connection: 'close' } : {}),
+    ...(typeof problem.retryAfterSeconds === 'number' ? { 'Retry-After': String(problem.retryAfterSeconds) } : {}),
   });
 }
 

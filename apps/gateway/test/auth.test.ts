@@ -74,6 +74,23 @@ describe('local accounts and tokens', () => {
     await expectProblem(await app.request('/auth/me', { headers: { Cookie: 'eventloom_token=stale' } }), 401);
   });
 
+  it('refuses a cross-site form post carrying an admin cookie; the same post from this origin goes through', async () => {
+    const { app, tokens } = await testGateway();
+    const post = (headers: Record<string, string>) =>
+      app.request('http://gateway.local/api/tally/increments', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: `eventloom_token=${tokens.admin}`, ...headers },
+        body: JSON.stringify({ by: 1 }),
+      });
+    await expectProblem(await post({ Origin: 'https://evil.example' }), 401);
+    await expectProblem(await post({ Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' }), 401);
+    await expectProblem(await post({}), 401); // no Origin: not a browser page, send a bearer
+    await expectProblem(await post({ Origin: 'null' }), 401);
+    expect((await post({ Origin: 'http://gateway.local', 'Sec-Fetch-Site': 'same-origin' })).status).toBeLessThan(300);
+    // Reads keep working with the cookie alone (EventSource cannot send headers).
+    expect((await app.request('http://gateway.local/auth/me', { headers: { Cookie: `eventloom_token=${tokens.admin}` } })).status).toBe(200);
+  });
+
   it('keeps the same key and accounts across restarts', async () => {
     const { home, tokens } = await testGateway();
     const again = await loadAuth(home);

@@ -50,6 +50,16 @@ describe('bad requests become problem JSON', () => {
     await expectProblem(await app.request('/api/tally/increments', post(JSON.stringify({ padding: 'x'.repeat(20_000) }), bearer('owner'))), 413);
   });
 
+  it('refuses prototype keys at any depth, a field named like an Object method is only an unknown field', async () => {
+    const { app, bearer } = await testGateway();
+    for (const body of ['{"__proto__":{"by":1}}', '{"by":1,"nested":{"constructor":{"prototype":{"x":1}}}}']) {
+      const problem = await expectProblem(await app.request('/api/tally/increments', post(body, bearer('owner'))), 400);
+      expect(problem.type, body).toMatch(/validation$/);
+    }
+    const named = (await expectProblem(await app.request('/api/tally/increments', post('{"by":1,"constructor":1,"toString":2}', bearer('owner'))), 400)) as unknown as { errors: Record<string, string[]> };
+    expect(Object.keys(named.errors).sort()).toEqual(['constructor', 'toString']);
+  });
+
   it('answers a body over the limit with 413 when it is streamed without a length', async () => {
     const { app, bearer } = await testGateway({ bodyLimit: 2048 });
     const chunks = new TextEncoder().encode(JSON.stringify({ by: 1, padding: 'x'.repeat(4096) }));

@@ -5,11 +5,12 @@ import type { ContextDefinition, Principal, Role } from '@eventloom/core';
 import { pino } from 'pino';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
+import type { QuotaSettings } from '../src/quotas.ts';
 import { fakeRuntime } from './fake-runtime.ts';
 import { testContext } from './test-context.ts';
 
 /** A gateway over the fake runtime, with keys and accounts in a fresh temp EVENTLOOM_HOME. */
-export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number } = {}) {
+export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number; quotas?: Partial<QuotaSettings> } = {}) {
   const home = await mkdtemp(join(tmpdir(), 'eventloom-gateway-'));
   const contexts = options.contexts ?? [testContext];
   const auth = await loadAuth(home);
@@ -18,9 +19,10 @@ export async function testGateway(options: { contexts?: ContextDefinition[]; bod
     runtime,
     contexts,
     auth,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.GW_LOG ?? 'silent' }),
     bodyLimit: options.bodyLimit,
     heartbeatMs: options.heartbeatMs,
+    quotas: options.quotas,
   });
   const principals: Record<Role, Principal> = {
     owner: { sub: 'owner.firstcitizens', role: 'owner', bank: 'First Citizens' },

@@ -194,11 +194,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     async health(): Promise<Health> {
       const started = performance.now();
-      const storageHealth = await storage.ping().then(
-        () => ({ ok: true, latencyMs: Math.round(performance.now() - started) }),
-        (error: Error) => ({ ok: false, error: error.message }),
-      );
-      const redisOk = bus instanceof RedisBus ? await bus.ping() : true;
+      // Both at once, each bounded: a hung dependency makes /health say so, not hang.
+      const [storageHealth, redisOk] = await Promise.all([
+        storage.ping().then(
+          () => ({ ok: true, latencyMs: Math.round(performance.now() - started) }),
+          (error: Error) => ({ ok: false, error: error.message }),
+        ),
+        bus instanceof RedisBus ? bus.ping() : true,
+      ]);
       const redis = { ok: redisOk, mode, ...(redisOk ? {} : { error: 'Redis does not answer' }) } as Health['redis'];
       return { ok: storageHealth.ok && redisOk, storage: storageHealth, redis };
     },

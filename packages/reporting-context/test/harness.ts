@@ -9,7 +9,10 @@ export const callers = {
   admin: { sub: 'admin', role: 'admin' },
   republicOwner: { sub: 'owner.republic', role: 'owner', bank: 'Republic Bank' },
   scotiaOwner: { sub: 'owner.scotia', role: 'owner', bank: 'Scotia Bank' },
+  firstCitizensOwner: { sub: 'owner.firstcitizens', role: 'owner', bank: 'First Citizens' },
   consumer: { sub: 'consumer.demo', role: 'consumer', contexts: ['*'] },
+  reportingOnly: { sub: 'consumer.reports', role: 'consumer', contexts: ['reporting'] },
+  reportingAndOrders: { sub: 'consumer.shop', role: 'consumer', contexts: ['reporting', 'orders'] },
 } satisfies Record<string, Principal>;
 export type Caller = keyof typeof callers;
 

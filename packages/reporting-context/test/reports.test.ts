@@ -223,8 +223,17 @@ describe('reports over generated orders and a banking story', () => {
 
   it('lets owners and admins decide an alert once, with a note', async () => {
     const { body } = await stack.get('/api/reporting/alerts?state=open', 'republicOwner');
-    const [first, second] = body.items as { id: string; customer: string }[];
+    type Listed = { id: string; customer: string; withdrawal: { bank: string }; deposit: { bank: string } };
+    const items = body.items as Listed[];
+    // U7 moved money from Republic to Scotia: Republic's owner decides it.
+    const first = items.find((a) => a.customer === 'U7');
+    const second = items.find((a) => a !== first);
     expect(first && second).toBeTruthy();
+    expect([first!.withdrawal.bank, first!.deposit.bank].sort()).toEqual(['republic', 'scotia']);
+
+    // An owner decides only alerts that involve their bank.
+    const outsider = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'dismissed', note: 'not mine' }, 'firstCitizensOwner');
+    expect(outsider.status, JSON.stringify(outsider.body)).toBe(403);
 
     expect((await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'dismissed', note: 'x' }, 'consumer')).status).toBe(403);
     const missingNote = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'dismissed', note: ' ' }, 'republicOwner');
@@ -249,6 +258,32 @@ describe('reports over generated orders and a banking story', () => {
     expect(decidedList.body.items.map((a: { id: string }) => a.id).sort()).toEqual([first!.id, second!.id].sort());
     expect(decidedList.body.counts).toMatchObject({ investigated: 1, dismissed: 1 });
   }, 60_000);
+
+  it('refuses a range too long before doing any work, whatever its size', async () => {
+    for (const [from, to] of [
+      ['0001-01-01T00:00:00Z', '9999-01-01T00:00:00Z'],
+      ['1926-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2026-01-01T00:00:00Z', '2026-02-01T01:00:00Z'],
+    ]) {
+      const { status, body } = await stack.get(`/api/reporting/orders/hourly?from=${from}&to=${to}`, 'consumer');
+      expect(status, JSON.stringify(body)).toBe(400);
+      expect(body.errors.from[0]).toMatch(/at most 744 hours/);
+    }
+    // The longest range allowed still answers every hour. (Before the bound came first,
+    // the hundred-year request listed 877,000 hours and never answered within the timeout.)
+    expect((await stack.get('/api/reporting/orders/hourly?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z', 'consumer')).body.items).toHaveLength(744);
+  }, 20_000);
+
+  it('serves data derived from banking and orders only to keys scoped to them', async () => {
+    for (const path of ['/api/reporting/alerts', '/api/reporting/orders/hourly', '/api/reporting/orders/today', '/api/reporting/movies/top']) {
+      const refused = await stack.get(path, 'reportingOnly');
+      expect(refused.status, path).toBe(403);
+      expect(refused.body.detail, path).toMatch(/scoped/);
+    }
+    expect((await stack.get('/api/reporting/orders/today', 'reportingAndOrders')).status).toBe(200);
+    expect((await stack.get('/api/reporting/alerts', 'reportingAndOrders')).status).toBe(403);
+    expect((await stack.get('/api/reporting/alerts', 'consumer')).status).toBe(200);
+  });
 
   it('a rebuild from the feed gives the same numbers', async () => {
     const projections = ['orderWindows', 'sales', 'crossBankWatch', 'alertDecisions'];

@@ -5,6 +5,7 @@ import { startAzurite, type RunningAzurite } from '@eventloom/core/testing/azuri
 import { startChild, startNodeChild, type Child } from './children.ts';
 import { portIsFree, portOrFree } from './ports.ts';
 import { defaultRedisUrl, redisAnswers } from './redis.ts';
+import { Supervisor } from './supervisor.ts';
 import { waitForUrl } from './wait-for-url.ts';
 
 /**
@@ -41,13 +42,14 @@ function say(message: string): void {
 
 let azurite: RunningAzurite | undefined;
 const children: Child[] = [];
+const supervisors: Supervisor[] = [];
 const problems: string[] = [];
 let shuttingDown: Promise<void> | undefined;
 
 async function shutdown(): Promise<void> {
   shuttingDown ??= (async () => {
     say('stopping...');
-    await Promise.all(children.map((c) => c.stop()));
+    await Promise.all([...children.map((c) => c.stop()), ...supervisors.map((s) => s.stop())]);
     await azurite?.stop();
     say('stopped');
   })();
@@ -59,7 +61,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (++signals > 1) {
       // A second Ctrl-C: do not wait any longer.
-      for (const c of children) c.process.kill('SIGKILL');
+      for (const c of [...children, ...supervisors.flatMap((s) => s.child ?? [])]) c.process.kill('SIGKILL');
       process.exit(130);
     }
     void shutdown().then(() => process.exit(0));
@@ -90,17 +92,20 @@ async function startApp(name: string, entry: string, env: NodeJS.ProcessEnv, hea
     say(`${name} not started: ${entry} does not exist yet`);
     return false;
   }
-  const child = startNodeChild({ name, args: [entry], env, cwd: root });
-  children.push(child);
-  void child.exited.then(({ code, signal }) => {
-    if (!shuttingDown) {
-      problems.push(`${name}: exited (code ${code}, signal ${signal})`);
-      say(`${name} exited (code ${code}, signal ${signal}); the others keep running`);
-    }
+  // Supervised: an unexpected exit is restarted with a backoff; a crash loop is left down, said once.
+  const supervisor = new Supervisor({
+    name,
+    start: () => startNodeChild({ name, args: [entry], env, cwd: root }),
+    say,
+    onGiveUp: (reason) => problems.push(reason),
   });
+  supervisors.push(supervisor);
+  supervisor.start();
   if (!healthUrl) return true;
-  const ready = await waitForUrl(healthUrl, { timeoutMs: 90_000, giveUp: () => !child.isRunning() });
-  if (!ready && child.isRunning()) {
+  let gaveUp = false;
+  void supervisor.done.then(() => (gaveUp = true));
+  const ready = await waitForUrl(healthUrl, { timeoutMs: 90_000, giveUp: () => gaveUp });
+  if (!ready && !gaveUp) {
     problems.push(`${name}: ${healthUrl} did not answer within 90 s`);
     say(`${name} does not answer at ${healthUrl}`);
   }

@@ -38,7 +38,8 @@ const program = new Command('order-generator')
   .option('--seed <n>', 'same seed, same orders (a re-run then sends duplicates); default: random', positive('seed', 2 ** 31))
   .option('--invalid <fraction>', 'share of orders to break on purpose, to see rejections', fraction, 0)
   .option('--resend <fraction>', 'share of orders that re-send an earlier one, to see duplicates', fraction, 0)
-  .parse();
+  // `pnpm --filter … start -- --rate 5`: pnpm 12 hands the program the literal `--`.
+  .parse(process.argv.filter((arg, i) => !(i === 2 && arg === '--')));
 
 const options = program.opts<{
   rate: number;

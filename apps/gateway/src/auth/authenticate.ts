@@ -18,7 +18,8 @@ export interface AuthenticateOptions {
  * Sets `principal` from a verified token; never refuses a request for lacking one
  * (routes declare their roles and `requireRole` refuses). A bad bearer token is a
  * 401 at once: the caller asked to be someone and is not. A stale cookie is only
- * ignored, so a browser with an expired session can still reach the sign-in route.
+ * ignored, so a browser with an expired session can still reach the sign-in route;
+ * on writes the cookie counts only from this origin (see cookieAllowed).
  */
 export function authenticate(auth: Auth, options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
   const queryTokenPaths = new Set(options.queryTokenPaths ?? []);
@@ -31,7 +32,7 @@ export function authenticate(auth: Auth, options: AuthenticateOptions = {}): Mid
       c.set('principal', await verifyOrRefuse(auth, match[1]));
     } else if (queryToken !== undefined) {
       c.set('principal', await verifyOrRefuse(auth, queryToken));
-    } else {
+    } else if (cookieAllowed(c.req.method, c.req.header('origin'), c.req.header('sec-fetch-site'), c.req.url)) {
       const cookie = getCookie(c, tokenCookie);
       if (cookie) {
         const principal = await auth.verify(cookie).catch(() => undefined);
@@ -40,6 +41,23 @@ export function authenticate(auth: Auth, options: AuthenticateOptions = {}): Mid
     }
     await next();
   };
+}
+
+/**
+ * The cookie is what a browser sends by itself, so it stands for the user only where a
+ * browser needs it: reads (EventSource cannot set headers) and writes from a page of this
+ * very origin. A write carrying the cookie from another site (a form on evil.example
+ * posting here) or with no Origin at all is treated as anonymous; programs send a bearer.
+ */
+function cookieAllowed(method: string, origin: string | undefined, fetchSite: string | undefined, url: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  if (fetchSite !== undefined && fetchSite !== 'same-origin') return false;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).origin === new URL(url).origin;
+  } catch {
+    return false;
+  }
 }
 
 async function verifyOrRefuse(auth: Auth, token: string) {

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { setCookie } from 'hono/cookie';
 import { tokenLifetimeSeconds, type Auth } from './auth.ts';
 import { tokenCookie } from './authenticate.ts';
+import { clientAddress, type Quotas } from '../quotas.ts';
 
 export const principalSchema = z
   .object({
@@ -40,6 +41,7 @@ const signIn = defineRoute({
       },
     },
     401: { description: 'Unknown user or wrong password' },
+    429: { description: 'Too many failed sign-ins for the account, or attempts from the address (Retry-After says when to try again)' },
   },
 });
 
@@ -53,12 +55,17 @@ const me = defineRoute({
 });
 
 /** `/auth`: sign-in and who-am-I. */
-export function authRoutes(auth: Auth) {
+export function authRoutes(auth: Auth, quotas?: Quotas) {
   const app = contextApp();
   app.openapi(signIn, async (c) => {
     const { username, password } = c.req.valid('json');
+    await quotas?.beforeSignIn(username, clientAddress(c));
     const issued = await auth.signIn(username, password);
-    if (!issued) throw problems.unauthorized('Unknown user or wrong password.');
+    if (!issued) {
+      await quotas?.signInFailed(username);
+      throw problems.unauthorized('Unknown user or wrong password.');
+    }
+    await quotas?.signInSucceeded(username);
     setCookie(c, tokenCookie, issued.token, {
       httpOnly: true,
       sameSite: 'Lax',

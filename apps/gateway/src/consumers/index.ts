@@ -1,3 +1,4 @@
+import type { Quotas } from '../quotas.ts';
 /**
  * What consumer systems get (issue 6): each context's published events as a
  * CloudEvents feed, consumer keys scoped to contexts, links that need such a key,
@@ -35,10 +36,10 @@ export function createConsumers(runtime: Runtime, logger: Logger): Consumers {
 }
 
 /** `/api/consumer-keys`, `/api/webhooks` and `/asyncapi.json`. */
-export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets): void {
+export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets, quotas?: Quotas): void {
   const names = contexts.map((context) => context.name);
   app.route(consumerKeysPath, consumerKeyRoutes(consumers.keys, names));
-  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets));
+  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas));
   app.get('/asyncapi.json', (c) => c.json(asyncApiDocument(contexts, { host: new URL(c.req.url).host })));
 }
 

@@ -8,6 +8,8 @@ export type BusHandler = (message: unknown) => void;
 export interface Bus extends Memo, CommitLog {
   /** `redis` when messages cross processes, `memory` in single-process mode. */
   readonly kind: 'redis' | 'memory';
+  /** The Redis connection commands go through, where there is one (for limiters and caches beside the bus). */
+  readonly redis?: import('ioredis').Redis;
   publish(channel: string, message: unknown): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>>;

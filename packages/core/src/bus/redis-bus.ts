@@ -26,6 +26,9 @@ export interface RedisBusOptions {
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   private readonly publisher: Redis;
+  get redis(): Redis {
+    return this.publisher;
+  }
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private readonly log: Logger;

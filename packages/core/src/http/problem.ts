@@ -58,13 +58,17 @@ export const problems = {
       detail,
       ...(field ? { errors: { [field]: [detail] } } : {}),
     }),
-  unavailable: (detail: string) =>
-    new ProblemError({ type: `${base}unavailable`, title: 'Service unavailable', status: 503, detail }),
+  /** A quota was used up; `retryAfterSeconds` becomes the Retry-After header. */
+  tooMany: (quota: string, detail: string, retryAfterSeconds: number) =>
+    new ProblemError({ type: `${base}quota-exceeded`, title: 'Too many requests', status: 429, detail, quota, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  unavailable: (detail: string, retryAfterSeconds = 1) =>
+    new ProblemError({ type: `${base}unavailable`, title: 'Service unavailable', status: 503, detail, retryAfterSeconds }),
 };
 
 /** Turns zod issues into the `errors` map of a validation problem. */
 export function issuesToErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }>): Record<string, string[]> {
-  const errors: Record<string, string[]> = {};
+  // No prototype: a field named `constructor` or `toString` is a field like any other.
+  const errors: Record<string, string[]> = Object.create(null);
   const add = (path: PropertyKey[], message: string) => {
     const key = path.map(String).join('.') || '(body)';
     (errors[key] ??= []).push(message);

@@ -145,8 +145,17 @@ export class Storage {
   }
 
   /** A cheap round trip that proves the account answers. */
-  async ping(): Promise<void> {
-    await this.tableService.getProperties();
+  /**
+   * Asks the Table and the Blob service at once, each bounded in time (no SDK retries
+   * past the deadline): a hung account answers "down" within `timeoutMs`, never later.
+   */
+  async ping(timeoutMs = 2000): Promise<void> {
+    const abortSignal = AbortSignal.timeout(timeoutMs);
+    const ask = (service: string, request: Promise<unknown>) =>
+      request.catch((error: Error) => {
+        throw new Error(abortSignal.aborted ? `${service} did not answer within ${timeoutMs} ms` : `${service}: ${error.message}`);
+      });
+    await Promise.all([ask('Table service', this.tableService.getProperties({ abortSignal })), ask('Blob service', this.blobService.getProperties({ abortSignal }))]);
   }
 
   private async createTable(name: string): Promise<TableClient> {

@@ -40,6 +40,7 @@ const listAlerts = defineRoute({
   path: '/alerts',
   tags: ['reporting'],
   roles: readers,
+  reveals: ['banking'],
   summary: 'Cross-bank movement alerts, newest first',
   request: {
     query: z.object({
@@ -60,6 +61,7 @@ const oneAlert = defineRoute({
   path: '/alerts/{id}',
   tags: ['reporting'],
   roles: readers,
+  reveals: ['banking'],
   summary: 'One cross-bank alert',
   request: { params: IdParam },
   responses: { 200: { description: 'The alert', content: { 'application/json': { schema: Alert } } }, 404: { description: 'No such alert' } },
@@ -70,6 +72,7 @@ const decide = defineRoute({
   path: '/alerts/{id}/decisions',
   tags: ['reporting'],
   roles: deciders,
+  reveals: ['banking'],
   summary: 'Mark an alert investigated or dismissed, with a note (once per alert)',
   request: {
     params: IdParam,
@@ -80,6 +83,7 @@ const decide = defineRoute({
     200: { description: 'Decided and in the view (with Prefer: wait)', content: { 'application/json': { schema: Accepted } } },
     202: { description: 'Decided; the view follows', content: { 'application/json': { schema: Accepted } } },
     400: { description: 'Invalid decision or note' },
+    403: { description: 'An owner whose bank is on neither side of the alert' },
     404: { description: 'No such alert' },
     422: { description: '`alert-decided`: the alert was decided before' },
   },
@@ -130,11 +134,25 @@ export function alertRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): 
 
   app.openapi(decide, async (c) => {
     const id = c.req.valid('param').id.toLowerCase();
-    await findAlert(runtime, id);
+    const alert = await findAlert(runtime, id);
+    const principal = c.get('principal')!;
+    if (principal.role === 'owner' && !involves(alert, principal.bank)) {
+      throw problems.forbidden(`This alert is between ${alert.withdrawal.bankName} and ${alert.deposit.bankName}; an owner decides only alerts that involve their bank.`);
+    }
     const accepted = await runtime.execute('alert', 'decide', { alertId: id, ...c.req.valid('json') }, commandRequest(c));
     return answerCommand(c, runtime, accepted) as never;
   });
 }
+
+/** Whether an owner's bank (named as on their token: name or id) is one side of the alert. */
+function involves(alert: z.infer<typeof Alert>, ownBank: string | undefined): boolean {
+  if (ownBank === undefined) return false;
+  const wanted = normalise(ownBank);
+  const own = banks.find((bank) => normalise(bank.name) === wanted || bank.id === wanted)?.id;
+  return own !== undefined && (alert.withdrawal.bank === own || alert.deposit.bank === own);
+}
+
+const normalise = (text: string) => text.trim().toLowerCase().replace(/\s+/g, '-');
 
 async function findAlert(runtime: ContextRuntime, id: string) {
   const [row, decision] = await Promise.all([runtime.views.get('Alerts', alertPartition, id), runtime.views.get('AlertDecisions', decisionPartition, id)]);

@@ -26,6 +26,7 @@ const topMovies = defineRoute({
   path: '/movies/top',
   tags: ['reporting'],
   roles: readers,
+  reveals: ['orders'],
   summary: 'Most popular movies of all time, by quantity ordered',
   request: {
     query: z.object({
@@ -40,6 +41,7 @@ const popularCategories = defineRoute({
   path: '/categories/popular',
   tags: ['reporting'],
   roles: readers,
+  reveals: ['orders'],
   summary: 'Movie categories by quantity ordered or by revenue',
   request: { query: z.object({ by: z.enum(['quantity', 'revenue']).default('quantity') }) },
   responses: { 200: { description: 'Every category that has been seen, most popular first', content: { 'application/json': { schema: z.object({ by: z.enum(['quantity', 'revenue']), items: z.array(PopularCategory) }) } } } },

@@ -1,3 +1,4 @@
+import type { Quotas } from '../../quotas.ts';
 import { contextApp, defineRoute, Feed, problems, type Principal, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import { deliveryState } from './dispatcher.ts';
@@ -81,6 +82,7 @@ const register = defineRoute({
     },
     400: { description: 'Invalid URL or contexts, or a URL that is not a public address (unless EVENTLOOM_WEBHOOK_TARGETS=any)' },
     403: { description: 'A context outside the key’s scope' },
+    429: { description: 'The caller holds as many subscriptions as its quota allows' },
   },
 });
 
@@ -121,7 +123,7 @@ function mayRead(principal: Principal, subscription: WebhookWithSecret): boolean
 }
 
 /** `/api/webhooks`: consumers register receivers; admins see every subscription and its log. */
-export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets) {
+export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets, quotas?: Quotas) {
   const app = contextApp();
 
   const withState = async (subscription: WebhookWithSecret) => {
@@ -144,6 +146,7 @@ export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextName
       const outside = scope.includes('*') ? [] : body.contexts.filter((name) => !scope.includes(name));
       if (outside.length > 0) throw problems.forbidden(`Your key is not scoped to ${outside.join(', ')}.`);
     }
+    if (quotas) quotas.checkWebhooks(principal.sub, (await store.list()).filter((subscription) => subscription.owner === principal.sub).length);
     const refused = await refusedTarget(body.url, targets);
     if (refused) throw problems.validation({ url: [refused] }, `url: ${refused}`);
     const resolved = body.contexts.includes('*') ? contextNames : body.contexts;

@@ -34,8 +34,18 @@ export function loginUrl(from: URL): string {
 
 /** Only same-site paths, so the login form cannot be used as an open redirect. */
 export function safeRedirect(target: string | null, fallback = '/'): string {
-	if (!target || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return fallback;
-	return target;
+	// Browsers drop tabs and newlines and read `\` as `/`: `/\t/evil.example` is `//evil.example`.
+	if (!target || target.length > 2000 || /[\u0000-\u001f\u007f\\]/.test(target)) return fallback;
+	if (!target.startsWith('/') || target.startsWith('//')) return fallback;
+	const base = 'http://portal.invalid';
+	let url: URL;
+	try {
+		url = new URL(target, base);
+	} catch {
+		return fallback;
+	}
+	if (url.origin !== base) return fallback;
+	return url.pathname + url.search + url.hash;
 }
 
 /** The gateway's `expiresAt`: an ISO date, or seconds or milliseconds since the epoch. */
