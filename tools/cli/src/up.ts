@@ -165,6 +165,8 @@ async function main(): Promise<void> {
     // Local development: webhook receivers usually run on this machine. A deployed
     // gateway keeps the default (public addresses only).
     EVENTLOOM_WEBHOOK_TARGETS: process.env.EVENTLOOM_WEBHOOK_TARGETS ?? 'any',
+    // A week of demo orders with the catalog, once per store: the dashboard is alive at first sign-in.
+    ORDERS_DEMO_ORDERS: process.env.ORDERS_DEMO_ORDERS ?? '3000',
   };
 
   // The portal build is slow; it runs while the gateway starts.

@@ -2,11 +2,12 @@ import type { ContextRuntime, Principal } from '@eventloom/core';
 import { loadOrdersConfig } from '../config.ts';
 import { catalogStream } from './decide.ts';
 import { generateCatalog, type Catalog } from './generate.ts';
+import { seedDemoOrders } from '../orders/demo.ts';
 
 const seeder: Principal = { sub: 'seed', role: 'admin', name: 'Demo data' };
 
 /** Lists a generated catalog through the catalog's commands (the runtime calls it once per store). */
-export async function seedCatalog(runtime: ContextRuntime, catalog: Catalog = defaultCatalog()): Promise<void> {
+export async function seedCatalog(runtime: ContextRuntime, catalog: Catalog = defaultCatalog(), demoOrders = loadOrdersConfig().ORDERS_DEMO_ORDERS): Promise<void> {
   // Idempotency keys make a re-run after a crash half-way apply each step once.
   for (const category of catalog.categories) {
     await runtime.execute('catalog', 'createCategory', { id: category.id, name: category.name }, { principal: seeder, idempotencyKey: `seed-category-${category.id}` });
@@ -16,6 +17,7 @@ export async function seedCatalog(runtime: ContextRuntime, catalog: Catalog = de
     await runtime.execute('catalog', 'listMovies', { movies }, { principal: seeder, idempotencyKey: `seed-movies-${i}` });
   }
   runtime.log.info({ stream: catalogStream, seed: catalog.seed, categories: catalog.categories.length, movies: catalog.movies.length }, 'catalog seeded');
+  if (demoOrders > 0) await seedDemoOrders(runtime, catalog, { count: demoOrders });
 }
 
 function defaultCatalog(): Catalog {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withRebuild } from './admin-live.ts';
+import { mergedOverview, withRebuild } from './admin-live.ts';
 import type { Overview, Rebuild } from './types.ts';
 
 const rebuild = (fields: Partial<Rebuild>): Rebuild => ({
@@ -43,5 +43,23 @@ describe('applying rebuild progress to the overview', () => {
 	it('ends the rebuilding state when the rebuild is done', () => {
 		const next = withRebuild(overview(rebuild({ done: 9, total: 10 })), rebuild({ state: 'done', done: 10, total: 10 }));
 		expect(projection(next)).toMatchObject({ state: 'live', rebuild: { state: 'done' } });
+	});
+
+	// The flaky admin e2e: the bar said done, then a snapshot read before the end arrived and
+	// took the rebuild back to running at 0 %.
+	it('keeps a finished rebuild when an older snapshot arrives after it', () => {
+		const shown = overview(rebuild({ state: 'done', done: 10, total: 10 }));
+		const stale = overview(rebuild({ state: 'requested' }));
+		expect(projection(mergedOverview(shown, stale))).toMatchObject({ state: 'live', rebuild: { state: 'done', done: 10 } });
+	});
+
+	it('takes everything else from the new snapshot, and a newer rebuild from it', () => {
+		const shown = overview(rebuild({ done: 3, total: 10 }));
+		const next = { ...overview(rebuild({ done: 7, total: 10 })), at: '2025-01-01T00:00:09.000Z' };
+		const merged = mergedOverview(shown, next);
+		expect(merged.at).toBe('2025-01-01T00:00:09.000Z');
+		expect(projection(merged).rebuild).toMatchObject({ done: 7 });
+		const another = overview(rebuild({ id: 'r2', state: 'requested', requestedAt: '2025-01-01T00:01:00.000Z' }));
+		expect(projection(mergedOverview(overview(rebuild({ state: 'done', done: 10, total: 10 })), another)).rebuild).toMatchObject({ id: 'r2' });
 	});
 });
