@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
+import { answerClientErrors } from './client-errors.ts';
 import { loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
@@ -29,6 +31,8 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   // Seeding runs behind the listening server, so /health answers while it works.
   if (workers) void seedEmptyStores(runtime, logger);
 });
+// serve() makes a plain node:http server.
+answerClientErrors(server as Server);
 
 let stopping = false;
 async function stop(signal: string) {
