@@ -10,7 +10,7 @@
  * change the number of requests per operation).
  */
 import { mkdtemp } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
+import { answerClientErrors } from '../src/client-errors.ts';
 import { expectedStatus, hostileRequest, operationsOf, type HostileRequest, type Operation, type Role } from './hostile/requests.ts';
 
 const haveAzurite = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
@@ -62,6 +63,7 @@ describe.skipIf(!haveAzurite)('the gateway against generated hostile input', () 
     for (const [who, principal] of Object.entries(principals)) tokens[who as Role] = (await auth.issue(principal)).token;
     const app = createGateway({ runtime, contexts, auth, logger: pino({ level: 'silent' }), bodyLimit: defaultBodyLimit });
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    answerClientErrors(server as Server);
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const limits = new Map<string, number>(contexts.flatMap((context) => Object.entries(context.bodyLimits ?? {}).map(([path, bytes]) => [`/api/${context.name}${path}`, bytes] as const)));
