@@ -14,7 +14,6 @@ import { Agent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import banking from '@eventloom/banking-context';
 import { createRuntime, type ContextDefinition, type Principal, type Runtime } from '@eventloom/core';
 import { testConfig } from '@eventloom/core/testing/env';
@@ -26,7 +25,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
-import { answerClientErrors } from '../src/client-errors.ts';
+import { gatewayServer } from '../src/http-server.ts';
 import { expectedStatus, hostileRequest, operationsOf, type HostileRequest, type Operation, type Role } from './hostile/requests.ts';
 
 const haveAzurite = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
@@ -51,7 +50,7 @@ interface Answer {
 describe.skipIf(!haveAzurite)('the gateway against generated hostile input', () => {
   const contexts: ContextDefinition[] = [counter, banking, orders, reporting];
   let runtime: Runtime;
-  let server: ServerType;
+  let server: Server;
   let base: string;
   let operations: Operation[];
   const tokens = {} as Record<Role, string>;
@@ -62,9 +61,8 @@ describe.skipIf(!haveAzurite)('the gateway against generated hostile input', () 
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-hostile-')));
     for (const [who, principal] of Object.entries(principals)) tokens[who as Role] = (await auth.issue(principal)).token;
     const app = createGateway({ runtime, contexts, auth, logger: pino({ level: 'silent' }), bodyLimit: defaultBodyLimit });
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    answerClientErrors(server as Server);
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    server = gatewayServer(app.fetch);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const limits = new Map<string, number>(contexts.flatMap((context) => Object.entries(context.bodyLimits ?? {}).map(([path, bytes]) => [`/api/${context.name}${path}`, bytes] as const)));
     operations = operationsOf(JSON.parse(await read('/openapi.json', 'nobody')), (path) => limits.get(path) ?? defaultBodyLimit);

@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerClientErrors } from '../src/client-errors.ts';
+import { gatewayServer } from '../src/http-server.ts';
 import { testGateway } from './test-gateway.ts';
 
 /** Writes raw bytes on a fresh connection and reads until the server closes it. */
@@ -24,15 +23,14 @@ function parse(raw: string) {
   return { status: Number(statusLine?.split(' ')[1]), headers, body: JSON.parse(body) as { type: string; status: number } };
 }
 
-describe('requests Node refuses before the gateway sees them', () => {
+describe('requests Node or the adapter refuse before the app sees them', () => {
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
     const { app } = await testGateway();
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    answerClientErrors(server);
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    server = gatewayServer(app.fetch);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     port = (server.address() as AddressInfo).port;
   });
 
@@ -47,6 +45,17 @@ describe('requests Node refuses before the gateway sees them', () => {
 
   it('answers a malformed header line with a 400 problem', async () => {
     const answer = parse(await exchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n'));
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({ status: 400, type: expect.stringMatching(/malformed$/) });
+  });
+
+  it.each([
+    ['no Host', 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['a Host that is no host', 'GET /health HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n'],
+    ['a backslash in the path', 'GET /api\\..\\health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+  ])('answers a request with %s with a 400 problem', async (_, request) => {
+    const answer = parse(await exchange(port, request));
     expect(answer.status).toBe(400);
     expect(answer.headers['content-type']).toBe('application/problem+json');
     expect(answer.body).toMatchObject({ status: 400, type: expect.stringMatching(/malformed$/) });
