@@ -9,7 +9,7 @@ import { faultOf, oddJson, oddKey, oddString, plausible } from './values.ts';
 
 export type Role = 'admin' | 'owner' | 'consumer';
 const allRoles: Role[] = ['admin', 'owner', 'consumer'];
-const allMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const allMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 interface Param {
   in: 'path' | 'query' | 'header';
