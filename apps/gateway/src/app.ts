@@ -1,5 +1,6 @@
 import { contextApp, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
@@ -33,6 +34,20 @@ export interface GatewayOptions {
   quotas?: Partial<QuotaSettings>;
 }
 
+/**
+ * Hono answers a HEAD with the GET route's answer less its body, and leaves that body
+ * unread. A stream route (SSE) has started streaming by then; nobody would ever read or
+ * cancel it, so its bus subscriptions and heartbeat would live on after the client went.
+ * Cancelling the body stops the stream as a client hanging up does.
+ */
+const headWithoutBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  if (c.req.method === 'HEAD' && c.res.body) {
+    await c.res.body.cancel().catch(() => undefined);
+    c.res = new Response(null, c.res);
+  }
+};
+
 /** Names the gateway itself uses under `/api`, so no context may take them. */
 const reservedNames = new Set(['live', 'admin']);
 
@@ -46,6 +61,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   const metrics = createMetrics(runtime, logger);
   const app = contextApp();
 
+  app.use(headWithoutBody);
   app.use(requestId());
   app.use(requestLog(logger));
   app.use(metrics.measure);

@@ -1,10 +1,11 @@
-import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
 import { loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
+import { gatewayServer } from './http-server.ts';
 import { seedEmptyStores } from './seed.ts';
 
 const config = loadGatewayConfig();
@@ -21,11 +22,10 @@ const [runtime, auth] = await Promise.all([
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
 const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config) });
 
-const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  logger.info(
-    { url: `http://${config.HOST}:${info.port}`, contexts: contexts.map((c) => c.name), mode: runtime.mode, workers },
-    'gateway listening',
-  );
+const server = gatewayServer(app.fetch);
+server.listen(config.PORT, config.HOST, () => {
+  const { port } = server.address() as AddressInfo;
+  logger.info({ url: `http://${config.HOST}:${port}`, contexts: contexts.map((c) => c.name), mode: runtime.mode, workers }, 'gateway listening');
   // Seeding runs behind the listening server, so /health answers while it works.
   if (workers) void seedEmptyStores(runtime, logger);
 });
@@ -36,7 +36,7 @@ async function stop(signal: string) {
   stopping = true;
   logger.info({ signal }, 'gateway stopping');
   // Open SSE streams would hold close() forever; end them.
-  const forced = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5_000);
+  const forced = setTimeout(() => server.closeAllConnections(), 5_000);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
   await webhooks?.stop();

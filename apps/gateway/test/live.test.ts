@@ -44,6 +44,17 @@ describe('live view changes over SSE', () => {
     await expect.poll(() => runtime.bus.subscribers(channels.viewChanged('tally'))).toBe(0);
   });
 
+  it('answers a HEAD with headers only and holds no subscription after it (the stream a GET opens is stopped)', async () => {
+    const { app, bearer, runtime } = await testGateway({ heartbeatMs: 20 });
+    const response = await app.request('/api/live?contexts=tally', { method: 'HEAD', headers: bearer('admin') });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(response.body).toBeNull();
+    // Nobody reads or cancels a HEAD's body: a stream left running would hold its subscription for ever.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(runtime.bus.subscribers(channels.viewChanged('tally'))).toBe(0);
+  });
+
   it('sends heartbeat comments while idle', async () => {
     const { app, tokens } = await testGateway({ heartbeatMs: 20 });
     const response = await app.request('/api/live', { headers: { Cookie: `eventloom_token=${tokens.owner}` } });

@@ -1,3 +1,7 @@
+import banking from '@eventloom/banking-context';
+import counter from '@eventloom/counter-context';
+import orders from '@eventloom/orders-context';
+import reporting from '@eventloom/reporting-context';
 import { describe, expect, it } from 'vitest';
 import { httpDurationName } from '../src/metrics.ts';
 import { testGateway } from './test-gateway.ts';
@@ -61,6 +65,22 @@ describe('health, metrics and the API document', () => {
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/health', '/metrics', '/auth/token', '/auth/me', '/api/live', '/api/tally/increments', '/api/tally/commands/{commandId}']),
     );
+  });
+
+  it('documents each pattern as a bare regular expression that accepts what the route accepts (no /u or /i left from a regex literal)', async () => {
+    const { app } = await testGateway({ contexts: [counter, banking, orders, reporting] });
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      components: { schemas: { CategoryName: { properties: { name: { pattern: string } } } } };
+      paths: Record<string, Record<string, { parameters: { name: string; schema: { pattern: string } }[] }>>;
+    };
+    const patterns: string[] = [];
+    JSON.stringify(document, (key, value) => (key === 'pattern' && typeof value === 'string' ? void patterns.push(value) : value));
+    expect(patterns.length).toBeGreaterThan(10);
+    for (const pattern of patterns) expect(pattern, pattern).not.toMatch(/\/[dgimsuyv]+$/);
+    const categoryName = new RegExp(document.components.schemas.CategoryName.properties.name.pattern, 'u');
+    expect(categoryName.test('Film noir')).toBe(true);
+    const alertId = document.paths['/api/reporting/alerts/{id}']!.get!.parameters.find((p) => p.name === 'id')!.schema.pattern;
+    expect(new RegExp(alertId, 'u').test('0195A3C1-7E2B-7C4D-9A8B-1F2E3D4C5B6A')).toBe(true);
   });
 
   it('serves a /docs page that links the document and needs no CDN', async () => {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { AlertDecided, decisions, type AlertDecidedData } from './events.ts';
 
 /** Alert ids are the ids of the deposits that raised them (UUIDs). */
-export const alertId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'an alert id is a UUID');
+// No `i` flag: the OpenAPI document carries the bare source, so the case lives in the classes.
+export const alertId = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'an alert id is a UUID');
 
 export const decideInput = z
   .object({
