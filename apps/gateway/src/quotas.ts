@@ -2,13 +2,13 @@ import { problems, type AppEnv, type Principal, type Runtime } from '@eventloom/
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Counter, type Registry } from 'prom-client';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** What one caller, one address and the whole gateway may use. Every figure is configurable. */
 export interface QuotaSettings {
   /** Failed sign-ins per account per window; the next attempt waits for the window to pass. */
   signInFailuresPerAccount: number;
-  /** Sign-in attempts per client address per window (each runs scrypt, unknown users too). */
+  /** Failed sign-ins per client address per window (each runs scrypt, unknown users too). */
   signInAttemptsPerAddress: number;
   signInWindowSeconds: number;
   /** Open SSE streams and long-polls per principal, and in total, on one gateway instance. */
@@ -20,7 +20,7 @@ export interface QuotaSettings {
 
 export const defaultQuotas: QuotaSettings = {
   signInFailuresPerAccount: 10,
-  signInAttemptsPerAddress: 60,
+  signInAttemptsPerAddress: 100,
   signInWindowSeconds: 300,
   streamsPerPrincipal: 20,
   streamsTotal: 2000,
@@ -62,24 +62,23 @@ export class Quotas {
   }
 
   /**
-   * Before the password is checked: counts the attempt against the address, and refuses
-   * an account whose failures used up the window, without spending scrypt on either.
+   * Before the password is checked: refuses an account or an address whose failures used
+   * up the window, without spending scrypt. Successful sign-ins never count (many people
+   * sign in from behind one address, the portal's among them).
    */
   async beforeSignIn(username: string, address: string): Promise<void> {
     const account = await this.perAccount.get(accountKey(username));
     if (account && account.consumedPoints >= this.settings.signInFailuresPerAccount) {
       this.refuse('sign-in-account', `Too many failed sign-ins for ${username}; try again later.`, account.msBeforeNext / 1000);
     }
-    try {
-      await this.perAddress.consume(address);
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      this.refuse('sign-in-address', 'Too many sign-in attempts from this address; try again later.', error.msBeforeNext / 1000);
+    const from = await this.perAddress.get(address);
+    if (from && from.consumedPoints >= this.settings.signInAttemptsPerAddress) {
+      this.refuse('sign-in-address', 'Too many failed sign-ins from this address; try again later.', from.msBeforeNext / 1000);
     }
   }
 
-  async signInFailed(username: string): Promise<void> {
-    await this.perAccount.penalty(accountKey(username), 1).catch(() => undefined);
+  async signInFailed(username: string, address: string): Promise<void> {
+    await Promise.all([this.perAccount.penalty(accountKey(username), 1).catch(() => undefined), this.perAddress.penalty(address, 1).catch(() => undefined)]);
   }
 
   async signInSucceeded(username: string): Promise<void> {
@@ -156,13 +155,21 @@ export class Quotas {
 
 const accountKey = (username: string) => username.trim().toLowerCase();
 
-/** The client's address as the socket says (a proxy in front should be the one limiting by address). */
+/**
+ * The client's address: the socket's, or the first `X-Forwarded-For` entry when the socket
+ * is loopback (the portal, or a proxy on the same machine, passes the browser's address on).
+ */
 export function clientAddress(c: Context): string {
+  let peer: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    peer = getConnInfo(c).remote.address;
   } catch {
-    return 'unknown';
+    peer = undefined;
   }
+  const loopback = peer === undefined || peer === '::1' || peer.startsWith('127.') || peer === '::ffff:127.0.0.1';
+  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+  if (loopback && forwarded && forwarded.length <= 64) return forwarded;
+  return peer ?? 'unknown';
 }
 
 function holdsOpen(c: Context): boolean {

@@ -40,7 +40,19 @@ describe('quotas: 429 with Retry-After, problem JSON, counted in /metrics', () =
     }
   });
 
-  it('limits sign-in attempts from one address, unknown users included, before any password is hashed', async () => {
+  // The portal signs everyone in from its own address: successes must never count, and the
+  // browser's address it passes on is the one limited (the e2e suite hit the first version).
+  it('never counts successful sign-ins against an address, and limits the browser address the portal passes on', async () => {
+    const { app, home } = await testGateway({ quotas: { signInAttemptsPerAddress: 3 } });
+    const from = (address: string, username: string, pass: string) => app.request('/auth/token', { ...signIn(username, pass), headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': address } });
+    const admin = await password(home, 'admin');
+    for (let i = 0; i < 10; i++) expect((await from('203.0.113.7', 'admin', admin)).status).toBe(200);
+    for (let i = 0; i < 3; i++) await expectProblem(await from('198.51.100.1', `mallory${i}`, 'whatever-it-is'), 401);
+    await expectProblem(await from('198.51.100.1', 'admin', admin), 429);
+    expect((await from('203.0.113.7', 'admin', admin)).status).toBe(200);
+  });
+
+  it('limits failed sign-ins from one address, unknown users included, before any password is hashed', async () => {
     const { app } = await testGateway({ quotas: { signInAttemptsPerAddress: 5 } });
     for (let i = 0; i < 5; i++) await expectProblem(await app.request('/auth/token', signIn(`mallory${i}`, 'whatever-it-is')), 401);
     const refused = await app.request('/auth/token', signIn('mallory9', 'whatever-it-is'));
@@ -66,6 +78,15 @@ describe('quotas: 429 with Retry-After, problem JSON, counted in /metrics', () =
     expect(again.status).toBe(200);
     for (const response of [second, admins, again]) await response.body!.cancel();
     expect(await refusals(app, 'streams-per-principal')).toBe(1);
+  });
+
+  it('passes a counted stream through as it comes', async () => {
+    const { app, bearer } = await testGateway();
+    const response = await app.request('/api/live', { headers: bearer('consumer') });
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toContain('event: ready');
+    await reader.cancel();
   });
 
   it('caps the streams of the whole gateway', async () => {

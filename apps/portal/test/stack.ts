@@ -73,7 +73,9 @@ async function startUp(): Promise<Stack> {
 	];
 	const child = spawn(process.execPath, args, {
 		cwd: root,
-		env: { ...inherited, EVENTLOOM_HOME: home, EVENTLOOM_PREFIX: `e2e${randomBytes(3).toString('hex')}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+		// No demo orders: the tests bring their own data, and 3,000 orders being projected
+		// would hold the worker while the tests expect their changes live within seconds.
+		env: { ...inherited, EVENTLOOM_HOME: home, EVENTLOOM_PREFIX: `e2e${randomBytes(3).toString('hex')}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ORDERS_DEMO_ORDERS: '0' },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 

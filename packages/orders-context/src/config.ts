@@ -9,7 +9,7 @@ const schema = z.object({
   ORDERS_CACHE_WATCH_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /** How long a cached category lives at most, even if no invalidation reaches it (s). */
   ORDERS_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  /** Demo orders over the past week, stored once with the catalog (`./eventloom up` sets 3000; 0 = none). */
+  /** Demo orders over the past week, stored once with the catalog (`./eventloom up` sets 1000; 0 = none). */
   ORDERS_DEMO_ORDERS: z.coerce.number().int().min(0).max(100_000).default(0),
 });
 

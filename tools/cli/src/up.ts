@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     // gateway keeps the default (public addresses only).
     EVENTLOOM_WEBHOOK_TARGETS: process.env.EVENTLOOM_WEBHOOK_TARGETS ?? 'any',
     // A week of demo orders with the catalog, once per store: the dashboard is alive at first sign-in.
-    ORDERS_DEMO_ORDERS: process.env.ORDERS_DEMO_ORDERS ?? '3000',
+    ORDERS_DEMO_ORDERS: process.env.ORDERS_DEMO_ORDERS ?? '1000',
   };
 
   // The portal build is slow; it runs while the gateway starts.

@@ -41,7 +41,7 @@ const signIn = defineRoute({
       },
     },
     401: { description: 'Unknown user or wrong password' },
-    429: { description: 'Too many failed sign-ins for the account, or attempts from the address (Retry-After says when to try again)' },
+    429: { description: 'Too many failed sign-ins for the account or from the address (Retry-After says when to try again)' },
   },
 });
 
@@ -59,10 +59,11 @@ export function authRoutes(auth: Auth, quotas?: Quotas) {
   const app = contextApp();
   app.openapi(signIn, async (c) => {
     const { username, password } = c.req.valid('json');
-    await quotas?.beforeSignIn(username, clientAddress(c));
+    const address = clientAddress(c);
+    await quotas?.beforeSignIn(username, address);
     const issued = await auth.signIn(username, password);
     if (!issued) {
-      await quotas?.signInFailed(username);
+      await quotas?.signInFailed(username, address);
       throw problems.unauthorized('Unknown user or wrong password.');
     }
     await quotas?.signInSucceeded(username);

@@ -15,7 +15,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, cookies, url }) => {
+	default: async ({ request, cookies, url, getClientAddress }) => {
 		const form = await request.formData();
 		const username = String(form.get('username') ?? '').trim();
 		const password = String(form.get('password') ?? '');
@@ -26,7 +26,8 @@ export const actions: Actions = {
 		if (Object.keys(errors).length > 0) return rejected(400, username, errors, null);
 
 		try {
-			const { body } = await callGateway<TokenResponse>('/auth/token', { body: { username, password } });
+			// The gateway limits failed sign-ins per address: it is the browser's, not the portal's.
+			const { body } = await callGateway<TokenResponse>('/auth/token', { body: { username, password }, headers: { 'x-forwarded-for': clientAddressOf(getClientAddress) } });
 			saveToken(cookies, url, body.token, body.expiresAt);
 		} catch (error) {
 			if (error instanceof GatewayError) {
@@ -46,4 +47,12 @@ export const actions: Actions = {
 /** One shape for every refusal, so the form reads `errors` and `message` alike. */
 function rejected(status: number, username: string, errors: FieldErrors, message: string | null) {
 	return fail(status, { username, errors, message });
+}
+
+function clientAddressOf(getClientAddress: () => string): string {
+	try {
+		return getClientAddress();
+	} catch {
+		return 'unknown';
+	}
 }
