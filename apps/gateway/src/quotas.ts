@@ -1,3 +1,5 @@
+import { adminPath } from './admin/routes.ts';
+import { livePath } from './live.ts';
 import { problems, type AppEnv, type Principal, type Runtime } from '@eventloom/core';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -175,7 +177,7 @@ export function clientAddress(c: Context): string {
 function holdsOpen(c: Context): boolean {
   if (c.req.method !== 'GET') return false;
   const path = c.req.path;
-  if (path === '/api/live' || path === '/api/admin/live' || /^\/api\/[^/]+\/feed\/stream$/.test(path)) return true;
+  if (path === livePath || path === `${adminPath}/live` || /^\/api\/[^/]+\/feed\/stream$/.test(path)) return true;
   if (/^\/api\/[^/]+\/feed$/.test(path)) return Number(c.req.query('wait') ?? 0) > 0;
   return false;
 }

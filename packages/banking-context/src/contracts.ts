@@ -1,4 +1,4 @@
 /** What other contexts may know of banking: its published events and their schemas. */
 export { AccountOpened, Deposited, Voided, Withdrawn } from './account/events.ts';
 export type { AccountOpenedData, DepositedData, VoidedData, WithdrawnData } from './account/events.ts';
-export { banks, type Bank, type BankId } from './banks.ts';
+export { bankByName, banks, type Bank, type BankId } from './banks.ts';

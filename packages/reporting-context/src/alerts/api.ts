@@ -1,5 +1,5 @@
 import { answerCommand, defineRoute, problems, type AppEnv, type ContextRuntime, type ViewRow } from '@eventloom/core';
-import { banks } from '@eventloom/banking-context/contracts';
+import { bankByName, banks } from '@eventloom/banking-context/contracts';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deciders, readers } from '../roles.ts';
@@ -146,13 +146,9 @@ export function alertRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): 
 
 /** Whether an owner's bank (named as on their token: name or id) is one side of the alert. */
 function involves(alert: z.infer<typeof Alert>, ownBank: string | undefined): boolean {
-  if (ownBank === undefined) return false;
-  const wanted = normalise(ownBank);
-  const own = banks.find((bank) => normalise(bank.name) === wanted || bank.id === wanted)?.id;
+  const own = bankByName(ownBank)?.id;
   return own !== undefined && (alert.withdrawal.bank === own || alert.deposit.bank === own);
 }
-
-const normalise = (text: string) => text.trim().toLowerCase().replace(/\s+/g, '-');
 
 async function findAlert(runtime: ContextRuntime, id: string) {
   const [row, decision] = await Promise.all([runtime.views.get('Alerts', alertPartition, id), runtime.views.get('AlertDecisions', decisionPartition, id)]);
