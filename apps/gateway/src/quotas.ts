@@ -50,8 +50,8 @@ export class Quotas {
       const memory = new RateLimiterMemory({ keyPrefix, points, duration });
       const redis = runtime.bus.redis;
       if (!redis) return memory;
-      // The limiter's own prefix sits under the bus's keys; a Redis that fails falls back to memory.
-      return new RateLimiterRedis({ storeClient: redis, keyPrefix: `eventloom:quota:${keyPrefix}`, points, duration, insuranceLimiter: memory });
+      // Under the store's namespace (other stores' gateways may share the Redis); a Redis that fails falls back to memory.
+      return new RateLimiterRedis({ storeClient: redis, keyPrefix: runtime.bus.key(`eventloom:quota:${keyPrefix}`), points, duration, insuranceLimiter: memory });
     };
     this.perAccount = limiter('signin-account', this.settings.signInFailuresPerAccount);
     this.perAddress = limiter('signin-address', this.settings.signInAttemptsPerAddress);

@@ -19,6 +19,11 @@ import { pino } from 'pino';
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
+
+  /** One process, one store: names need no namespace. */
+  key(name: string): string {
+    return name;
+  }
   readonly handlers = new Map<string, Set<BusHandler>>();
 
   async publish(channel: string, message: unknown): Promise<void> {

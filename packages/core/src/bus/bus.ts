@@ -10,6 +10,11 @@ export interface Bus extends Memo, CommitLog {
   readonly kind: 'redis' | 'memory';
   /** The Redis connection commands go through, where there is one (for limiters and caches beside the bus). */
   readonly redis?: import('ioredis').Redis;
+  /**
+   * A Redis key or channel name under this runtime's namespace: runtimes of one store share
+   * it, runtimes of other stores on the same Redis never see it.
+   */
+  key(name: string): string;
   publish(channel: string, message: unknown): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>>;

@@ -4,6 +4,11 @@ import { compareLogIds, type Bus, type BusHandler, type LogEntry, type LogRead }
 /** Single-process mode: the same signals, delivered in this process only. */
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
+
+  /** One process, one store: names need no namespace. */
+  key(name: string): string {
+    return name;
+  }
   private readonly handlers = new Map<string, Set<BusHandler>>();
 
   async publish(channel: string, message: unknown): Promise<void> {

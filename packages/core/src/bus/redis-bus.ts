@@ -94,21 +94,20 @@ export class RedisBus implements Bus {
     }
   }
 
-  /** The Redis channel for a bus channel. */
-  private wire(channel: string): string {
-    return this.namespace ? `${this.namespace}|${channel}` : channel;
+  key(name: string): string {
+    return this.namespace ? `${this.namespace}|${name}` : name;
   }
 
   async publish(channel: string, message: unknown): Promise<void> {
     try {
-      await this.publisher.publish(this.wire(channel), JSON.stringify(message));
+      await this.publisher.publish(this.key(channel), JSON.stringify(message));
     } catch (error) {
       this.log.debug({ err: (error as Error).message, channel }, 'bus publish dropped');
     }
   }
 
   async subscribe(busChannel: string, handler: BusHandler): Promise<() => Promise<void>> {
-    const channel = this.wire(busChannel);
+    const channel = this.key(busChannel);
     let handlers = this.handlers.get(channel);
     if (!handlers) {
       this.handlers.set(channel, (handlers = new Set()));
@@ -126,13 +125,13 @@ export class RedisBus implements Bus {
   }
 
   async appendLog(log: string, message: unknown, wake: string): Promise<void> {
-    const key = this.wire(log);
+    const key = this.key(log);
     try {
       await this.publisher
         .multi()
         .set(`${key}:epoch`, randomUUID(), 'NX')
         .xadd(key, 'MAXLEN', '~', String(logLimit), '*', 'm', JSON.stringify(message))
-        .publish(this.wire(wake), '{}')
+        .publish(this.key(wake), '{}')
         .exec();
     } catch (error) {
       this.log.debug({ err: (error as Error).message, log }, 'commit log append dropped');
@@ -141,7 +140,7 @@ export class RedisBus implements Bus {
 
   /** Throws when Redis does not answer: the relay then falls back to reading streams. */
   async readLog(log: string, after: string | undefined, count: number, withFirst = false): Promise<LogRead> {
-    const key = this.wire(log);
+    const key = this.key(log);
     const pipeline = this.publisher.pipeline().get(`${key}:epoch`).xrange(key, after === undefined ? '-' : `(${after}`, '+', 'COUNT', count);
     if (withFirst) pipeline.xrange(key, '-', '+', 'COUNT', 1);
     const results = (await pipeline.exec()) ?? [];
@@ -154,7 +153,7 @@ export class RedisBus implements Bus {
   }
 
   async logEnd(log: string): Promise<{ id?: string; epoch: string }> {
-    const key = this.wire(log);
+    const key = this.key(log);
     const results = (await this.publisher.pipeline().get(`${key}:epoch`).xrevrange(key, '+', '-', 'COUNT', 1).exec()) ?? [];
     for (const [error] of results) if (error) throw error;
     const epoch = (results[0]?.[1] as string | null) ?? 'none';
@@ -164,7 +163,7 @@ export class RedisBus implements Bus {
 
   async remember(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     try {
-      await this.publisher.set(this.wire(key), JSON.stringify(value), 'EX', ttlSeconds);
+      await this.publisher.set(this.key(key), JSON.stringify(value), 'EX', ttlSeconds);
     } catch (error) {
       this.log.debug({ err: (error as Error).message, key }, 'memo not saved');
     }
@@ -172,7 +171,7 @@ export class RedisBus implements Bus {
 
   async recall<T>(key: string): Promise<T | undefined> {
     try {
-      const raw = await this.publisher.get(this.wire(key));
+      const raw = await this.publisher.get(this.key(key));
       return raw === null ? undefined : (JSON.parse(raw) as T);
     } catch {
       return undefined;
