@@ -1,4 +1,4 @@
-import { contextApp, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
+import { contextApp, identityBodiesOnly, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -65,6 +65,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.use(requestId());
   app.use(requestLog(logger));
   app.use(metrics.measure);
+  app.use(identityBodiesOnly);
   // One limit for all, except routes a context names (bulk ingestion).
   const limiter = (maxSize: number) =>
     bodyLimit({

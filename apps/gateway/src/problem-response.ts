@@ -13,6 +13,7 @@ export function problemResponse(c: Context, problem: Problem): Response {
     // taken for the next request on this connection. Close it; the client opens another.
     ...(problem.status === 413 ? { Connection: 'close' } : {}),
     ...(typeof problem.retryAfterSeconds === 'number' ? { 'Retry-After': String(problem.retryAfterSeconds) } : {}),
+    ...(typeof problem.acceptEncoding === 'string' ? { 'Accept-Encoding': problem.acceptEncoding } : {}),
   });
 }
 

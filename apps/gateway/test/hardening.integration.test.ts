@@ -140,6 +140,29 @@ describe.skipIf(!haveAzurite)('the gateway against hostile and unlucky requests'
     expect(next.status).toBe(200);
   });
 
+  it.each([
+    ['array', `{"amountCents":100,"memo":${'['.repeat(20_000)}${']'.repeat(20_000)}}`],
+    ['object', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`],
+  ])('refuses JSON nested %s-deep past any sane depth with 400, before a handler walks it', async (_shape, body) => {
+    const before = appended('banking');
+    const answer = await call('POST', '/api/banking/accounts/U1001/republic/deposits', { as: 'admin', body });
+    expect(answer.status, json(answer.body)).toBe(400);
+    expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(appended('banking')).toBe(before);
+  });
+
+  it('answers a compressed body it cannot read with 415, naming the encodings it takes', async () => {
+    const before = appended('banking');
+    const answer = await call('POST', '/api/banking/accounts/U1001/republic/deposits', { as: 'admin', body: json({ amountCents: 100 }), headers: { 'content-encoding': 'gzip' } });
+    expect(answer.status, json(answer.body)).toBe(415);
+    expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(answer.headers['accept-encoding']).toBe('identity');
+    expect(appended('banking')).toBe(before);
+    // identity is no encoding at all
+    const plain = await call('POST', '/api/banking/accounts/U1001/republic/deposits', { as: 'admin', body: json({ amountCents: 100 }), headers: { 'content-encoding': 'identity' } });
+    expect(plain.status, json(plain.body)).toBe(202);
+  });
+
   it('refuses a live stream that names a context twice, or too many', async () => {
     const repeated = await call('GET', `/api/live?contexts=${Array.from({ length: 500 }, () => 'counter').join(',')}`, { as: 'reader' });
     expect(repeated.status).toBe(400);

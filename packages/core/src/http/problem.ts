@@ -61,6 +61,15 @@ export const problems = {
   /** A quota was used up; `retryAfterSeconds` becomes the Retry-After header. */
   tooMany: (quota: string, detail: string, retryAfterSeconds: number) =>
     new ProblemError({ type: `${base}quota-exceeded`, title: 'Too many requests', status: 429, detail, quota, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  /** A body in a Content-Encoding the server does not decode (RFC 7694: answer which it takes). */
+  unsupportedEncoding: (encoding: string) =>
+    new ProblemError({
+      type: `${base}unsupported-encoding`,
+      title: 'Unsupported content encoding',
+      status: 415,
+      detail: `The body is sent as ${JSON.stringify(encoding.slice(0, 64))}; send it uncompressed.`,
+      acceptEncoding: 'identity',
+    }),
   unavailable: (detail: string, retryAfterSeconds = 1) =>
     new ProblemError({ type: `${base}unavailable`, title: 'Service unavailable', status: 503, detail, retryAfterSeconds }),
 };

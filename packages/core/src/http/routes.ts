@@ -54,6 +54,19 @@ export const noPrototypeKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * Bodies come uncompressed: a `Content-Encoding` other than identity is refused with 415
+ * (and `Accept-Encoding: identity`) before anything reads the body, instead of parsing
+ * compressed bytes as JSON or, worse, plain JSON that claims to be compressed.
+ */
+export const identityBodiesOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const encoding = c.req.header('content-encoding');
+  if (encoding !== undefined && encoding.split(',').some((coding) => !/^\s*(identity)?\s*$/i.test(coding))) {
+    throw problems.unsupportedEncoding(encoding);
+  }
+  await next();
+};
+
 /** Refuses with 401 when nobody is signed in and 403 when the role does not fit. */
 export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -2,7 +2,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Principal } from '../auth/principal.ts';
 import type { ContextDefinition } from '../context/define-context.ts';
 import { ProblemError, problemBase, problems, type Problem } from '../http/problem.ts';
-import { contextApp, noPrototypeKeys } from '../http/routes.ts';
+import { contextApp, identityBodiesOnly, noPrototypeKeys } from '../http/routes.ts';
 import type { Runtime } from '../runtime.ts';
 
 export interface TestResponse {
@@ -29,6 +29,7 @@ export interface TestRequest {
  */
 export function testHost(runtime: Runtime, contexts: ContextDefinition[], principals: Record<string, Principal>) {
   const app = contextApp();
+  app.use(identityBodiesOnly);
   app.use(noPrototypeKeys);
   app.use(async (c, next) => {
     const header = c.req.header('authorization');
