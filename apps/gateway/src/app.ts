@@ -12,6 +12,7 @@ import { consumerPaths, createConsumers, mountConsumers, withConsumerKeys } from
 import { webhookTargets, type WebhookTargets } from './consumers/webhooks/targets.ts';
 import { mountContext } from './context-routes.ts';
 import { addDocs } from './docs.ts';
+import type { HealthProbeOptions } from './health.ts';
 import { livePath, liveRoutes } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { notFound, onError } from './problem-response.ts';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Which addresses webhooks may be registered for (default: EVENTLOOM_WEBHOOK_TARGETS, else public only). */
   webhookTargets?: WebhookTargets;
+  /** How fresh /health's probe must be (defaults in health.ts). */
+  health?: HealthProbeOptions;
   /** Sign-in, stream and webhook quotas (defaults in quotas.ts). */
   quotas?: Partial<QuotaSettings>;
 }
@@ -85,7 +88,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   const quotas = new Quotas(runtime, metrics.registry, options.quotas);
   app.use(quotas.streams());
 
-  app.route('/', systemRoutes(runtime, metrics.registry, auth, logger));
+  app.route('/', systemRoutes(runtime, metrics.registry, auth, options.health));
   app.route('/auth', authRoutes(auth, quotas));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));

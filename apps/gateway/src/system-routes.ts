@@ -1,14 +1,15 @@
 import { contextApp, defineRoute, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Auth } from './auth/auth.ts';
+import { HealthProbe, type HealthProbeOptions } from './health.ts';
 
 const healthSchema = z
   .object({
     ok: z.boolean(),
     storage: z.object({ ok: z.boolean(), error: z.string().optional(), latencyMs: z.number().optional() }),
     redis: z.object({ ok: z.boolean(), mode: z.enum(['redis', 'single-process']), error: z.string().optional() }),
+    ageMs: z.number().int().nonnegative().openapi({ description: 'How long ago the probe this answer comes from started (one runs at a time; at most about a second old while the gateway answers).' }),
   })
   .openapi('Health');
 
@@ -43,20 +44,12 @@ const jwks = defineRoute({
 });
 
 /** Public operational routes: health, metrics, the signing key. */
-export function systemRoutes(runtime: Runtime, registry: Registry, auth: Auth, logger: Logger) {
+export function systemRoutes(runtime: Runtime, registry: Registry, auth: Auth, options: HealthProbeOptions = {}) {
   const app = contextApp();
+  const probe = new HealthProbe(runtime, options);
   app.openapi(health, async (c) => {
-    try {
-      const result = await runtime.health();
-      return c.json(result, result.ok ? 200 : 503);
-    } catch (error) {
-      logger.error({ err: error }, 'health check failed');
-      const message = error instanceof Error ? error.message : String(error);
-      return c.json(
-        { ok: false, storage: { ok: false, error: message }, redis: { ok: false, mode: runtime.mode, error: message } },
-        503,
-      );
-    }
+    const { health: result, ageMs } = await probe.current();
+    return c.json({ ...result, ageMs }, result.ok ? 200 : 503);
   });
   app.openapi(metrics, async (c) => {
     const response = c.text(await registry.metrics(), 200);

@@ -7,13 +7,19 @@ import { httpDurationName } from '../src/metrics.ts';
 import { testGateway } from './test-gateway.ts';
 
 describe('health, metrics and the API document', () => {
-  it('answers /health with 200 when the runtime is healthy and 503 when not', async () => {
-    const { app, runtime } = await testGateway();
+  it('answers /health with 200 when the runtime is healthy and 503 once a probe finds it is not', async () => {
+    let now = 0;
+    const { app, runtime } = await testGateway({ health: { freshMs: 1_000, now: () => now } });
     expect((await app.request('/health')).status).toBe(200);
     runtime.healthResult = { ok: false, storage: { ok: false, error: 'ECONNREFUSED' }, redis: { ok: true, mode: 'redis' } };
+    // Within a second the last probe answers; after it, the next answer starts a probe.
+    now = 500;
+    expect(await (await app.request('/health')).json()).toMatchObject({ ok: true, ageMs: 500 });
+    now = 1_500;
+    await app.request('/health');
     const response = await app.request('/health');
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ ok: false, storage: { error: 'ECONNREFUSED' } });
+    expect(await response.json()).toMatchObject({ ok: false, storage: { error: 'ECONNREFUSED' }, ageMs: 0 });
   });
 
   it('answers /health with 503 when the check itself throws', async () => {
@@ -21,7 +27,37 @@ describe('health, metrics and the API document', () => {
     runtime.health = async () => {
       throw new Error('storage unreachable');
     };
+    const response = await app.request('/health');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ ok: false, storage: { ok: false, error: 'storage unreachable' } });
+  });
+
+  it('never keeps /health waiting on a slow probe while a recent answer exists, and runs one probe at a time', async () => {
+    let now = 0;
+    const { app, runtime } = await testGateway({ health: { freshMs: 1_000, staleMs: 10_000, now: () => now } });
+    expect((await app.request('/health')).status).toBe(200);
+    let probes = 0;
+    let finish: () => void = () => undefined;
+    runtime.health = () => {
+      probes++;
+      return new Promise((resolve) => (finish = () => resolve({ ok: false, storage: { ok: false, error: 'slow' }, redis: { ok: true, mode: 'redis' } })));
+    };
+    now = 2_000;
+    // Fifty callers while storage hangs: each answered from the last probe, one probe started.
+    const answers = await Promise.all(Array.from({ length: 50 }, () => app.request('/health')));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(probes).toBe(1);
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await app.request('/health')).status).toBe(503);
+    // Past staleMs nothing old is trusted: the answer waits for a new probe.
+    now = 20_000;
+    const waiting = app.request('/health');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(probes).toBe(2);
+    runtime.health = async () => runtime.healthResult;
+    finish();
+    expect((await waiting).status).toBe(503);
   });
 
   it('exposes request durations by route pattern, appends and lag on /metrics', async () => {

@@ -5,12 +5,13 @@ import type { ContextDefinition, Principal, Role } from '@eventloom/core';
 import { pino } from 'pino';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
+import type { HealthProbeOptions } from '../src/health.ts';
 import type { QuotaSettings } from '../src/quotas.ts';
 import { fakeRuntime } from './fake-runtime.ts';
 import { testContext } from './test-context.ts';
 
 /** A gateway over the fake runtime, with keys and accounts in a fresh temp EVENTLOOM_HOME. */
-export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number; quotas?: Partial<QuotaSettings> } = {}) {
+export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number; quotas?: Partial<QuotaSettings>; health?: HealthProbeOptions } = {}) {
   const home = await mkdtemp(join(tmpdir(), 'eventloom-gateway-'));
   const contexts = options.contexts ?? [testContext];
   const auth = await loadAuth(home);
@@ -23,6 +24,7 @@ export async function testGateway(options: { contexts?: ContextDefinition[]; bod
     bodyLimit: options.bodyLimit,
     heartbeatMs: options.heartbeatMs,
     quotas: options.quotas,
+    health: options.health,
   });
   const principals: Record<Role, Principal> = {
     owner: { sub: 'owner.firstcitizens', role: 'owner', bank: 'First Citizens' },
