@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { adminPath, adminRoutes } from './admin/routes.ts';
+import { admission, type AdmissionSettings } from './admission.ts';
 import type { Auth } from './auth/auth.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Which addresses webhooks may be registered for (default: EVENTLOOM_WEBHOOK_TARGETS, else public only). */
   webhookTargets?: WebhookTargets;
+  /** How many requests are worked on at once and may wait (defaults in admission.ts). */
+  admission?: Partial<AdmissionSettings>;
   /** How fresh /health's probe must be (defaults in health.ts). */
   health?: HealthProbeOptions;
   /** Sign-in, stream and webhook quotas (defaults in quotas.ts). */
@@ -68,6 +71,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.use(requestId());
   app.use(requestLog(logger));
   app.use(metrics.measure);
+  app.use(admission(metrics.registry, options.admission));
   app.use(identityBodiesOnly);
   // One limit for all, except routes a context names (bulk ingestion).
   const limiter = (maxSize: number) =>

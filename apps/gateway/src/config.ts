@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { AdmissionSettings } from './admission.ts';
 import type { QuotaSettings } from './quotas.ts';
 
 /** `<repo>/.eventloom`: keys, local accounts and other machine-local state (git-ignored). */
@@ -16,6 +17,10 @@ const schema = z.object({
   EVENTLOOM_WORKERS: z.enum(['in-process', 'separate']).default('in-process'),
   /** `public`: webhooks only to public addresses; `any`: also loopback and private ones (local development). */
   EVENTLOOM_WEBHOOK_TARGETS: z.enum(['public', 'any'], { error: 'must be "public" or "any"' }).default('public'),
+  /** Admission control (503 with Retry-After beyond it); defaults in admission.ts. */
+  EVENTLOOM_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+  EVENTLOOM_MAX_QUEUED: z.coerce.number().int().min(0).optional(),
+  EVENTLOOM_MAX_QUEUE_MS: z.coerce.number().int().min(1).optional(),
   /** Quotas (429 with Retry-After beyond them); defaults in quotas.ts. */
   EVENTLOOM_QUOTA_SIGNIN_FAILURES: z.coerce.number().int().min(1).optional(),
   EVENTLOOM_QUOTA_SIGNIN_PER_ADDRESS: z.coerce.number().int().min(1).optional(),
@@ -42,6 +47,14 @@ export function runsWorkers(config: GatewayConfig): boolean {
   return config.EVENTLOOM_MODE === 'single-process' || config.EVENTLOOM_WORKERS !== 'separate';
 }
 
+/** The admission limits the environment sets; the rest keep their defaults. */
+export function admissionSettings(config: GatewayConfig): Partial<AdmissionSettings> {
+  return definedOnly({ maxInFlight: config.EVENTLOOM_MAX_IN_FLIGHT, maxQueued: config.EVENTLOOM_MAX_QUEUED, maxQueueMs: config.EVENTLOOM_MAX_QUEUE_MS });
+}
+
+const definedOnly = <T extends object>(settings: { [K in keyof T]: T[K] | undefined }): Partial<T> =>
+  Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
+
 /** The quotas the environment sets; the rest keep their defaults. */
 export function quotaSettings(config: GatewayConfig): Partial<QuotaSettings> {
   const set = {
@@ -52,5 +65,5 @@ export function quotaSettings(config: GatewayConfig): Partial<QuotaSettings> {
     streamsTotal: config.EVENTLOOM_QUOTA_STREAMS_TOTAL,
     webhooksPerOwner: config.EVENTLOOM_QUOTA_WEBHOOKS_PER_OWNER,
   };
-  return Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined));
+  return definedOnly<QuotaSettings>(set);
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
-import { loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
+import { admissionSettings, loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
 import { gatewayServer } from './http-server.ts';
@@ -20,7 +20,7 @@ const [runtime, auth] = await Promise.all([
 
 // Webhook deliveries run where the relays and projections run.
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
-const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config) });
+const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config), admission: admissionSettings(config) });
 
 const server = gatewayServer(app.fetch);
 server.listen(config.PORT, config.HOST, () => {

@@ -174,7 +174,8 @@ export function clientAddress(c: Context): string {
   return peer ?? 'unknown';
 }
 
-function holdsOpen(c: Context): boolean {
+/** A request that holds its connection open: an SSE stream, or a long-poll with `wait`. */
+export function holdsOpen(c: Context): boolean {
   if (c.req.method !== 'GET') return false;
   const path = c.req.path;
   if (path === livePath || path === `${adminPath}/live` || /^\/api\/[^/]+\/feed\/stream$/.test(path)) return true;

@@ -5,13 +5,14 @@ import type { ContextDefinition, Principal, Role } from '@eventloom/core';
 import { pino } from 'pino';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
+import type { AdmissionSettings } from '../src/admission.ts';
 import type { HealthProbeOptions } from '../src/health.ts';
 import type { QuotaSettings } from '../src/quotas.ts';
 import { fakeRuntime } from './fake-runtime.ts';
 import { testContext } from './test-context.ts';
 
 /** A gateway over the fake runtime, with keys and accounts in a fresh temp EVENTLOOM_HOME. */
-export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number; quotas?: Partial<QuotaSettings>; health?: HealthProbeOptions } = {}) {
+export async function testGateway(options: { contexts?: ContextDefinition[]; bodyLimit?: number; heartbeatMs?: number; quotas?: Partial<QuotaSettings>; health?: HealthProbeOptions; admission?: Partial<AdmissionSettings> } = {}) {
   const home = await mkdtemp(join(tmpdir(), 'eventloom-gateway-'));
   const contexts = options.contexts ?? [testContext];
   const auth = await loadAuth(home);
@@ -25,6 +26,7 @@ export async function testGateway(options: { contexts?: ContextDefinition[]; bod
     heartbeatMs: options.heartbeatMs,
     quotas: options.quotas,
     health: options.health,
+    admission: options.admission,
   });
   const principals: Record<Role, Principal> = {
     owner: { sub: 'owner.firstcitizens', role: 'owner', bank: 'First Citizens' },
