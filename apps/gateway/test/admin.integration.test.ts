@@ -96,15 +96,18 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     expect(await runtime.context('counter').rebuilds.status('counters')).toBeUndefined();
   });
 
-  it('lists every context’s projections with checkpoint, lag, events/s, state and generation', async () => {
+  it('lists every context’s projections with checkpoint, lag, events/s, state, generation and the worker holding each', async () => {
     for (let i = 0; i < 5; i++) await increment('counter', `ov${i}`, 2);
     const overview = await until('the counters view to catch up', async () => {
       const body = (await (await call('/api/admin/projections')).json()) as {
-        contexts: { name: string; feedHead: number; projections: Record<string, unknown>[] }[];
+        contexts: { name: string; feedHead: number; relayWorker?: string; projections: Record<string, unknown>[] }[];
       };
       const counters = body.contexts.find((c) => c.name === 'counter')?.projections[0];
       return counters && Number(counters.checkpoint) >= 5 && counters.state === 'live' ? body : undefined;
     });
+    // This process runs the workers: its relay and projections are held by its worker group id.
+    expect(overview.contexts[0]!.relayWorker).toMatch(new RegExp(`:${process.pid}:`));
+    expect(overview.contexts[0]!.projections[0]!.worker).toBe(overview.contexts[0]!.relayWorker);
     expect(overview.contexts.map((c) => c.name)).toEqual(['counter', 'fragile']);
     expect(overview.contexts[0]!.projections[0]).toMatchObject({
       context: 'counter',

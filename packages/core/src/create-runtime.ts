@@ -14,6 +14,7 @@ import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
+import { WorkerGroup } from './worker/group.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
 
 interface RelayWorker {
@@ -41,6 +42,8 @@ interface WorkerBeat {
   /** Relay: feed head and the last commit-to-feed lag. */
   head?: number;
   lagMs?: number;
+  /** The worker process that holds it (its worker group id, or `single-process`). */
+  worker?: string;
 }
 
 const beatEveryMs = 2000;
@@ -89,7 +92,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   const unsubscribe: (() => Promise<void>)[] = [];
 
+  // Worker processes on one store share the leases fairly and take over from a gone one at once.
+  const group = (options.workers ?? true) && bus.redis ? new WorkerGroup(bus, { log }) : undefined;
+  const workerId = group?.id ?? 'single-process';
+  const loopOptions = (idleMs: number, log: Logger) => ({ idleMs, log, group });
+
   if (options.workers ?? true) {
+    await group?.start();
     for (const context of contexts.values()) {
       const container = await storage.container(context.name);
       // The loop and the relay share one lease: the relay checks it before each write.
@@ -107,7 +116,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           },
         },
       );
-      relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, { idleMs: tuning.relayIdleMs, log: context.log }) });
+      relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, loopOptions(tuning.relayIdleMs, context.log)) });
       unsubscribe.push(
         // Hints travel in the commit log; the channel only wakes the relay.
         await bus.subscribe(channels.committed(context.name), () => relays.get(context.name)!.loop.wake()),
@@ -135,7 +144,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           onChanged: (change) => context.progress.onView(change),
           checkpointMs: tuning.checkpointMs,
         });
-        projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, { idleMs: tuning.projectionIdleMs, log: context.log }) });
+        projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
       }
     }
     const sources = new Set(projections.map((p) => p.source));
@@ -155,8 +164,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }),
       );
     }
-    for (const { loop } of relays.values()) loop.start();
-    for (const { loop } of projections) loop.start();
+    for (const { loop } of [...relays.values(), ...projections]) {
+      group?.join(loop);
+      loop.start();
+    }
     beats = setInterval(() => void beat(), beatEveryMs);
     beats.unref();
   }
@@ -167,12 +178,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const writes: Promise<void>[] = [];
     for (const [name, { relay, loop }] of relays) {
       if (!loop.engaged) continue;
-      const value: WorkerBeat = { state: state(loop), head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
+      const value: WorkerBeat = { state: state(loop), worker: workerId, head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
       writes.push(bus.remember(beatKey(name, relayWorker), value, beatTtlSeconds));
     }
     for (const { context, runner, loop } of projections) {
       if (!loop.engaged) continue;
-      const value: WorkerBeat = { state: state(loop), checkpoint: runner.checkpoint, deadLetters: runner.deadLetterCount, ...(loop.lastError ? { error: loop.lastError } : {}) };
+      const value: WorkerBeat = { state: state(loop), worker: workerId, checkpoint: runner.checkpoint, deadLetters: runner.deadLetterCount, ...(loop.lastError ? { error: loop.lastError } : {}) };
       writes.push(bus.remember(beatKey(context, runner.name), value, beatTtlSeconds));
     }
     await Promise.all(writes);
@@ -216,25 +227,27 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
               const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
               const worker = projections.find((p) => p.context === context.name && p.runner.name === definition.name);
-              const standing = (checkpoint: number, failed: string | undefined, deadLetters: number): ProjectionStats => ({
+              const standing = (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): ProjectionStats => ({
                 name: definition.name,
                 checkpoint,
                 lag: Math.max(0, sourceHead - checkpoint),
                 state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
                 deadLetters,
                 ...(failed !== undefined ? { error: failed } : {}),
+                ...(holder !== undefined ? { worker: holder } : {}),
               });
               if (worker?.loop.engaged) {
-                return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount);
+                return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount, workerId);
               }
               // Run elsewhere (or nowhere): what its worker says, else what it saved.
               const [saved, beat] = await Promise.all([checkpointOf(context.name, definition.name), bus.recall<WorkerBeat | null>(beatKey(context.name, definition.name))]);
               const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(definition.name), beat?.checkpoint ?? 0);
               if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
-              return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0);
+              return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
             }),
           );
-          return { name: context.name, feedHead: head, relayLag: relayHere ? local!.relay.lastLagMs : (relayBeat?.lagMs ?? 0), projections: stats };
+          const relayHolder = relayHere ? workerId : relayBeat?.worker;
+          return { name: context.name, feedHead: head, relayLag: relayHere ? local!.relay.lastLagMs : (relayBeat?.lagMs ?? 0), ...(relayHolder ? { relayWorker: relayHolder } : {}), projections: stats };
         }),
       );
     },
@@ -284,6 +297,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...[...relays].filter(([, r]) => r.loop.state === 'active').map(([name]) => beatKey(name, relayWorker)),
       ];
       await Promise.all([...projections.map((p) => p.loop.stop()), ...[...relays.values()].map((r) => r.loop.stop())]);
+      await group?.stop();
       // Gone now: say so rather than let the last word linger until it expires.
       await Promise.all(held.map((key) => bus.remember(key, null, 1)));
       await Promise.all([...contexts.values()].map((c) => c.progress.close()));

@@ -51,12 +51,16 @@ export interface ProjectionStats {
   deadLetters: number;
   /** The last error of its worker, while it keeps failing. */
   error?: string;
+  /** The worker process that holds it, as its worker group names it (`single-process` without Redis). */
+  worker?: string;
 }
 
 export interface ContextStats {
   name: string;
   feedHead: number;
   relayLag: number;
+  /** The worker process that holds the relay. */
+  relayWorker?: string;
   projections: ProjectionStats[];
 }
 

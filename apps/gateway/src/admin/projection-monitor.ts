@@ -118,6 +118,7 @@ export class ProjectionMonitor {
           title: context.definition.title ?? context.name,
           feedHead: contextStats?.feedHead ?? 0,
           relayLagMs: contextStats?.relayLag ?? 0,
+          ...(contextStats?.relayWorker ? { relayWorker: contextStats.relayWorker } : {}),
           projections,
         };
       }),
@@ -160,6 +161,7 @@ export class ProjectionMonitor {
       deadLetters: letters.filter((l) => l.projection === name && (l.state === 'parked' || l.state === 'retry-requested')).length,
       rebuild: rebuild as RebuildView | null,
       ...(stats.error !== undefined ? { error: stats.error } : {}),
+      ...(stats.worker !== undefined && stats.state !== 'standby' ? { worker: stats.worker } : {}),
     };
   }
 

@@ -47,6 +47,7 @@ export const Projection = z
     deadLetters: z.number().int(),
     rebuild: Rebuild.nullable(),
     error: z.string().optional().openapi({ description: 'The last error of its worker, while it keeps failing' }),
+    worker: z.string().optional().openapi({ description: 'The worker process that holds it (host:pid:id, or single-process)' }),
   })
   .openapi('ProjectionStatus');
 
@@ -56,6 +57,7 @@ export const ContextOverview = z
     title: z.string(),
     feedHead: z.number().int(),
     relayLagMs: z.number(),
+    relayWorker: z.string().optional().openapi({ description: 'The worker process that holds the relay' }),
     projections: z.array(Projection),
   })
   .openapi('ContextProjections');

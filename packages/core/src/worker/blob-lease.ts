@@ -14,6 +14,8 @@ export class BlobLease {
   private readonly lease: BlobLeaseClient;
   private readonly durationSeconds: number;
   private heldUntil = 0;
+  /** The name this process gave itself on the blob while it holds the lease. */
+  private holder: string | undefined;
 
   constructor(container: ContainerClient, name: string, durationSeconds = 15) {
     this.name = name;
@@ -31,7 +33,11 @@ export class BlobLease {
     return performance.now() < this.heldUntil;
   }
 
-  async tryAcquire(): Promise<boolean> {
+  /**
+   * Takes the lease if nobody holds it. `holder` names this process on the blob (its
+   * metadata, written under the lease), so that others can tell when the holder is gone.
+   */
+  async tryAcquire(holder?: string): Promise<boolean> {
     await this.ensureBlob();
     const started = performance.now();
     try {
@@ -41,7 +47,45 @@ export class BlobLease {
       throw error;
     }
     this.heldUntil = started + this.durationSeconds * 1000 * 0.8;
+    this.holder = holder;
+    if (holder !== undefined) {
+      try {
+        await this.blob.setMetadata({ holder }, { conditions: { leaseId: this.lease.leaseId } });
+      } catch (error) {
+        // Unnamed, it could be broken as a dead holder's: give it back and try again later.
+        await this.release();
+        if (isPreconditionFailed(error) || isConflict(error)) return false;
+        throw error;
+      }
+    }
     return true;
+  }
+
+  /** Who holds the lease now, as the blob says (one request). */
+  async inspect(): Promise<LeaseSight> {
+    try {
+      const properties = await this.blob.getProperties();
+      if (properties.leaseState !== 'leased') return { leased: false };
+      return { leased: true, holder: properties.metadata?.holder, etag: properties.etag };
+    } catch (error) {
+      if (isNotFound(error)) return { leased: false };
+      throw error;
+    }
+  }
+
+  /**
+   * Breaks the lease of a holder seen gone, at once, unless the blob changed since it was
+   * seen (a new holder named itself): a new holder's lease is never broken for an old
+   * one's death. The holder's late writes are fenced by the lease id.
+   */
+  async breakIfUnchanged(etag: string): Promise<boolean> {
+    try {
+      await this.blob.getBlobLeaseClient().breakLease(0, { conditions: { ifMatch: etag } });
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error) || isConflict(error) || isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   async renew(): Promise<boolean> {
@@ -80,7 +124,8 @@ export class BlobLease {
   async write(value: unknown): Promise<void> {
     const body = JSON.stringify(value);
     try {
-      await this.blob.upload(body, Buffer.byteLength(body), { conditions: { leaseId: this.lease.leaseId } });
+      // A put replaces the metadata: the holder's name goes with every write.
+      await this.blob.upload(body, Buffer.byteLength(body), { conditions: { leaseId: this.lease.leaseId }, ...(this.holder ? { metadata: { holder: this.holder } } : {}) });
     } catch (error) {
       if (isPreconditionFailed(error) || isConflict(error)) {
         this.heldUntil = 0;
@@ -99,6 +144,8 @@ export class BlobLease {
     }
   }
 }
+
+export type LeaseSight = { leased: false } | { leased: true; holder: string | undefined; etag: string | undefined };
 
 export class LeaseLostError extends Error {
   constructor(name: string) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BlobLease } from './blob-lease.ts';
+import type { GroupMember, WorkerGroup } from './group.ts';
 
 export interface LeasedWork {
   /** Runs once each time the lease is won: recover state. */
@@ -16,13 +17,17 @@ export interface LeasedLoopOptions {
   /** Fallback poll when no wake-up arrives. */
   idleMs: number;
   log: Logger;
+  /** The worker processes sharing this loop's kind of work (takeover of gone holders, fair shares). */
+  group?: WorkerGroup;
 }
 
 /**
  * Keeps one worker active per lease: the standby polls for the lease, the holder
- * renews it and runs steps, woken early by `wake()` (a bus signal).
+ * renews it and runs steps, woken early by `wake()` (a bus signal). In a worker group a
+ * standby also breaks the lease of a holder that left the group, and takes a free lease
+ * only while its process is under its fair share (see group.ts).
  */
-export class LeasedLoop {
+export class LeasedLoop implements GroupMember {
   private readonly lease: BlobLease;
   private readonly work: LeasedWork;
   private readonly options: LeasedLoopOptions;
@@ -31,6 +36,12 @@ export class LeasedLoop {
   private pendingWake = false;
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private stopSleeping: (() => void) | undefined;
+  private handingOver = false;
+  /** After handing its lease over, a loop leaves free leases to others for a while. */
+  private restUntil = 0;
+  /** Looks in a row that found the lease free while this process was at its share. */
+  private freeSeen = 0;
   state: 'standby' | 'active' | 'failed' | 'stopped' = 'standby';
   lastError: string | undefined;
 
@@ -56,9 +67,20 @@ export class LeasedLoop {
     this.wakeUp?.();
   }
 
+  get holding(): boolean {
+    return this.state === 'active' && this.lease.held;
+  }
+
+  /** Save, release the lease and leave it to a worker under its share (the group asks). */
+  handOver(): void {
+    this.handingOver = true;
+    this.wake();
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
+    this.stopSleeping?.();
     await this.loop;
     clearInterval(this.renewTimer);
     if (this.state === 'active' && this.lease.held) {
@@ -72,14 +94,20 @@ export class LeasedLoop {
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        if (this.handingOver) {
+          this.handingOver = false;
+          if (this.holding) await this.giveBack();
+          continue;
+        }
         if (!this.lease.held) {
           this.state = 'standby';
           clearInterval(this.renewTimer);
           this.work.stop();
-          if (!(await this.lease.tryAcquire())) {
+          const look = await this.take();
+          if (look !== 'taken') {
             // Another worker holds it: this one's old failure no longer describes the work.
             this.lastError = undefined;
-            await this.sleep(this.lease.renewEveryMs);
+            await this.rest(look === 'holder-missing' ? this.options.group!.pollMs : this.standbyPollMs);
             continue;
           }
           this.options.log.info({ lease: this.lease.name }, 'lease acquired');
@@ -102,12 +130,67 @@ export class LeasedLoop {
     }
   }
 
+  private get standbyPollMs(): number {
+    return this.options.group ? Math.min(2_000, this.lease.renewEveryMs) : this.lease.renewEveryMs;
+  }
+
+  /**
+   * One look at the lease from standby. Alone, it tries to acquire. In a group it looks
+   * first: a lease held by a process that left the group is broken (see group.ts); a free
+   * one is taken while this process is under its share, or when nobody under theirs took
+   * it in three looks.
+   */
+  private async take(): Promise<'taken' | 'held' | 'holder-missing'> {
+    const group = this.options.group;
+    if (!group) return (await this.lease.tryAcquire()) ? 'taken' : 'held';
+    const sight = await this.lease.inspect();
+    if (sight.leased) {
+      this.freeSeen = 0;
+      if (!sight.holder || !sight.etag) return 'held';
+      const holder = group.lookAt(sight.holder);
+      if (holder === 'present') return 'held';
+      if (holder === 'missing') return 'holder-missing';
+      if (!(await this.lease.breakIfUnchanged(sight.etag))) return 'held';
+      this.options.log.warn({ lease: this.lease.name, holder: sight.holder }, 'lease holder left the worker group; its lease is broken');
+    } else {
+      this.freeSeen++;
+      if (performance.now() < this.restUntil) return 'held';
+      if (!group.wantsMore() && this.freeSeen < 3) return 'held';
+    }
+    this.freeSeen = 0;
+    return (await this.lease.tryAcquire(group.id)) ? 'taken' : 'held';
+  }
+
+  private async giveBack(): Promise<void> {
+    await this.work.drain?.();
+    this.work.stop();
+    clearInterval(this.renewTimer);
+    await this.lease.release();
+    this.state = 'standby';
+    this.restUntil = performance.now() + 10_000;
+    this.options.log.info({ lease: this.lease.name }, 'lease handed over to the worker group');
+  }
+
   private async renew(): Promise<void> {
     try {
       if (!(await this.lease.renew())) this.options.log.warn({ lease: this.lease.name }, 'lease lost');
     } catch (error) {
       this.options.log.debug({ err: (error as Error).message }, 'lease renewal failed');
     }
+  }
+
+  /** A standby's pause: not cut short by wake-ups (they are about work it does not hold), only by stop. */
+  private rest(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.stopSleeping = undefined;
+        resolve();
+      }
+      this.stopSleeping = done;
+    });
   }
 
   private sleep(ms: number): Promise<void> {

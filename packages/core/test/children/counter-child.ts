@@ -6,6 +6,7 @@
  *   CHILD_COUNTERS=N       spread increments over counters c0..c(N-1) (default 10)
  *   CHILD_CONCURRENCY=N    commands in flight (default 8)
  *   CHILD_LIMIT=N          stop appending after N commands (default: never)
+ *   CHILD_LEASE_SECONDS=N  blob lease duration (default: the runtime's)
  * Prints one JSON line per event of interest: {"ready":true}, {"committed":n} every 10.
  */
 import counter from '../../../counter-context/src/index.ts';
@@ -19,7 +20,8 @@ const counters = Number(env.CHILD_COUNTERS || 10);
 const concurrency = Number(env.CHILD_CONCURRENCY || 8);
 const limit = env.CHILD_LIMIT ? Number(env.CHILD_LIMIT) : Infinity;
 
-const runtime = await createRuntime({ contexts: [counter], config, workers });
+const tuning = env.CHILD_LEASE_SECONDS ? { leaseSeconds: Number(env.CHILD_LEASE_SECONDS) } : {};
+const runtime = await createRuntime({ contexts: [counter], config, workers, tuning });
 const context = runtime.context('counter');
 const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 say({ ready: true, pid: process.pid });

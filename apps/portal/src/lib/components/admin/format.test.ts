@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRate, rebuildPercent } from './format.ts';
+import { formatDuration, formatRate, rebuildPercent, workerName } from './format.ts';
 import type { Rebuild } from './types.ts';
 
 const rebuild = (fields: Partial<Rebuild>): Rebuild => ({
@@ -13,6 +13,11 @@ const rebuild = (fields: Partial<Rebuild>): Rebuild => ({
 });
 
 describe('admin figures', () => {
+	it('names a worker process by host and pid, and anything else as it is', () => {
+		expect(workerName('vm-3:4242:a1b2c3')).toBe('vm-3 · pid 4242');
+		expect(workerName('single-process')).toBe('single-process');
+	});
+
 	it('shows durations in the largest two units', () => {
 		expect(formatDuration(7)).toBe('7 s');
 		expect(formatDuration(185)).toBe('3 min 05 s');

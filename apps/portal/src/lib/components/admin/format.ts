@@ -33,3 +33,9 @@ export function rebuildTook(rebuild: Rebuild): number | undefined {
 	if (!rebuild.startedAt || !rebuild.finishedAt) return undefined;
 	return (Date.parse(rebuild.finishedAt) - Date.parse(rebuild.startedAt)) / 1000;
 }
+
+/** A worker process as people tell them apart: `host · pid 4242` from `host:4242:a1b2c3`. */
+export function workerName(worker: string): string {
+	const [host, pid] = worker.split(':');
+	return pid === undefined ? worker : `${host} · pid ${pid}`;
+}

@@ -34,6 +34,8 @@ export interface ProjectionStatus {
 	rebuild: Rebuild | null;
 	/** The last error of its worker, while it keeps failing. */
 	error?: string;
+	/** The worker process that holds it (host:pid:id, or single-process). */
+	worker?: string;
 }
 
 export interface ContextProjections {
@@ -41,6 +43,8 @@ export interface ContextProjections {
 	title: string;
 	feedHead: number;
 	relayLagMs: number;
+	/** The worker process that holds the relay. */
+	relayWorker?: string;
 	projections: ProjectionStatus[];
 }
 
