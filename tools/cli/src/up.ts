@@ -197,6 +197,8 @@ async function main(): Promise<void> {
     ` Eventloom is ${problems.length ? 'partly ' : ''}up${redis ? '' : ' (single-process: no Redis)'}`,
     `  portal   ${portalReady ? portalUrl : '(not running)'}`,
     `  gateway  ${gatewayReady ? gatewayUrl : '(not running)'}${gatewayReady ? `   API docs: ${gatewayUrl}/docs` : ''}`,
+    // The CLI and the tools look for the gateway on 8787 unless told otherwise.
+    ...(gatewayReady && gatewayPort !== 8787 ? [`           not on 8787: GATEWAY_URL=${gatewayUrl} for ./eventloom rebuild and the order generator`] : []),
     `  storage  ${azurite ? `Azurite blob :${azurite.blobPort}, table :${azurite.tablePort}` : 'AZURE_STORAGE_CONNECTION_STRING'}`,
     `  redis    ${redis ? redisUrl : '(none)'}`,
     ' Sign in with (username, password, role):',

@@ -105,6 +105,11 @@ describe('pnpm create-context shipping', () => {
     expect(JSON.parse(readFileSync(join(copy, 'apps/gateway/package.json'), 'utf8')).dependencies['@eventloom/shipping-context']).toBe('workspace:*');
     expect(existsSync(join(copy, 'apps/gateway/node_modules/@eventloom/shipping-context/package.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(copy, 'schemas/shipping/ItemCreated.v1.json'), 'utf8'))).toMatchObject({ title: 'shipping.ItemCreated v1' });
+    // docs/add-a-context.md's next step, in the copy made a repository for it.
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: copy, encoding: 'utf8' });
+    git('init', '-q');
+    expect(git('add', 'schemas/shipping').status).toBe(0);
+    expect(git('status', '--porcelain', 'schemas/shipping').stdout).toContain('A  schemas/shipping/ItemCreated.v1.json');
   });
 
   it('refuses a second shipping, a reserved name and a bad name, saying why', async () => {
@@ -124,13 +129,15 @@ describe('pnpm create-context shipping', () => {
       join(copy, 'vitest.shipping.config.ts'),
       "export default { test: { include: ['packages/shipping-context/{src,test}/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 30_000 } };\n",
     );
-    const [types, tests, schemas] = await Promise.all([
+    const [types, lint, tests, schemas] = await Promise.all([
+      run('pnpm', ['--filter', '@eventloom/shipping-context', 'run', 'check-types'], 180_000),
       run('pnpm', ['--filter', '@eventloom/shipping-context', 'run', 'lint'], 180_000),
       run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.shipping.config.ts'], 180_000),
       run(process.execPath, ['tools/schema-check/src/main.ts', '--context', 'shipping'], 60_000),
       gatewayAnswers(),
     ]);
     expect(types).toContain('tsc -p tsconfig.json');
+    expect(lint).toContain('tsc -p tsconfig.json --noUnusedLocals');
     expect(plain(tests)).toMatch(/Tests\s+10 passed/);
     expect(schemas).toContain('schema-check: ok');
   });

@@ -44,7 +44,8 @@ const env = await environment();
 const seedRun = async (seed: number): Promise<SeedResult> => {
   const store = await env.forSeed();
   try {
-    return await runSeed(seed, store, options.activeMs ? { activeMs: options.activeMs } : {});
+    // Progress on stderr: a seed takes a minute or more, and stdout holds only the results.
+    return await runSeed(seed, store, { ...(options.activeMs ? { activeMs: options.activeMs } : {}), onProgress: (line) => console.error(line) });
   } finally {
     await store.done();
   }

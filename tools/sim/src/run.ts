@@ -27,6 +27,8 @@ export interface SeedOptions {
   activeMs?: number;
   /** Print the trace as it happens. */
   verbose?: boolean;
+  /** Told when the faults start and when they stop: a long run shows it is alive before its first result. */
+  onProgress?: (line: string) => void;
 }
 
 export interface SeedResult {
@@ -74,6 +76,8 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     const cutOff = performance.now() + 6 * activeMs;
     let clientsDone = false;
     const clients = random.fork('clients').int(3, 6);
+    const some = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    options.onProgress?.(`seed ${seed} running: ${some(gateways, 'gateway')}, ${some(workers, 'worker')}, ${clients} clients, ${profile.name} faults for ${(activeMs / 1000).toFixed(1)} s`);
     const operations = Math.round((activeMs / 1000) * random.fork('pace').int(2, 4));
     await hangsAfter(
       Promise.all([
@@ -87,6 +91,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
 
     world.heal();
     receiver.faultsOn = false;
+    options.onProgress?.(`seed ${seed}: faults stopped after ${(trace.elapsed / 1000).toFixed(1)} s; catching up`);
     if (world.alive('worker').length === 0) await world.spawn('worker');
     if (world.alive('gateway').length === 0) await world.spawn('gateway');
     const healed = performance.now();
