@@ -122,6 +122,7 @@ const plans: Plan[] = [
   briefly('pnpm --filter @eventloom/bench bench --quick', /^\s+raw\s+\d+\/s/m, { seconds: 90 }),
   briefly('pnpm --filter @eventloom/bench bench', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only append,long --out /tmp/b.json', /Azurite \(in-memory\).*\n\n\[append\]/),
+  briefly('pnpm --filter @eventloom/bench bench --only workers', /Azurite \(in-memory\).*\n\n\[workers\]/),
   // On their own, on this test run's Azurite and Redis (AZURE_STORAGE_CONNECTION_STRING, REDIS_URL), each with its own prefix.
   briefly('node apps/gateway/src/main.ts', ({ port }) => answers(`http://127.0.0.1:${port(8787)}/health`, (s) => s === 200), {
     ports: [8787],
