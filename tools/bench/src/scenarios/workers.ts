@@ -27,12 +27,23 @@ export async function workersScenario(ctx: ScenarioContext): Promise<Row[]> {
   const shares: number[] = [];
   for (let i = 0; i < (ctx.quick ? 1 : 3); i++) shares.push(await fairShare(ctx));
   ctx.log(`joining worker at its share after: ${shares.map((t) => Math.round(t)).join(', ')} ms`);
+  const steady = await steadyState(ctx, ctx.quick ? 20_000 : 60_000);
+  ctx.log(`steady state: ${steady.changes} ownership changes over ${steady.leases} leases in ${steady.seconds} s`);
   const p50 = percentile(takeovers, 50);
   const p99 = percentile(takeovers, 99);
   const raw = { value: shortestLeaseMs, unit: 'ms', label: 'shortest Azure lease' };
   return [
     { id: 'takeover-p50', scenario: `W1. lease takeover after SIGKILL p50 (${samples} kills)`, eventloom: { value: p50, unit: 'ms' }, raw, ratio: p50 / shortestLeaseMs, details: { takeovers } },
     { id: 'takeover-p99', scenario: `W1. lease takeover after SIGKILL p99 (${samples} kills)`, eventloom: { value: p99, unit: 'ms' }, raw, ratio: p99 / shortestLeaseMs, target: { op: '<=', value: 0.67 } },
+    {
+      id: 'steady-changes',
+      scenario: `W3. ownership changes, 3 workers × 6 leases, steady ${steady.seconds} s`,
+      eventloom: { value: steady.changes, unit: 'changes' },
+      raw: { value: 1, unit: 'per lease-hour', label: 'allowed' },
+      ratio: steady.changes / ((steady.leases * steady.seconds) / 3600),
+      target: { op: '<=', value: 1 },
+      details: steady,
+    },
     { id: 'fair-share', scenario: 'W2. joining worker holds its fair share (6 leases, worst of runs)', eventloom: { value: Math.max(...shares), unit: 'ms' }, raw, ratio: Math.max(...shares) / shortestLeaseMs, target: { op: '<=', value: 2 }, details: { shares } },
   ];
 }
@@ -54,6 +65,34 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
+  }
+}
+
+/** Three workers share six leases; once shared, how often does a lease change hands? */
+async function steadyState(ctx: ScenarioContext, durationMs: number): Promise<{ changes: number; leases: number; seconds: number }> {
+  const cfg = config(ctx.connectionString, ctx.prefix('ws'));
+  const contexts = ['counter', 'tallyb', 'tallyc'].map((name) => ({ ...counter, name }));
+  const workers: Runtime[] = [];
+  try {
+    for (let i = 0; i < 3; i++) workers.push(await createRuntime({ contexts, config: cfg, logger, tuning: { leaseSeconds: 60 } }));
+    let held: (string | undefined)[] = [];
+    await until('each worker holding two leases', async () => {
+      held = await holders(workers[0]!);
+      const counts = new Map<string, number>();
+      for (const h of held) if (h) counts.set(h, (counts.get(h) ?? 0) + 1);
+      return counts.size === 3 && [...counts.values()].every((n) => n === 2);
+    }, 90_000);
+    let changes = 0;
+    const until_ = performance.now() + durationMs;
+    while (performance.now() < until_) {
+      await sleep(500);
+      const now = await holders(workers[0]!);
+      changes += now.filter((h, i) => h !== held[i]).length;
+      held = now;
+    }
+    return { changes, leases: held.length, seconds: Math.round(durationMs / 1000) };
+  } finally {
+    for (const worker of workers) await worker.close();
   }
 }
 
