@@ -1,4 +1,4 @@
-import { bankByName, type BankId } from '@eventloom/banking-context';
+import { bankByName, type BankId } from '@eventloom/banking-context/contracts';
 import { api } from './api.ts';
 import type { Account } from './stack.ts';
 

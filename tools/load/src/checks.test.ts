@@ -11,7 +11,8 @@ function calmRun(): Figures {
     durationMs: 1_000,
     requests: { total: 10, perSecond: 10, hostileShare: 0.2, statuses: { '200': 8, '400': 2 } },
     latency: { read: { count: 8, p50: 5, p99: 9, max: 9 } },
-    health: { count: 10, p50: 4, p99: 12, max: 12, failures: 0 },
+    health: { count: 10, p50: 4, p99: 12, max: 12, failures: 0, storagePing: { count: 10, p50: 2, p99: 5, max: 5 } },
+    timeline: [],
     quotas: {},
     unavailable: 0,
     networkErrors: [],
@@ -23,6 +24,7 @@ function calmRun(): Figures {
     cpu: {},
     generatorLoopDelayP99Ms: 11,
     toolErrors: [],
+    machine: { cores: 2, loadBefore: 0.5 },
   };
 }
 
@@ -65,7 +67,7 @@ describe('the verdicts on a run', () => {
     failing.health = { ...failing.health, failures: 1 };
     expect(verdict(failing, checkNames.health).pass).toBe(false);
     const silent = calmRun();
-    silent.health = { count: 0, p50: 0, p99: 0, max: 0, failures: 0 };
+    silent.health = { count: 0, p50: 0, p99: 0, max: 0, failures: 0, storagePing: { count: 0, p50: 0, p99: 0, max: 0 } };
     expect(verdict(silent, checkNames.health).pass).toBe(false);
   });
 });

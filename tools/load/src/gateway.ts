@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Category, Observation, Tally } from './tally.ts';
 
@@ -15,6 +16,10 @@ export interface Call {
   abusive?: boolean;
   /** An event stream is held open this long, then hung up. */
   holdMs?: number;
+  /** Instead of `holdMs`: an event stream is held until this settles. */
+  release?: Promise<void>;
+  /** Told when an event stream has opened (before it is held). */
+  opened?: () => void;
 }
 
 export interface Answer {
@@ -68,7 +73,8 @@ export class Gateway {
       const type = String(response.headers['content-type'] ?? '');
       if (type.startsWith('text/event-stream')) {
         const opened = performance.now() - started;
-        const text = await hold(response.body, call.holdMs ?? 0);
+        call.opened?.();
+        const text = await hold(response.body, call.release ?? sleep(call.holdMs ?? 0));
         answer = { status: response.statusCode, ms: opened, headers: response.headers, text, streamed: true };
       } else {
         const text = await response.body.text();
@@ -101,18 +107,17 @@ export class Gateway {
   }
 }
 
-/** Reads an event stream for `ms`, then hangs up; what arrived is returned. */
-async function hold(body: NodeJS.ReadableStream & { destroy(): void }, ms: number): Promise<string> {
+/** Reads an event stream until `release` settles (or the server ends it), then hangs up; what arrived is returned. */
+async function hold(body: NodeJS.ReadableStream & { destroy(): void }, release: Promise<unknown>): Promise<string> {
   let text = '';
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
+  const ended = new Promise<void>((resolve) => {
     body.on('data', (chunk: Buffer) => {
       if (text.length < 64 * 1024) text += chunk.toString('utf8');
     });
-    body.on('end', () => (clearTimeout(timer), resolve()));
-    body.on('error', () => (clearTimeout(timer), resolve()));
+    body.on('end', resolve);
+    body.on('error', resolve);
   });
-  await done;
+  await Promise.race([release, ended]);
   body.destroy();
   return text;
 }

@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { banks, type BankId } from '@eventloom/banking-context';
+import { banks, type BankId } from '@eventloom/banking-context/contracts';
 import { errorName, header, type Answer, type Call } from './gateway.ts';
 import type { MoneyWrite } from './ledger.ts';
 import { between, pick, type ClientState, type Session } from './session.ts';
@@ -136,21 +136,32 @@ const signInFlood: Episode = async (session) => {
 /**
  * More streams than the per-principal quota (20 by default) at once, for a key of the
  * flood's own: each is opened or refused with 429 and Retry-After, and some are refused.
+ * Every stream that opened is held until all have been answered, so they overlap however
+ * slowly the gateway answers.
  */
 const floodSize = 26;
 const streamFlood: Episode = async (session) => {
-  const holdMs = Math.min(1_500, Math.max(0, session.until - performance.now()));
   const orders = session.heads.get('orders');
+  let answered = 0;
+  let releaseAll = () => {};
+  const released = new Promise<void>((resolve) => (releaseAll = resolve));
+  const safety = setTimeout(releaseAll, 30_000);
+  const answeredOne = () => {
+    if (++answered === floodSize) setTimeout(releaseAll, 200);
+  };
   const answers = await Promise.all(
-    Array.from({ length: floodSize }, (_, i) => {
+    Array.from({ length: floodSize }, async (_, i) => {
       // Long-polls at the head of the orders feed (no orders are written during the load, so they stay held).
       const poll = orders && i % 5 === 4;
       const call: Omit<Call, 'category' | 'abusive'> = poll
-        ? { route: 'GET /api/orders/feed', method: 'GET', path: `/api/orders/feed?after=${orders}&wait=2`, token: session.callers.flood }
-        : { route: 'GET /api/live', method: 'GET', path: `/api/live?contexts=${pick(['banking', 'orders'])}`, token: session.callers.flood, holdMs };
-      return hostile(session, 'stream flood (one key)', call, '200, or 429 with Retry-After', (a) => a.status === 200 || quotaRefusal(a), 'stream');
+        ? { route: 'GET /api/orders/feed', method: 'GET', path: `/api/orders/feed?after=${orders}&wait=3`, token: session.callers.flood }
+        : { route: 'GET /api/live', method: 'GET', path: `/api/live?contexts=${pick(['banking', 'orders'])}`, token: session.callers.flood, release: released, opened: answeredOne };
+      const answer = await hostile(session, 'stream flood (one key)', call, '200, or 429 with Retry-After', (a) => a.status === 200 || quotaRefusal(a), 'stream');
+      if (!answer.streamed) answeredOne();
+      return answer;
     }),
   );
+  clearTimeout(safety);
   const refused = answers.filter(quotaRefusal).length;
   const summary: Answer = { status: refused > 0 ? 429 : 200, ms: 0, headers: {}, text: `${refused} of ${floodSize} refused`, streamed: false };
   session.hostile.judge('stream flood (one key)', `${floodSize} streams at once`, 'some refused with 429', summary, refused > 0);

@@ -1,4 +1,4 @@
-import { banks, type BankId } from '@eventloom/banking-context';
+import { banks, type BankId } from '@eventloom/banking-context/contracts';
 
 export interface AccountRef {
   customer: string;

@@ -109,9 +109,9 @@ function money(kind: MoneyWrite['kind']): Step {
 /**
  * The mix, by weight: mostly reads, a fifth writes, a few feeds and held streams, and
  * hostile episodes (each several requests) making up roughly a tenth to a fifth of all
- * requests.
+ * requests (none with `hostile: false`, for a baseline).
  */
-export function requestMix(): WeightedStep[] {
+export function requestMix(options: { hostile?: boolean } = {}): WeightedStep[] {
   const legit: WeightedStep[] = [
     { name: 'balances of a customer', weight: 8, step: read('GET /api/banking/balances', (s) => `/api/banking/balances?customer=${customerOf(s)}`) },
     { name: 'balances, two pages', weight: 3, step: paged('GET /api/banking/balances', '/api/banking/balances?limit=25') },
@@ -133,7 +133,7 @@ export function requestMix(): WeightedStep[] {
     { name: 'feed stream', weight: 0.4, step: feedStream },
     { name: 'long-poll', weight: 0.6, step: longPoll },
   ];
-  return [...legit, ...hostileEpisodes()];
+  return options.hostile === false ? legit : [...legit, ...hostileEpisodes()];
 }
 
 /** Draws a step by weight. */

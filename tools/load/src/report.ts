@@ -16,16 +16,27 @@ export function summary(f: Figures, verdicts: Verdict[]): string {
   for (const [category, l] of Object.entries(f.latency)) {
     add(`                ${category.padEnd(9)} ${String(l.count).padStart(6)} ${ms(l.p50).padStart(9)} ${ms(l.p99).padStart(9)} ${ms(l.max).padStart(9)}`);
   }
-  add(`  /health       p50 ${ms(f.health.p50)}, p99 ${ms(f.health.p99)}, max ${ms(f.health.max)} (${f.health.count} probes, ${f.health.failures} not 200)`);
+  const ping = f.health.storagePing;
+  add(`  /health       p50 ${ms(f.health.p50)}, p99 ${ms(f.health.p99)}, max ${ms(f.health.max)} (${f.health.count} probes, ${f.health.failures} not 200); its storage ping p50 ${ms(ping.p50)}, p99 ${ms(ping.p99)}`);
+  add('  timeline      from   answers   /health p50    p99        max   not 200');
+  for (const w of f.timeline) {
+    add(`                ${`${w.fromS}s`.padStart(4)} ${String(w.requests).padStart(9)} ${ms(w.health.p50).padStart(12)} ${ms(w.health.p99).padStart(10)} ${ms(w.health.max).padStart(10)} ${String(w.health.failures).padStart(9)}`);
+  }
   const quotas = Object.entries(f.quotas);
   add(`  429s          ${quotas.length ? quotas.map(([quota, n]) => `${quota} ${n}`).join(', ') : 'none'}`);
   add(`  503s          ${f.unavailable}`);
-  add(`  hostile       ${Object.entries(f.hostile.kinds).map(([kind, c]) => `${kind} ${c.asExpected}/${c.sent}`).join('; ')}`);
+  const kinds = Object.entries(f.hostile.kinds);
+  add(`  hostile       ${kinds.length ? kinds.map(([kind, c]) => `${kind} ${c.asExpected}/${c.sent}`).join('; ') : 'none sent'}`);
   add(`  writes        ${f.writes.acknowledged} acknowledged, ${f.writes.refused} refused, ${f.writes.unanswered} without a clear answer (${f.settlement.resent} sent again, ${f.settlement.unresolved} still unclear)`);
   const r = f.settlement.rebuild;
   add(`  ledger        ${f.accounts.checked} accounts checked (${f.accounts.touched} written); caught up ${f.settlement.caughtUp ? `in ${ms(f.settlement.caughtUpMs)}` : 'NOT'}; balances rebuild ${r.state} in ${ms(r.ms)}${r.events !== undefined ? ` (${r.events} events)` : ''}`);
   const cpu = Object.entries(f.cpu);
-  if (cpu.length) add(`  CPU           ${cpu.map(([name, percent]) => `${name} ${percent} %`).join(', ')} (of one core); generator event-loop delay p99 ${ms(f.generatorLoopDelayP99Ms)}`);
+  if (cpu.length) add(`  CPU           ${cpu.map(([name, percent]) => `${name} ${percent} %`).join(', ')} (of one core)`);
+  const gatewayLoop = f.gatewayLoopDelay ? `gateway p99 ${ms(f.gatewayLoopDelay.p99Ms)}, max ${ms(f.gatewayLoopDelay.maxMs)}; ` : '';
+  add(`  event loop    ${gatewayLoop}load generator p99 ${ms(f.generatorLoopDelayP99Ms)}`);
+  if (f.backlog) add(`  backlog       ${f.backlog.mean} connections waiting to be accepted by the gateway on average, ${f.backlog.peak} at the peak`);
+  const { cores, loadBefore } = f.machine;
+  add(`  machine       ${cores} cores, load average ${loadBefore} before the run${loadBefore > cores ? ' (busy: other work skews these figures)' : ''}`);
   add();
   for (const v of verdicts) {
     add(`${v.pass ? 'PASS' : 'FAIL'}  ${v.name}`);

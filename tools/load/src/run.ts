@@ -1,12 +1,15 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eventloomHome } from '@eventloom/cli/src/admin/accounts.ts';
 import { revokeKeys, signInCallers, type Callers } from './callers.ts';
+import { watchBacklog } from './backlog.ts';
 import { judge, type Verdict } from './checks.ts';
 import { runClients } from './clients.ts';
 import { CpuWatch } from './cpu.ts';
 import type { Figures } from './figures.ts';
 import { Gateway } from './gateway.ts';
+import { gatewayLoopDelay } from './gateway-metrics.ts';
 import { hostileEpisodes } from './hostile.ts';
 import { HostileLog } from './hostile-log.ts';
 import { Ledger, loadAccounts } from './ledger.ts';
@@ -24,6 +27,10 @@ export interface RunOptions {
   gateway?: string;
   /** Where that gateway keeps its local accounts (default EVENTLOOM_HOME or <repo>/.eventloom). */
   home?: string;
+  /** false: the ordinary mix only, a baseline to compare with. */
+  hostile?: boolean;
+  /** LOG_LEVEL of the gateway and worker it starts (default warn; info logs every request). */
+  stackLogLevel?: string;
   say?: (line: string) => void;
 }
 
@@ -36,8 +43,9 @@ export interface RunResult {
 export async function runLoad(options: RunOptions): Promise<RunResult> {
   const say = options.say ?? (() => {});
   say(options.gateway ? `using the gateway at ${options.gateway}` : 'starting Azurite, a gateway and a worker on loopback');
-  const stack = options.gateway ? existingStack(options.gateway, options.home ?? eventloomHome()) : await startOwnStack();
+  const stack = options.gateway ? existingStack(options.gateway, options.home ?? eventloomHome()) : await startOwnStack(options.stackLogLevel ? { logLevel: options.stackLogLevel } : {});
   try {
+    say(`gateway at ${stack.gatewayUrl}`);
     const run = randomBytes(4).toString('hex');
     const callers = await signInCallers(stack.gatewayUrl, stack.accounts, run);
     try {
@@ -83,20 +91,26 @@ async function load(stack: Stack, callers: Callers, run: string, options: RunOpt
   const cpu = new CpuWatch(stack.processes);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   say(`${options.clients} clients for ${Math.round(options.durationMs / 1000)} s`);
+  const loadBefore = Math.round(loadavg()[0]! * 100) / 100;
   const began = performance.now();
+  await gatewayLoopDelay(url);
   cpu.start();
   loop.enable();
   const probe = startProbe(url);
+  const backlogWatch = watchBacklog(url);
   let samples: HealthSample[];
   let toolErrors;
+  const hostileToo = options.hostile !== false;
   try {
-    toolErrors = await runClients(session, options.clients, requestMix(), hostileEpisodes());
+    toolErrors = await runClients(session, options.clients, requestMix({ hostile: hostileToo }), hostileToo ? hostileEpisodes() : []);
   } finally {
     samples = await probe.stop();
   }
   const durationMs = performance.now() - began;
+  const backlog = backlogWatch.stop();
   loop.disable();
   const cpuUse = cpu.stop();
+  const gatewayLoop = await gatewayLoopDelay(url);
   await gateway.close();
   for (const s of samples) gateway.observe({ category: 'health', route: 'GET /health', path: '/health' }, { status: s.status, ms: s.ms, headers: {}, text: '', streamed: false, ...(s.error ? { error: s.error } : {}) });
   const gatewayExit = await exitOf(stack);
@@ -124,7 +138,12 @@ async function load(stack: Stack, callers: Callers, run: string, options: RunOpt
       statuses: Object.fromEntries(tally.statuses),
     },
     latency: tally.latencies(),
-    health: { ...latency(samples.map((s) => s.ms)), failures: samples.filter((s) => s.status !== 200).length },
+    health: {
+      ...latency(samples.map((s) => s.ms)),
+      failures: samples.filter((s) => s.status !== 200).length,
+      storagePing: latency(samples.flatMap((s) => (s.storageMs !== undefined ? [s.storageMs] : []))),
+    },
+    timeline: timeline(tally, samples),
     quotas: Object.fromEntries(tally.quotas),
     unavailable: tally.unavailable,
     networkErrors: tally.networkErrors(),
@@ -136,9 +155,24 @@ async function load(stack: Stack, callers: Callers, run: string, options: RunOpt
     settlement,
     cpu: cpuUse,
     generatorLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
+    ...(gatewayLoop ? { gatewayLoopDelay: gatewayLoop } : {}),
+    ...(backlog ? { backlog } : {}),
     toolErrors,
+    machine: { cores: availableParallelism(), loadBefore },
   };
   return { figures, verdicts: judge(figures) };
+}
+
+function timeline(tally: Tally, samples: HealthSample[]): Figures['timeline'] {
+  const windows = Math.max(tally.perWindow.length, ...samples.map((s) => Math.floor(s.at / tally.windowMs) + 1));
+  return Array.from({ length: windows }, (_, i) => {
+    const inWindow = samples.filter((s) => Math.floor(s.at / tally.windowMs) === i);
+    return {
+      fromS: (i * tally.windowMs) / 1000,
+      requests: tally.perWindow[i] ?? 0,
+      health: { ...latency(inWindow.map((s) => s.ms)), failures: inWindow.filter((s) => s.status !== 200).length },
+    };
+  });
 }
 
 /** The cursor at the head of a context's published feed (long-polls wait there). */

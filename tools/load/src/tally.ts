@@ -49,6 +49,10 @@ export interface Observation {
 /** Counts every answer of the run: statuses, latencies per category, 429s per quota, incidents. */
 export class Tally {
   total = 0;
+  /** Answers to the load (not the probe's) per window of `windowMs` since the tally began. */
+  readonly perWindow: number[] = [];
+  private readonly began = performance.now();
+  readonly windowMs: number;
   /** Deliberately abusive requests among them. */
   abusive = 0;
   readonly statuses = new Map<string, number>();
@@ -58,8 +62,16 @@ export class Tally {
   private readonly network = new Map<string, Incident>();
   private readonly serverErrors = new Map<string, Incident>();
 
+  constructor(windowMs = 10_000) {
+    this.windowMs = windowMs;
+  }
+
   record(o: Observation): void {
     this.total++;
+    if (o.category !== 'health') {
+      const window = Math.floor((performance.now() - this.began) / this.windowMs);
+      this.perWindow[window] = (this.perWindow[window] ?? 0) + 1;
+    }
     if (o.abusive) this.abusive++;
     const status = o.status === 0 ? 'network error' : String(o.status);
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
