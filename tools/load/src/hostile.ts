@@ -106,14 +106,14 @@ const idempotencyReuse: Episode = async (session, client) => {
   if (book(session.ledger, write, first) !== 'acknowledged') return;
   const kind = 'idempotency key used again';
   const request = (what: string) => `POST ${moneyPath(write)} (${what}, key ${write.idempotencyKey})`;
-  const byOther = await sendMoneyWrite(session.gateway, write, { token: other, abusive: true });
+  const byOther = await sendMoneyWrite(session.gateway, write, { token: other, category: 'hostile', abusive: true });
   session.hostile.judge(kind, request('another caller'), '403', byOther, byOther.status === 403);
   const otherBody: MoneyWrite = { ...write, amountCents: write.amountCents + 1 };
-  const changed = await sendMoneyWrite(session.gateway, otherBody, { abusive: true });
+  const changed = await sendMoneyWrite(session.gateway, otherBody, { category: 'hostile', abusive: true });
   session.hostile.judge(kind, request('another body'), '422', changed, changed.status === 422);
   // Applied anyway: it moved money the ledger must know of, under a key of its own.
   if (changed.status >= 200 && changed.status < 300 && !isDuplicate(changed)) session.ledger.acknowledged({ ...otherBody, idempotencyKey: `${write.idempotencyKey}#other-body` });
-  const again = await sendMoneyWrite(session.gateway, write, { abusive: true });
+  const again = await sendMoneyWrite(session.gateway, write, { category: 'hostile', abusive: true });
   session.hostile.judge(kind, request('the same body again'), '2xx marked duplicate', again, again.status >= 200 && again.status < 300 && isDuplicate(again));
 };
 
@@ -183,9 +183,10 @@ const oversized: Episode = async (session) => {
     session.gateway.observe(call, refused);
     session.hostile.judge(kind, `POST ${path} (3 MB)`, '413', refused, refused.status === 413);
     const closed = header(refused, 'connection') === 'close';
-    const next = await rawRequest(session.gateway.url, agent, 'GET', '/health');
-    session.gateway.observe({ category: 'hostile', route: 'GET /health', path: '/health (after a 413)', abusive: true }, next);
-    session.hostile.judge(kind, `GET /health on the connection after the 413${closed ? ' (it said Connection: close)' : ''}`, 'an answer', next, next.status > 0);
+    // The signing key: public and static, so only the connection decides whether it answers.
+    const next = await rawRequest(session.gateway.url, agent, 'GET', '/.well-known/jwks.json');
+    session.gateway.observe({ category: 'hostile', route: 'GET /.well-known/jwks.json', path: '/.well-known/jwks.json (after a 413)', abusive: true }, next);
+    session.hostile.judge(kind, `GET /.well-known/jwks.json on the connection after the 413${closed ? ' (it said Connection: close)' : ''}`, '200', next, next.status === 200);
   } finally {
     agent.destroy();
   }

@@ -3,6 +3,9 @@ import type { HealthSample } from './probe-thread.ts';
 
 export type { HealthSample };
 
+/** What the probe's answers are counted under, apart from the hostile mix's own /health requests. */
+export const probeRoute = 'GET /health (probe)';
+
 export interface Probe {
   /** Stops asking; resolves with every sample once the last answer is in. */
   stop(): Promise<HealthSample[]>;

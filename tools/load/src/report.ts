@@ -20,7 +20,8 @@ export function summary(f: Figures, verdicts: Verdict[]): string {
   add(`  /health       p50 ${ms(f.health.p50)}, p99 ${ms(f.health.p99)}, max ${ms(f.health.max)} (${f.health.count} probes, ${f.health.failures} not 200); its storage ping p50 ${ms(ping.p50)}, p99 ${ms(ping.p99)}`);
   add('  timeline      from   answers   /health p50    p99        max   not 200');
   for (const w of f.timeline) {
-    add(`                ${`${w.fromS}s`.padStart(4)} ${String(w.requests).padStart(9)} ${ms(w.health.p50).padStart(12)} ${ms(w.health.p99).padStart(10)} ${ms(w.health.max).padStart(10)} ${String(w.health.failures).padStart(9)}`);
+    const [p50, p99, max] = w.health.count ? [w.health.p50, w.health.p99, w.health.max].map(ms) : ['–', '–', '–'];
+    add(`                ${`${w.fromS}s`.padStart(4)} ${String(w.requests).padStart(9)} ${p50!.padStart(12)} ${p99!.padStart(10)} ${max!.padStart(10)} ${String(w.health.failures).padStart(9)}`);
   }
   const quotas = Object.entries(f.quotas);
   add(`  429s          ${quotas.length ? quotas.map(([quota, n]) => `${quota} ${n}`).join(', ') : 'none'}`);

@@ -14,7 +14,7 @@ import { hostileEpisodes } from './hostile.ts';
 import { HostileLog } from './hostile-log.ts';
 import { Ledger, loadAccounts } from './ledger.ts';
 import { requestMix } from './mix.ts';
-import { startProbe, type HealthSample } from './probe.ts';
+import { probeRoute, startProbe, type HealthSample } from './probe.ts';
 import { StreamBudget, type Session } from './session.ts';
 import { settle, storeBalances, waitForQuiet, type Settlement } from './settle.ts';
 import { existingStack, startOwnStack, type Stack } from './stack.ts';
@@ -112,7 +112,7 @@ async function load(stack: Stack, callers: Callers, run: string, options: RunOpt
   const cpuUse = cpu.stop();
   const gatewayLoop = await gatewayLoopDelay(url);
   await gateway.close();
-  for (const s of samples) gateway.observe({ category: 'health', route: 'GET /health', path: '/health' }, { status: s.status, ms: s.ms, headers: {}, text: '', streamed: false, ...(s.error ? { error: s.error } : {}) });
+  for (const s of samples) gateway.observe({ category: 'health', route: probeRoute, path: '/health' }, { status: s.status, ms: s.ms, headers: {}, text: '', streamed: false, ...(s.error ? { error: s.error } : {}) });
   const gatewayExit = await exitOf(stack);
 
   say('load over: sending unanswered writes again, waiting for the projections, rebuilding balances');
