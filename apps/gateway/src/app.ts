@@ -13,7 +13,7 @@ import { consumerPaths, createConsumers, mountConsumers, withConsumerKeys } from
 import { webhookTargets, type WebhookTargets } from './consumers/webhooks/targets.ts';
 import { mountContext } from './context-routes.ts';
 import { addDocs } from './docs.ts';
-import type { HealthProbeOptions } from './health.ts';
+import { HealthProbe, type HealthProbeOptions } from './health.ts';
 import { livePath, liveRoutes } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { notFound, onError } from './problem-response.ts';
@@ -34,8 +34,8 @@ export interface GatewayOptions {
   webhookTargets?: WebhookTargets;
   /** How many requests are worked on at once and may wait (defaults in admission.ts). */
   admission?: Partial<AdmissionSettings>;
-  /** How fresh /health's probe must be (defaults in health.ts). */
-  health?: HealthProbeOptions;
+  /** How fresh /health's probe must be (defaults in health.ts), or the probe itself when others share it (the health port). */
+  health?: HealthProbeOptions | HealthProbe;
   /** Sign-in, stream and webhook quotas (defaults in quotas.ts). */
   quotas?: Partial<QuotaSettings>;
 }
@@ -92,7 +92,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   const quotas = new Quotas(runtime, metrics.registry, options.quotas);
   app.use(quotas.streams());
 
-  app.route('/', systemRoutes(runtime, metrics.registry, auth, options.health));
+  app.route('/', systemRoutes(metrics.registry, auth, options.health instanceof HealthProbe ? options.health : new HealthProbe(runtime, options.health)));
   app.route('/auth', authRoutes(auth, quotas));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));

@@ -9,6 +9,8 @@ export const defaultHome = fileURLToPath(new URL('../../../.eventloom', import.m
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8787),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** `/health` and `/health/live` on a port and thread of their own (health-port.ts); off when unset, 0 = any free port. */
+  EVENTLOOM_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   EVENTLOOM_HOME: z.string().min(1).default(defaultHome),
   /** Largest request body in bytes (413 above it). */
   BODY_LIMIT: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(64 * 1024),

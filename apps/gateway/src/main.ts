@@ -5,6 +5,8 @@ import { loadAuth } from './auth/auth.ts';
 import { admissionSettings, loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
+import { HealthProbe } from './health.ts';
+import { startHealthPort } from './health-port.ts';
 import { gatewayServer } from './http-server.ts';
 import { seedEmptyStores } from './seed.ts';
 
@@ -20,7 +22,10 @@ const [runtime, auth] = await Promise.all([
 
 // Webhook deliveries run where the relays and projections run.
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
-const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config), admission: admissionSettings(config) });
+const probe = new HealthProbe(runtime);
+const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config), admission: admissionSettings(config), health: probe });
+const healthPort = config.EVENTLOOM_HEALTH_PORT === undefined ? undefined : await startHealthPort(probe, { port: config.EVENTLOOM_HEALTH_PORT, host: config.HOST });
+if (healthPort) logger.info({ url: `http://${config.HOST}:${healthPort.port}/health` }, 'health listening');
 
 const server = gatewayServer(app.fetch);
 server.listen(config.PORT, config.HOST, () => {
@@ -39,6 +44,7 @@ async function stop(signal: string) {
   const forced = setTimeout(() => server.closeAllConnections(), 5_000);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  await healthPort?.close();
   await webhooks?.stop();
   await runtime.close();
   logger.info('gateway stopped');

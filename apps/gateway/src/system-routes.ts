@@ -1,8 +1,8 @@
-import { contextApp, defineRoute, type Runtime } from '@eventloom/core';
+import { contextApp, defineRoute } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import type { Registry } from 'prom-client';
 import type { Auth } from './auth/auth.ts';
-import { HealthProbe, type HealthProbeOptions } from './health.ts';
+import type { HealthProbe } from './health.ts';
 
 const healthSchema = z
   .object({
@@ -44,11 +44,11 @@ const jwks = defineRoute({
 });
 
 /** Public operational routes: health, metrics, the signing key. */
-export function systemRoutes(runtime: Runtime, registry: Registry, auth: Auth, options: HealthProbeOptions = {}) {
+export function systemRoutes(registry: Registry, auth: Auth, probe: HealthProbe) {
   const app = contextApp();
-  const probe = new HealthProbe(runtime, options);
   app.openapi(health, async (c) => {
     const { health: result, ageMs } = await probe.current();
+    if (!result.ok) c.header('Retry-After', '5');
     return c.json({ ...result, ageMs }, result.ok ? 200 : 503);
   });
   app.openapi(metrics, async (c) => {

@@ -29,6 +29,7 @@ describe('health, metrics and the API document', () => {
     };
     const response = await app.request('/health');
     expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
     expect(await response.json()).toMatchObject({ ok: false, storage: { ok: false, error: 'storage unreachable' } });
   });
 

@@ -22,6 +22,8 @@ export interface Figures {
   /** The probe's view of /health, and the storage ping inside it as the gateway timed it. */
   health: Latency & { failures: number; storagePing: Latency };
   /** The run in windows of 10 s: answers to the load, and /health as the probe saw it. */
+  /** /health asked on the API port once a second (information: it waits in the accept queue with every client). */
+  apiHealth?: Latency & { failures: number };
   timeline: { fromS: number; requests: number; health: Latency & { failures: number } }[];
   /** 429 answers per quota they named. */
   quotas: Record<string, number>;

@@ -39,6 +39,7 @@ const program = new Command('load')
   .option('--clients <n>', 'concurrent virtual clients', clientCount, 200)
   .option('--duration <time>', 'how long the load runs (e.g. 60s, 2m)', duration, 60_000)
   .option('--gateway <url>', 'a running gateway on loopback (default: start Azurite, a gateway and a worker of its own)', loopbackUrl)
+  .option('--health <url>', "that gateway's health port (EVENTLOOM_HEALTH_PORT), where the verdict's probe asks (default: its API port)", loopbackUrl)
   .option('--home <dir>', "that gateway's EVENTLOOM_HOME, for its local accounts (default: $EVENTLOOM_HOME or <repo>/.eventloom)")
   .option('--no-hostile', 'leave the hostile requests out (a baseline to compare with)')
   .option('--stack-log <level>', 'LOG_LEVEL of the gateway and worker it starts (info logs every request)', 'warn')
@@ -47,7 +48,7 @@ const program = new Command('load')
 
 // pnpm 12 hands the program a literal `--` before the user's arguments.
 program.parse(process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')), { from: 'user' });
-const options = program.opts<{ clients: number; duration: number; gateway?: string; home?: string; hostile: boolean; stackLog: string; json?: string }>();
+const options = program.opts<{ clients: number; duration: number; gateway?: string; health?: string; home?: string; hostile: boolean; stackLog: string; json?: string }>();
 
 try {
   const { figures, verdicts } = await runLoad({
@@ -57,6 +58,7 @@ try {
     stackLogLevel: options.stackLog,
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.home ? { home: options.home } : {}),
+    ...(options.health ? { health: options.health } : {}),
     say: (line) => process.stdout.write(`load: ${line}\n`),
   });
   process.stdout.write(`\n${summary(figures, verdicts)}\n`);

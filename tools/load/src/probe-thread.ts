@@ -13,6 +13,8 @@ export interface HealthSample {
   status: number;
   /** How long the gateway's storage ping took, as /health reports it. */
   storageMs?: number;
+  /** The Retry-After header, when the answer had one. */
+  retryAfter?: string;
   error?: string;
 }
 
@@ -33,7 +35,8 @@ async function ask(): Promise<void> {
     } catch {
       // not the health JSON: the status says enough
     }
-    samples.push({ at: started - began, ms, status: response.status, ...(storageMs !== undefined ? { storageMs } : {}) });
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
+    samples.push({ at: started - began, ms, status: response.status, ...(storageMs !== undefined ? { storageMs } : {}), ...(retryAfter ? { retryAfter } : {}) });
   } catch (error) {
     const { name, message, cause } = error as Error & { cause?: { code?: string } };
     samples.push({ at: started - began, ms: performance.now() - started, status: 0, error: cause?.code ?? (name === 'TimeoutError' ? 'no answer within 10 s' : message) });

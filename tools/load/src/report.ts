@@ -18,6 +18,7 @@ export function summary(f: Figures, verdicts: Verdict[]): string {
   }
   const ping = f.health.storagePing;
   add(`  /health       p50 ${ms(f.health.p50)}, p99 ${ms(f.health.p99)}, max ${ms(f.health.max)} (${f.health.count} probes, ${f.health.failures} not 200); its storage ping p50 ${ms(ping.p50)}, p99 ${ms(ping.p99)}`);
+  if (f.apiHealth) add(`  /health on the API port (info) p50 ${ms(f.apiHealth.p50)}, p99 ${ms(f.apiHealth.p99)}, max ${ms(f.apiHealth.max)} (${f.apiHealth.count} probes, ${f.apiHealth.failures} not 200)`);
   add('  timeline      from   answers   /health p50    p99        max   not 200');
   for (const w of f.timeline) {
     const [p50, p99, max] = w.health.count ? [w.health.p50, w.health.p99, w.health.max].map(ms) : ['–', '–', '–'];

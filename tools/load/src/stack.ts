@@ -28,6 +28,8 @@ export interface Watched {
 /** The gateway under load, and whatever this tool started for it. */
 export interface Stack {
   gatewayUrl: string;
+  /** Where supervisors ask for /health: the gateway's health port when it has one, else its API port. */
+  healthUrl: string;
   /** `redis` or `single-process` for a stack of our own; `external` for --gateway. */
   mode: 'redis' | 'single-process' | 'external';
   accounts: Account[];
@@ -65,6 +67,7 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<Stac
     if (!redis) say(`no Redis answers at ${redisUrl}: the gateway runs single-process (workers inside it)`);
     azurite = await startAzurite({ inMemory: true });
     const port = await freePort();
+    const healthPort = await freePort();
     const gatewayUrl = `http://127.0.0.1:${port}`;
     // The test run's own Azurite and any PORT stay out of it.
     const { AZURE_STORAGE_CONNECTION_STRING: _shared, PORT: _port, ...inherited } = process.env;
@@ -82,7 +85,7 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<Stac
     const gateway = startNodeChild({
       name: 'gateway',
       args: [join(root, 'apps/gateway/src/main.ts')],
-      env: { ...env, HOST: '127.0.0.1', PORT: String(port), EVENTLOOM_WORKERS: redis ? 'separate' : 'in-process' },
+      env: { ...env, HOST: '127.0.0.1', PORT: String(port), EVENTLOOM_HEALTH_PORT: String(healthPort), EVENTLOOM_WORKERS: redis ? 'separate' : 'in-process' },
       cwd: root,
     });
     children.push(gateway);
@@ -92,6 +95,7 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<Stac
     if (!up) throw new Error(`the gateway did not answer ${gatewayUrl}/health (${children.map((c) => `${c.name} ${c.isRunning() ? 'running' : 'exited'}`).join(', ')})`);
     return {
       gatewayUrl,
+      healthUrl: `http://127.0.0.1:${healthPort}`,
       mode: redis ? 'redis' : 'single-process',
       accounts: readAccounts(home),
       processes: [
@@ -107,10 +111,12 @@ export async function startOwnStack(options: OwnStackOptions = {}): Promise<Stac
 }
 
 /** The gateway at `url` (loopback only), with the local accounts in `home`. */
-export function existingStack(url: string, home: string): Stack {
+export function existingStack(url: string, home: string, health?: string): Stack {
   const { hostname } = new URL(url);
   if (!isLoopback(hostname)) throw new Error(`--gateway must be a loopback address (127.0.0.1, ::1 or localhost), not ${hostname}: this tool floods what it targets`);
-  return { gatewayUrl: url.replace(/\/+$/, ''), mode: 'external', accounts: readAccounts(home), processes: [], stop: async () => {} };
+  if (health && !isLoopback(new URL(health).hostname)) throw new Error('--health must be a loopback address');
+  const gatewayUrl = url.replace(/\/+$/, '');
+  return { gatewayUrl, healthUrl: (health ?? gatewayUrl).replace(/\/+$/, ''), mode: 'external', accounts: readAccounts(home), processes: [], stop: async () => {} };
 }
 
 export function isLoopback(hostname: string): boolean {
