@@ -180,6 +180,38 @@ describe('HTTP fault proxy in front of Azurite', () => {
     expect(await rows(direct)).toHaveLength(0);
   });
 
+  it('answers a table ServerBusy as Azure does: x-ms-error-code, the OData JSON error, Azure\'s text', async () => {
+    const { proxy } = await tableThrough(() => ({ kind: 'error-before', status: 503 }));
+
+    const answer = await fetch(proxy.url('/devstoreaccount1/sometable'), {
+      method: 'POST',
+      headers: { accept: 'application/json;odata=minimalmetadata', 'content-type': 'application/json;odata=nometadata' },
+      body: '{"PartitionKey":"a","RowKey":"b"}',
+    });
+
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('x-ms-error-code')).toBe('ServerBusy');
+    expect(answer.headers.get('content-type')).toBe('application/json;odata=minimalmetadata;streaming=true;charset=utf-8');
+    const body = (await answer.json()) as Record<string, unknown>;
+    expect(body).toEqual({
+      'odata.error': {
+        code: 'ServerBusy',
+        message: { lang: 'en-US', value: expect.stringMatching(/^The server is currently unable to receive requests\. Please retry your request\.\nRequestId:[0-9a-f-]{36}\nTime:\d{4}-/) },
+      },
+    });
+  });
+
+  it('error-before with a message: the SDK reads the limit Azure names', async () => {
+    const { decide } = everyWrite({ kind: 'error-before', status: 503, message: 'Operations per second is over the account limit.' });
+    const { proxied } = await tableThrough(decide);
+
+    const failure = (await failureOf(proxied.createEntity(deposit))) as Failure & { details?: { odataError?: { code?: string; message?: { value?: string } } } };
+
+    expect(failure.details?.errorCode).toBe('ServerBusy');
+    expect(failure.details?.odataError?.code).toBe('ServerBusy');
+    expect(failure.details?.odataError?.message?.value).toMatch(/^Operations per second is over the account limit\.\nRequestId:/);
+  });
+
   it('error-before on every attempt: the blob caller gets 500 InternalError after the SDK retries, nothing written', async () => {
     const { decide, writes } = everyWrite({ kind: 'error-before', status: 500 });
     const { direct, proxied } = await containerThrough(decide);

@@ -13,8 +13,11 @@ export type HttpFault =
   | { kind: 'pass' }
   /** A latency spike before forwarding, then `then` (default pass). */
   | { kind: 'delay'; ms: number; then?: HttpFault }
-  /** An Azure-style error answered by the proxy; 503 with code ServerBusy is throttling. */
-  | { kind: 'error-before'; status: 500 | 503; code?: string }
+  /**
+   * An Azure-style error answered by the proxy; 503 with code ServerBusy is throttling.
+   * `message` replaces the code's usual text (Azure says which limit a ServerBusy hit).
+   */
+  | { kind: 'error-before'; status: 500 | 503; code?: string; message?: string }
   /** The client socket is destroyed: the caller sees ECONNRESET / socket hang up. */
   | { kind: 'reset-before' }
   /** Held for ms, then the socket is destroyed, as when a request times out in the network. */
@@ -26,7 +29,7 @@ export type HttpFault =
   /** Forwarded and completed, then the client socket is destroyed: committed, answer lost. */
   | { kind: 'reset-after' }
   /** Forwarded and completed, then an error is answered instead of the real response. */
-  | { kind: 'error-after'; status: 500 | 503; code?: string };
+  | { kind: 'error-after'; status: 500 | 503; code?: string; message?: string };
 
 export type StorageService = 'blob' | 'table';
 
@@ -156,7 +159,7 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
         await apply(fault.then ?? pass, exchange);
         return;
       case 'error-before':
-        return answerWith(exchange, azureError(serviceOf(request), fault.status, fault.code));
+        return answerWith(exchange, azureError(serviceOf(request), fault));
       case 'reset-before':
         client.destroy();
         return;
@@ -172,7 +175,7 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
       case 'reset-after':
         return forwardAnd(exchange, () => void client.destroy());
       case 'error-after': {
-        const error = azureError(serviceOf(request), fault.status, fault.code);
+        const error = azureError(serviceOf(request), fault);
         return forwardAnd(exchange, () => answerWith(exchange, error));
       }
     }
@@ -311,16 +314,19 @@ function answerWith({ request, client, response }: Exchange, answer: UpstreamAns
   response.end(answer.body);
 }
 
+// Azure's texts for these codes (Storage REST API, common error codes). ServerBusy has
+// several; this one is the generic throttling answer.
 const errorMessages: Record<string, string> = {
-  ServerBusy: 'The server is busy.',
+  ServerBusy: 'The server is currently unable to receive requests. Please retry your request.',
   InternalError: 'The server encountered an internal error. Please retry the request.',
 };
 
 /** An error as Azure Storage answers it: Table speaks OData JSON, Blob speaks XML. */
-function azureError(service: StorageService, status: 500 | 503, code?: string): UpstreamAnswer {
-  const errorCode = code ?? (status === 503 ? 'ServerBusy' : 'InternalError');
+function azureError(service: StorageService, fault: { status: 500 | 503; code?: string; message?: string }): UpstreamAnswer {
+  const { status } = fault;
+  const errorCode = fault.code ?? (status === 503 ? 'ServerBusy' : 'InternalError');
   const requestId = randomUUID();
-  const message = `${errorMessages[errorCode] ?? errorCode}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`;
+  const message = `${fault.message ?? errorMessages[errorCode] ?? errorCode}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`;
   const headers: IncomingHttpHeaders = { 'x-ms-error-code': errorCode, 'x-ms-request-id': requestId, date: new Date().toUTCString() };
   if (service === 'table') {
     headers['content-type'] = 'application/json;odata=minimalmetadata;streaming=true;charset=utf-8';
