@@ -70,6 +70,7 @@ const listTests: Rewrite = { why: 'vitest list instead of vitest run', apply: (s
 // integration tests skip without Azurite); it can still list the files.
 const listFiles: Rewrite = { why: 'vitest list --filesOnly instead of vitest run', apply: (s) => s.replace(/\bvitest run\b/g, 'vitest list --filesOnly') };
 const healthOnly: Rewrite = { why: 'only the health check: systemctl restarts nothing here', apply: (s) => s.split(' || ')[0]! };
+const noPortal: Rewrite = { why: 'up without the portal: its build is not what this checks, and a build stopped midway would break the portal tests', apply: (s) => s.replace(/\.\/eventloom up$/m, './eventloom up --no-portal') };
 const listed = (file: RegExp) => new RegExp(`${file.source}\\S* > \\S`);
 const scaffoldTest = 'tools/create-context/test/scaffold.test.ts';
 
@@ -123,6 +124,16 @@ const plans: Plan[] = [
   briefly('pnpm --filter @eventloom/bench bench', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only append,long --out /tmp/b.json', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only workers', /Azurite \(in-memory\).*\n\n\[workers\]/),
+  // Load and abuse: each starts its stack of its own and its clients.
+  ...['pnpm load', 'pnpm load --clients 20 --duration 10s', 'pnpm load --no-hostile', 'pnpm load --json /tmp/load.json'].map((c) => briefly(c, /^load: \d+ clients for \d+ s$/m, { seconds: 120 })),
+  briefly('pnpm load --gateway http://127.0.0.1:8787', /^load: \d+ clients for \d+ s$/m, { where: 'stack', seconds: 120 }),
+  // The throttle in front of Azurite's default Table port (10002; 10012 is its own).
+  ...['pnpm throttle', 'pnpm throttle --partition-rate 200 --verbose'].map((c) => briefly(c, /TableEndpoint=http:\/\/127\.0\.0\.1:10012\//)),
+  briefly(
+    [/^pnpm exec azurite --silent --location \.eventloom\/azurite .* &$/, 'pnpm throttle --verbose &', /^AZURE_STORAGE_CONNECTION_STRING='DefaultEndpointsProtocol=http;.*TableEndpoint=http:\/\/127\.0\.0\.1:10012\/devstoreaccount1;' \.\/eventloom up$/],
+    () => answers('http://127.0.0.1:8787/health', (s) => s === 200),
+    { rewrite: [noPortal], seconds: 120, env: ({ scratch, unique }) => ({ EVENTLOOM_HOME: join(scratch, unique), EVENTLOOM_PREFIX: unique }) },
+  ),
   // On their own, on this test run's Azurite and Redis (AZURE_STORAGE_CONNECTION_STRING, REDIS_URL), each with its own prefix.
   briefly('node apps/gateway/src/main.ts', ({ port }) => answers(`http://127.0.0.1:${port(8787)}/health`, (s) => s === 200), {
     ports: [8787],
