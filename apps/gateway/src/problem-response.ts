@@ -46,11 +46,31 @@ function fromHttpException(error: HTTPException): Problem {
   }
 }
 
+const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * A dependency that was busy or did not answer, as the Azure SDKs and Node report it:
+ * Azure's 408/429/5xx (503 ServerBusy when a partition or the account is over its
+ * target), or a connection that failed. The caller may retry: it is a 503, not our bug.
+ */
+function dependencyUnavailable(error: Error): boolean {
+  const { name, statusCode, code } = error as Error & { statusCode?: number; code?: string };
+  if (name === 'RestError' && statusCode !== undefined) return statusCode === 408 || statusCode === 429 || statusCode >= 500;
+  return code !== undefined && networkCodes.has(code);
+}
+
 /** The gateway's one error handler: every failure leaves as problem JSON. */
 export function onError(logger: Logger): ErrorHandler<AppEnv> {
   return (error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
     if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
+    if (dependencyUnavailable(error)) {
+      logger.warn({ err: error.message, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'a dependency did not answer; 503');
+      return problemResponse(
+        c,
+        problems.unavailable('Storage did not answer in time. A command may or may not have been applied: send it again with the same Idempotency-Key.', 2).problem,
+      );
+    }
     logger.error({ err: error, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'request failed');
     return problemResponse(c, {
       type: `${problemBase}internal`,

@@ -114,6 +114,21 @@ describe('bad requests become problem JSON', () => {
     expect(problem.detail).toContain(response.headers.get('x-request-id'));
   });
 
+  it.each([
+    ['storage answered 503 ServerBusy', Object.assign(new Error('The server is currently unable to receive requests.'), { name: 'RestError', statusCode: 503, details: { errorCode: 'ServerBusy' } })],
+    ['storage timed out', Object.assign(new Error('socket hang up'), { name: 'RestError', code: 'ECONNRESET' })],
+    ['the connection to storage was refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:10002'), { code: 'ECONNREFUSED' })],
+  ])('answers a dependency that is busy or gone (%s) with 503 and Retry-After, not 500', async (_what, failure) => {
+    const { app, runtime, bearer } = await testGateway();
+    runtime.context('tally').execute = async () => {
+      throw failure;
+    };
+    const response = await app.request('/api/tally/increments', { method: 'POST', headers: { ...bearer('admin'), 'Content-Type': 'application/json' }, body: JSON.stringify({ by: 1 }) });
+    const problem = (await expectProblem(response, 503)) as { detail?: string };
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(problem.detail).toMatch(/Idempotency-Key/);
+  });
+
   it('echoes a request id, or makes one', async () => {
     const { app } = await testGateway();
     expect((await app.request('/health', { headers: { 'X-Request-Id': 'abc-123' } })).headers.get('x-request-id')).toBe('abc-123');
