@@ -2,12 +2,13 @@ import { EventHubConsumerClient, earliestEventPosition, latestEventPosition, typ
 import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { ContextRuntime, Logger, Runtime, Storage } from '@eventloom/core';
-import { eventHubSettings, loadOrdersConfig, type EventHubSettings } from '../config.ts';
+import type { EventHubSettings } from '../config.ts';
 import { OrderEventHandlers, type OrderEventStats } from './order-events.ts';
 import { Refusals } from './refusals.ts';
 
 export { OrderBatchNotStored, OrderEventHandlers, entryOf, eventHubsPrincipal, type OrderEventStats } from './order-events.ts';
 export { Refusals, type RefusedEvent } from './refusals.ts';
+export { eventHubSettings, loadOrdersConfig, type EventHubSettings } from '../config.ts';
 
 /** The container of checkpoints, partition ownership and refused events: `{EVENTLOOM_PREFIX}-orders-eventhubs`. */
 export const eventHubContainer = 'orders-eventhubs';
@@ -86,11 +87,12 @@ export class EventHubOrderSource {
 }
 
 /**
- * Starts the source when `ORDERS_EVENTHUB_CONNECTION_STRING` is set (validated with the
- * rest of the orders settings), for a process that runs the workers; undefined when off.
+ * Starts the source for a process that runs the workers, after the catalog is seeded
+ * (orders naming movies not yet listed would be refused); undefined when the settings
+ * are (`ORDERS_EVENTHUB_CONNECTION_STRING` unset). Read the settings at process start,
+ * so a wrong one stops it before anything runs.
  */
-export async function startEventHubOrderSource(runtime: Runtime, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<EventHubOrderSource | undefined> {
-  const settings = eventHubSettings(loadOrdersConfig(env));
+export async function startEventHubOrderSource(runtime: Runtime, log: Logger, settings: EventHubSettings | undefined): Promise<EventHubOrderSource | undefined> {
   if (!settings) return undefined;
   const source = new EventHubOrderSource({ ...settings, checkpoints: await eventHubCheckpoints(runtime.storage), runtime: runtime.context('orders'), log });
   source.start();
