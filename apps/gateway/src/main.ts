@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { eventHubSettings, loadOrdersConfig, startEventHubOrderSource, type EventHubOrderSource } from '@eventloom/orders-context/event-hubs';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
 import { admissionSettings, loadGatewayConfig, quotaSettings, runsWorkers } from './config.ts';
@@ -12,6 +13,7 @@ import { seedEmptyStores } from './seed.ts';
 
 const config = loadGatewayConfig();
 const coreConfig = loadCoreConfig();
+const eventHub = eventHubSettings(loadOrdersConfig());
 const logger = createLogger(coreConfig.LOG_LEVEL, 'gateway');
 
 const workers = runsWorkers(config);
@@ -22,6 +24,8 @@ const [runtime, auth] = await Promise.all([
 
 // Webhook deliveries run where the relays and projections run.
 const webhooks = workers ? await startWebhookDelivery(runtime, contexts, logger, { targets: config.EVENTLOOM_WEBHOOK_TARGETS }) : undefined;
+// So does the Event Hubs order source (ORDERS_EVENTHUB_CONNECTION_STRING), once the catalog is seeded.
+let orderSource: EventHubOrderSource | undefined;
 const probe = new HealthProbe(runtime);
 const app = createGateway({ runtime, contexts, auth, logger, bodyLimit: config.BODY_LIMIT, webhookTargets: config.EVENTLOOM_WEBHOOK_TARGETS, quotas: quotaSettings(config), admission: admissionSettings(config), health: probe });
 const healthPort = config.EVENTLOOM_HEALTH_PORT === undefined ? undefined : await startHealthPort(probe, { port: config.EVENTLOOM_HEALTH_PORT, host: config.HOST });
@@ -32,7 +36,10 @@ server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   logger.info({ url: `http://${config.HOST}:${port}`, contexts: contexts.map((c) => c.name), mode: runtime.mode, workers }, 'gateway listening');
   // Seeding runs behind the listening server, so /health answers while it works.
-  if (workers) void seedEmptyStores(runtime, logger);
+  if (!workers) return;
+  void seedEmptyStores(runtime, logger)
+    .then(async () => (orderSource = stopping ? undefined : await startEventHubOrderSource(runtime, logger, eventHub)))
+    .catch((error: unknown) => logger.error({ err: error }, 'the Event Hubs order source did not start'));
 });
 
 let stopping = false;
@@ -45,6 +52,7 @@ async function stop(signal: string) {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
   await healthPort?.close();
+  await orderSource?.close();
   await webhooks?.stop();
   await runtime.close();
   logger.info('gateway stopped');

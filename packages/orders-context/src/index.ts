@@ -49,3 +49,4 @@ export { validateOrder, catalogOf, type OrderCatalog, type OrderValidation } fro
 export { orderPartition, orderPartitions } from './orders/partition.ts';
 export { OrderInput } from './orders/order-schema.ts';
 export { maxBatch } from './orders/api.ts';
+export { loadOrdersConfig, eventHubSettings, type OrdersConfig, type EventHubSettings } from './config.ts';

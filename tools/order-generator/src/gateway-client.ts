@@ -8,6 +8,8 @@ export interface BatchOutcome {
   rejected: number;
   /** Field errors of rejected orders (the first few, for the final report). */
   errors: Record<string, string[]>[];
+  /** Sent to an event hub, which does not answer per order: the consumer stores or refuses them. */
+  enqueued?: number;
 }
 
 /** The gateway as the generator sees it: sign in, read the catalog, send batches. */

@@ -1,5 +1,10 @@
 import { sampleOrders, seededRandom, type SampleMovie } from '@eventloom/orders-context/testing';
-import type { BatchOutcome, GatewayClient } from './gateway-client.ts';
+import type { BatchOutcome } from './gateway-client.ts';
+
+/** Where orders go: the gateway (stored, duplicate or rejected per order) or an event hub (enqueued). */
+export interface OrderSink {
+  send(orders: unknown[]): Promise<BatchOutcome>;
+}
 
 export interface RunOptions {
   /** Orders per second. */
@@ -28,6 +33,8 @@ export interface Progress {
   stored: number;
   duplicates: number;
   rejected: number;
+  /** Orders an event hub accepted (its consumer validates and stores them). */
+  enqueued: number;
   /** Orders in batches that failed even after retries (unknown whether stored: re-send them). */
   failed: number;
 }
@@ -44,8 +51,8 @@ export function batchSize(rate: number, batch: number): number {
   return Math.max(1, Math.min(batch, Math.ceil(rate / 2)));
 }
 
-/** Sends rate × duration seed-shaped orders, on schedule, and counts what the gateway said. */
-export async function run(client: Pick<GatewayClient, 'send'>, movies: SampleMovie[], options: RunOptions): Promise<RunSummary> {
+/** Sends rate × duration seed-shaped orders, on schedule, and counts what the gateway (or event hub) said. */
+export async function run(client: OrderSink, movies: SampleMovie[], options: RunOptions): Promise<RunSummary> {
   const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const total = Math.max(0, Math.round(options.rate * options.durationSeconds));
@@ -53,7 +60,7 @@ export async function run(client: Pick<GatewayClient, 'send'>, movies: SampleMov
   const orders = sampleOrders({ seed: options.seed, movies, ...(options.from ? { from: options.from, to: options.to ?? new Date() } : {}) });
   const random = seededRandom(options.seed ^ 0x2f6b);
   const sentBefore: unknown[] = [];
-  const progress: Progress = { total, sent: 0, stored: 0, duplicates: 0, rejected: 0, failed: 0 };
+  const progress: Progress = { total, sent: 0, stored: 0, duplicates: 0, rejected: 0, enqueued: 0, failed: 0 };
   const errors: Record<string, string[]>[] = [];
   const failures: string[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -78,6 +85,7 @@ export async function run(client: Pick<GatewayClient, 'send'>, movies: SampleMov
         progress.stored += outcome.stored;
         progress.duplicates += outcome.duplicates;
         progress.rejected += outcome.rejected;
+        progress.enqueued += outcome.enqueued ?? 0;
         if (errors.length < 5) errors.push(...outcome.errors.slice(0, 5 - errors.length));
       })
       .catch((error: Error) => {

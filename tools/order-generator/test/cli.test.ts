@@ -20,4 +20,18 @@ describe('the order generator command line', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/rate must be a number above 0/);
   });
+
+  it('with --eventhub, needs an Event Hubs connection string and says which variable to set', () => {
+    const env = { ...process.env, ORDERS_EVENTHUB_CONNECTION_STRING: '', ORDERS_EVENTHUB_NAME: '' };
+    const missing = spawnSync(process.execPath, [main, '--eventhub', '--duration', '1'], { encoding: 'utf8', timeout: 30_000, env });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/--eventhub needs a connection string: set ORDERS_EVENTHUB_CONNECTION_STRING/);
+    const noHub = spawnSync(process.execPath, [main, '--eventhub', '--duration', '1'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...env, ORDERS_EVENTHUB_CONNECTION_STRING: 'Endpoint=sb://contoso-orders.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0' },
+    });
+    expect(noHub.status).toBe(1);
+    expect(noHub.stderr).toMatch(/ORDERS_EVENTHUB_NAME: the event hub/);
+  });
 });

@@ -1,11 +1,9 @@
 import { defineRoute, problems, type AppEnv, type ContextRuntime, type IngestItem } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { OrderPlaced } from './events.ts';
-import { movieIndexOf } from './movie-index.ts';
+import { itemOf, validateAll, type Entry } from './intake.ts';
 import { OrderInput } from './order-schema.ts';
 import { orderPartition } from './partition.ts';
-import { validateOrder, type OrderValidation } from './validate.ts';
 
 /** Orders per batch request. */
 export const maxBatch = 1_000;
@@ -84,9 +82,6 @@ const getOrder = defineRoute({
   },
 });
 
-/** One entry of a batch: the parsed JSON, or why the line could not be read. */
-type Entry = { json: unknown } | { unreadable: string };
-
 async function readBatch(c: Context<AppEnv>): Promise<Entry[]> {
   const type = c.req.header('content-type') ?? '';
   let entries: Entry[];
@@ -113,16 +108,6 @@ async function readBatch(c: Context<AppEnv>): Promise<Entry[]> {
   return entries;
 }
 
-/** Validates against the movie index, reloading it once if an order names a movie it does not know. */
-async function validateAll(runtime: ContextRuntime, entries: Entry[]): Promise<OrderValidation[]> {
-  const index = await movieIndexOf(runtime).current();
-  const run = () => entries.map((entry): OrderValidation => ('json' in entry ? validateOrder(entry.json, index) : { ok: false, errors: { '(body)': [entry.unreadable] } }));
-  const results = run();
-  const unknownMovie = results.some((r) => !r.ok && Object.entries(r.errors).some(([field, messages]) => field.endsWith('.ProductId') && messages.some((m) => m.includes('catalog'))));
-  if (unknownMovie && (await index.refresh())) return run();
-  return results;
-}
-
 async function store(runtime: ContextRuntime, c: Context<AppEnv>, items: IngestItem[]) {
   try {
     return await runtime.ingest(items, { principal: c.get('principal')! });
@@ -132,12 +117,6 @@ async function store(runtime: ContextRuntime, c: Context<AppEnv>, items: IngestI
     throw problems.unavailable('Storing the orders failed part-way. Re-send them all: orders already stored come back as duplicates.');
   }
 }
-
-const itemOf = (order: Extract<OrderValidation, { ok: true }>['order']): IngestItem => ({
-  key: order.PaymentTransactionId,
-  partition: orderPartition(order.PaymentTransactionId),
-  event: OrderPlaced(order),
-});
 
 export function orderRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
   app.openapi(getOrder, async (c) => {
