@@ -14,7 +14,7 @@ export interface AdmissionSettings {
   maxQueueMs: number;
 }
 
-export const defaultAdmission: AdmissionSettings = { maxInFlight: 64, maxQueued: 2000, maxQueueMs: 10_000 };
+export const defaultAdmission: AdmissionSettings = { maxInFlight: 32, maxQueued: 2000, maxQueueMs: 10_000 };
 
 /** Routes a supervisor or scraper must reach however busy the gateway is. */
 const alwaysAdmitted = new Set(['/health', '/metrics', '/.well-known/jwks.json']);
