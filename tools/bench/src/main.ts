@@ -11,11 +11,12 @@ import { rebuildScenario } from './scenarios/rebuild.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { longStreamScenario } from './scenarios/long-stream.ts';
 import { relayScenario } from './scenarios/relay.ts';
+import { throttledScenario } from './scenarios/throttled.ts';
 import { workersScenario } from './scenarios/workers.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario, throttled: throttledScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')

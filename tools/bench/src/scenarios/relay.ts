@@ -77,6 +77,8 @@ export async function rawBatches(ctx: ScenarioContext, durationMs: number, inFli
 }
 
 interface BacklogResult {
+  /** The table prefix the backlog was written under. */
+  prefix: string;
   streams: number;
   eventsPerStream: number;
   total: number;
@@ -88,7 +90,8 @@ interface BacklogResult {
   completed: boolean;
 }
 
-async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: number, timeoutMs: number): Promise<BacklogResult> {
+/** A backlog appended with workers off, then relayed by a fresh runtime (through `relayConnectionString` when given: a throttle). */
+export async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: number, timeoutMs: number, relayConnectionString = ctx.connectionString): Promise<BacklogResult> {
   const prefix = ctx.prefix('r');
   const total = streams * eventsPerStream;
   const preloadStarted = performance.now();
@@ -114,7 +117,7 @@ async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: n
   ctx.log(`preloaded ${streams} × ${eventsPerStream} = ${total} events in ${round(preloadSeconds, 1)} s (workers off)`);
 
   const started = performance.now();
-  const relay = await startRuntime(ctx.connectionString, prefix, { workers: true, context: counterRelayOnly });
+  const relay = await startRuntime(relayConnectionString, prefix, { workers: true, context: counterRelayOnly });
   try {
     const { head, firstAt } = await waitForHead(relay, total, started + timeoutMs);
     const seconds = (performance.now() - started) / 1000;
@@ -124,7 +127,7 @@ async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: n
       `relayed ${head}/${total} in ${round(seconds, 2)} s → ${round(rate, 0)} ev/s` +
         `${firstAt !== undefined ? ` (first entry after ${round(firstAt, 2)} s)` : ''}${completed ? '' : ' — TIMED OUT'}`,
     );
-    return { streams, eventsPerStream, total, preloadSeconds, seconds, firstEntrySeconds: firstAt, rate, completed };
+    return { prefix, streams, eventsPerStream, total, preloadSeconds, seconds, firstEntrySeconds: firstAt, rate, completed };
   } finally {
     await relay.close();
   }
