@@ -185,6 +185,18 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
     expect(await store.deliveries(subscription.id, 10)).toEqual([]);
   });
 
+  it('delivers each subscription from a loop in the worker group, which leaves the group when the subscription goes', { timeout: 30_000 }, async () => {
+    const group = runtime.workerGroup!;
+    const before = group.joined;
+    const store = new WebhookStore(runtime);
+    const subscription = await store.create({ url: 'https://receiver.example/group', contexts: ['counter'], owner: 'admin', start: { counter: Number.MAX_SAFE_INTEGER } });
+    await dispatcher.reconcile();
+    expect(group.joined).toBe(before + 1);
+    await store.remove(subscription.id);
+    await dispatcher.reconcile();
+    expect(group.joined).toBe(before);
+  });
+
   it('refuses to show a subscription to another consumer', async () => {
     const makeKey = async () =>
       ((await (await gateway.request('/api/consumer-keys', { method: 'POST', headers: admin, body: JSON.stringify({ name: 'k', contexts: ['counter'] }) })).json()) as { secret: string }).secret;

@@ -197,6 +197,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     log,
     storage,
     workers: options.workers ?? true,
+    ...(group ? { workerGroup: group } : {}),
     contexts: contexts as ReadonlyMap<string, ContextRuntime>,
     context(name) {
       const context = contexts.get(name);

@@ -21,6 +21,7 @@ export type { DeadLetter, DeadLetterState } from './projection/runner.ts';
 export { Storage, isConflict, isNotFound, isPreconditionFailed, readBlobText, statusOf } from './store/storage.ts';
 export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';
 export { LeasedLoop, type LeasedWork } from './worker/leased-loop.ts';
+export type { WorkerGroup } from './worker/group.ts';
 export { Feed, type FeedColumns } from './relay/feed.ts';
 export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';

@@ -1,3 +1,4 @@
+import type { WorkerGroup } from './worker/group.ts';
 import type { Logger } from 'pino';
 import type { Bus } from './bus/bus.ts';
 import type { CoreConfig } from './config.ts';
@@ -90,6 +91,12 @@ export interface Runtime {
   readonly storage: Storage;
   /** Whether this process runs relays and projections. */
   readonly workers: boolean;
+  /**
+   * The worker processes of this store that this one belongs to (with workers and Redis):
+   * other leased loops of the process (webhook deliveries) join it to share their leases
+   * fairly and be taken over at once when the process is gone.
+   */
+  readonly workerGroup?: WorkerGroup;
   context(name: string): ContextRuntime;
   health(): Promise<Health>;
   stats(): Promise<ContextStats[]>;

@@ -100,6 +100,16 @@ export class WorkerGroup {
     this.members.add(member);
   }
 
+  /** A loop that stopped for good (a webhook subscription deleted) no longer counts towards the shares. */
+  leave(member: GroupMember): void {
+    this.members.delete(member);
+  }
+
+  /** The loops of this process that share leases through the group. */
+  get joined(): number {
+    return this.members.size;
+  }
+
   /** Live members, this one included; 1 while no view is current. */
   get size(): number {
     return this.current() ? Math.max(1, this.view!.ids.size) : 1;

@@ -86,7 +86,7 @@ export class WebhookDispatcher {
     clearInterval(this.timer);
     await this.reconciling;
     await Promise.all(this.unsubscribes.map((unsubscribe) => unsubscribe().catch(() => {})));
-    await Promise.all([...this.running.values()].map(({ loop }) => loop.stop()));
+    await Promise.all([...this.running.values()].map(({ loop }) => this.stopLoop(loop)));
     this.running.clear();
     await this.http?.close();
   }
@@ -107,7 +107,7 @@ export class WebhookDispatcher {
     for (const [id, { loop }] of this.running) {
       if (wanted.has(id)) continue;
       this.running.delete(id);
-      await loop.stop();
+      await this.stopLoop(loop);
       this.log.info({ subscription: id }, 'webhook deliveries stopped');
     }
     for (const subscription of wanted.values()) {
@@ -116,10 +116,18 @@ export class WebhookDispatcher {
       const lease = await subscriptionLease(this.runtime, subscription.id);
       let loop: LeasedLoop | undefined;
       const work = new SubscriptionDelivery({ subscription, feeds, lease, store: this.store, policy: this.retry, wake: () => loop?.wake(), log: this.log, targets: this.targets, dispatcher: this.http });
-      loop = new LeasedLoop(lease, work, { idleMs: this.options.idleMs ?? 10_000, log: this.log });
+      // In the worker group: delivered by the process whose share it falls in, taken over at once when that one is gone.
+      const group = this.runtime.workerGroup;
+      loop = new LeasedLoop(lease, work, { idleMs: this.options.idleMs ?? 10_000, log: this.log, ...(group ? { group } : {}) });
       this.running.set(subscription.id, { subscription, loop });
+      group?.join(loop);
       loop.start();
     }
+  }
+
+  private async stopLoop(loop: LeasedLoop): Promise<void> {
+    this.runtime.workerGroup?.leave(loop);
+    await loop.stop();
   }
 
   private feedsFor(subscription: WebhookWithSecret): PublishedFeed[] {
