@@ -34,6 +34,11 @@ export class Feed {
    * again; anything before or after (another process's relay) comes from the table.
    */
   private recent: FeedColumns[] = [];
+  /**
+   * The highest seq this process has seen in the feed. Rows are never removed, so a
+   * later head is at least this: finding the head reads what came since, not the history.
+   */
+  private highest = 0;
 
   constructor(storage: Storage, context: string) {
     this.context = context;
@@ -79,6 +84,7 @@ export class Feed {
   }
 
   private remember(rows: FeedColumns[]): void {
+    this.highest = Math.max(this.highest, Number(rows[rows.length - 1]!.seq));
     const last = this.recent[this.recent.length - 1];
     if (last && rows[0]!.seq !== last.seq + 1) this.recent = [];
     for (const row of rows) this.recent.push(row);
@@ -116,14 +122,16 @@ export class Feed {
     return { ...(await fromColumns(row, this.container)), seq: Number(row.seq) };
   }
 
-  /** The highest seq, scanning from a known lower bound (keys only). */
+  /** The highest seq, scanning keys only from the higher of a known lower bound and the highest seen here. */
   async head(fromSeq = 0): Promise<number> {
-    let head = fromSeq;
+    let head = Math.max(fromSeq, this.highest);
     for (;;) {
       const rows = await this.keysAfter(head, 1000);
-      if (rows.length === 0) return head;
+      if (rows.length === 0) break;
       head = rows[rows.length - 1]!;
     }
+    this.highest = Math.max(this.highest, head);
+    return head;
   }
 
   private async keysAfter(afterSeq: number, limit: number): Promise<number[]> {
