@@ -3,7 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { FeedEntry } from '../events/envelope.ts';
 import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
 import { seqKey } from '../store/keys.ts';
-import type { Storage } from '../store/storage.ts';
+import { statusOf, type Storage } from '../store/storage.ts';
 
 export interface FeedColumns extends EventColumns {
   seq: number;
@@ -122,16 +122,44 @@ export class Feed {
     return { ...(await fromColumns(row, this.container)), seq: Number(row.seq) };
   }
 
-  /** The highest seq, scanning keys only from the higher of a known lower bound and the highest seen here. */
+  /**
+   * The highest seq. From the higher of a known lower bound and the highest seen here, one
+   * page of keys; when more follow (a reader that knew little of a long feed), a galloping
+   * search with point reads: the feed is always a gapless prefix 1..N, so whether seq k
+   * exists says which side of the head it is on, and the head of a feed of N rows is found
+   * in about 2 log2(N) reads instead of N / 1,000 pages.
+   */
   async head(fromSeq = 0): Promise<number> {
-    let head = Math.max(fromSeq, this.highest);
-    for (;;) {
-      const rows = await this.keysAfter(head, 1000);
-      if (rows.length === 0) break;
-      head = rows[rows.length - 1]!;
+    let low = Math.max(fromSeq, this.highest);
+    const page = await this.keysAfter(low, 1000);
+    if (page.length > 0) low = page[page.length - 1]!;
+    if (page.length === 1000) {
+      let step = 1000;
+      let high = low + step;
+      while (await this.exists(high)) {
+        low = high;
+        step *= 2;
+        high = low + step;
+      }
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (await this.exists(middle)) low = middle;
+        else high = middle;
+      }
     }
-    this.highest = Math.max(this.highest, head);
-    return head;
+    this.highest = Math.max(this.highest, low);
+    return low;
+  }
+
+  private async exists(seq: number): Promise<boolean> {
+    const table = await this.table;
+    try {
+      await table.getEntity(this.bucket(seq), seqKey(seq), { queryOptions: { select: ['seq'] } });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
   }
 
   private async keysAfter(afterSeq: number, limit: number): Promise<number[]> {
