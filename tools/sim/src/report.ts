@@ -2,6 +2,10 @@ import type { SeedResult } from './run.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Leases a standby broke because their holder had left the worker group (core/worker/leased-loop.ts logs each). */
+const groupTakeoverWarning = 'warn:lease holder left the worker group; its lease is broken';
+const groupTakeovers = (result: SeedResult) => result.counts[groupTakeoverWarning] ?? 0;
+
 /** One line per passing seed; the failures and the trace that led to them for a failing one. */
 export function report(result: SeedResult, withTrace = false): string {
   const faults = Object.entries(result.counts)
@@ -13,7 +17,7 @@ export function report(result: SeedResult, withTrace = false): string {
     `${result.catchUpMs !== undefined ? `, caught up ${seconds(result.catchUpMs)} after the faults` : ''}): ` +
     `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments, ${result.counts['webhook deliveries'] ?? 0} webhook deliveries (${result.counts['webhook redeliveries'] ?? 0} again); ` +
     `request faults: ${faults || 'none'}; ` +
-    `disruptions: ${result.counts.fault ?? 0}`;
+    `disruptions: ${result.counts.fault ?? 0}; leases taken from a gone worker: ${groupTakeovers(result)}`;
   if (result.ok && !withTrace) return line;
   const warnings = Object.entries(result.counts)
     .filter(([kind]) => kind.startsWith('warn:'))
@@ -36,6 +40,6 @@ export function summary(results: SeedResult[], elapsedMs: number): string {
   return [
     `${results.length} seeds in ${seconds(elapsedMs)}: ${results.length - failed.length} passed, ${failed.length} failed` +
       (failed.length ? ` (seeds ${failed.map((r) => r.seed).join(', ')})` : ''),
-    `${faults} request faults and ${disruptions} disruptions injected; catch-up after the faults: median ${seconds(catchUp[Math.floor(catchUp.length / 2)] ?? 0)}, max ${seconds(catchUp[catchUp.length - 1] ?? 0)}`,
+    `${faults} request faults and ${disruptions} disruptions injected; ${results.reduce((n, r) => n + groupTakeovers(r), 0)} leases taken from a worker gone from its group; catch-up after the faults: median ${seconds(catchUp[Math.floor(catchUp.length / 2)] ?? 0)}, max ${seconds(catchUp[catchUp.length - 1] ?? 0)}`,
   ].join('\n');
 }
