@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import type { FeedEntry } from '../events/envelope.ts';
 import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
+import { lastOfPrefix } from '../store/gapless.ts';
 import { seqKey } from '../store/keys.ts';
 import { statusOf, type Storage } from '../store/storage.ts';
 
@@ -133,20 +134,7 @@ export class Feed {
     let low = Math.max(fromSeq, this.highest);
     const page = await this.keysAfter(low, 1000);
     if (page.length > 0) low = page[page.length - 1]!;
-    if (page.length === 1000) {
-      let step = 1000;
-      let high = low + step;
-      while (await this.exists(high)) {
-        low = high;
-        step *= 2;
-        high = low + step;
-      }
-      while (high - low > 1) {
-        const middle = Math.floor((low + high) / 2);
-        if (await this.exists(middle)) low = middle;
-        else high = middle;
-      }
-    }
+    if (page.length === 1000) low = await lastOfPrefix(low, (seq) => this.exists(seq));
     this.highest = Math.max(this.highest, low);
     return low;
   }

@@ -3,6 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
 import { toColumns, type CommitColumns, type EventColumns } from './codec.ts';
+import { lastOfPrefix } from './gapless.ts';
 import { assertStreamId, versionKey } from './keys.ts';
 import type { PendingMarkers } from './pending-markers.ts';
 import { isConflict, isNotFound, isTransient } from './storage.ts';
@@ -166,20 +167,7 @@ export class KeyedAppender {
       full = page.length >= 1000;
       break;
     }
-    if (!full) return low;
-    let step = 1000;
-    let high = low + step;
-    while (await this.commitExists(partition, high)) {
-      low = high;
-      step *= 2;
-      high = low + step;
-    }
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      if (await this.commitExists(partition, middle)) low = middle;
-      else high = middle;
-    }
-    return low;
+    return full ? lastOfPrefix(low, (commit) => this.commitExists(partition, commit)) : low;
   }
 
   private async commitExists(partition: string, commit: number): Promise<boolean> {

@@ -60,6 +60,17 @@ async function holders(runtime: Runtime): Promise<(string | undefined)[]> {
   return held;
 }
 
+/** Waits until one worker holds every lease `runtime` reports, and names it. */
+async function soleHolder(runtime: Runtime, what: string, timeoutMs: number): Promise<string> {
+  let sole: string | undefined;
+  await until(what, async () => {
+    const held = await holders(runtime);
+    sole = held[0];
+    return sole !== undefined && held.every((h) => h === sole);
+  }, timeoutMs);
+  return sole!;
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
@@ -104,12 +115,7 @@ async function takeover(ctx: ScenarioContext): Promise<number> {
   let standby: Runtime | undefined;
   try {
     await worker.waitFor((m) => m.ready === true);
-    let childId: string | undefined;
-    await until('the child holding the relay and the projection', async () => {
-      const held = await holders(observer);
-      childId = held[0];
-      return childId !== undefined && held.every((h) => h === childId);
-    }, 30_000);
+    const childId = await soleHolder(observer, 'the child holding the relay and the projection', 30_000);
     standby = await createRuntime({ contexts: [counter], config: cfg, logger, tuning: { leaseSeconds: 60 } });
     await worker.kill();
     const killed = performance.now();
@@ -128,12 +134,7 @@ async function fairShare(ctx: ScenarioContext): Promise<number> {
   const first = await createRuntime({ contexts, config: cfg, logger, tuning: { leaseSeconds: 60 } });
   let second: Runtime | undefined;
   try {
-    let firstId: string | undefined;
-    await until('the first worker holding every lease', async () => {
-      const held = await holders(first);
-      firstId = held[0];
-      return firstId !== undefined && held.every((h) => h === firstId);
-    }, 60_000);
+    const firstId = await soleHolder(first, 'the first worker holding every lease', 60_000);
     const joined = performance.now();
     second = await createRuntime({ contexts, config: cfg, logger, tuning: { leaseSeconds: 60 } });
     await until('the second worker at its share', async () => {
