@@ -34,6 +34,21 @@ export interface IngestRecord {
 }
 
 /** Everything the clients did and were told: what the checks hold the store to. */
+/**
+ * Another caller's equal key is another command: it must never be answered with the first
+ * caller's command. A `duplicate` answer on its own is no violation: when the first attempt
+ * was applied but its answer lost, the caller's retry (same caller, key and request) is
+ * rightly answered with that attempt — its own command, not the first caller's.
+ */
+export function otherCallerViolation(first: CommandRecord, other: CommandRecord, answer: CommandAccepted | undefined): string | undefined {
+  if (!answer) return undefined;
+  const firstEvents = new Set(first.eventIds ?? []);
+  if (answer.commandId === first.commandId || answer.events.some((event) => firstEvents.has(event.id))) {
+    return `${other.caller}'s key ${first.key} was answered with ${first.caller}'s command ${answer.commandId}`;
+  }
+  return undefined;
+}
+
 export class Book {
   readonly commands: CommandRecord[] = [];
   readonly ingested = new Map<string, IngestRecord>();
@@ -145,7 +160,8 @@ export class Workload {
       const record: CommandRecord = { op, command: 'deposit', account: first.account, events: 1, caller: callers.find((c) => c !== first.caller)!, key: first.key!, input: { ...input, op }, outcome: 'unknown' };
       this.book.commands.push(record);
       const answer = await this.send(random, record, record.input);
-      if (answer?.duplicate) this.book.violations.push(`${record.caller}'s key ${first.key} was answered with ${first.caller}'s command ${answer.commandId}`);
+      const violation = otherCallerViolation(first, record, answer);
+      if (violation) this.book.violations.push(violation);
       return;
     }
     // The same caller and key with another request: refused, nothing applied.
