@@ -67,8 +67,9 @@ export class LeasedLoop implements GroupMember {
     this.wakeUp?.();
   }
 
+  /** Holds its lease (also while recovering right after taking it: its process's share counts it). */
   get holding(): boolean {
-    return this.state === 'active' && this.lease.held;
+    return this.running && this.lease.held;
   }
 
   /** Save, release the lease and leave it to a worker under its share (the group asks). */
