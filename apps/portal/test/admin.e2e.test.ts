@@ -47,6 +47,16 @@ describe('admin page', () => {
 		assertNoConsoleErrors(admin);
 	});
 
+	it('shows which worker process holds each relay and projection', async () => {
+		const { page } = await signedIn('admin');
+		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
+		const banking = page.locator('section[data-context="banking"]');
+		// The stack runs one worker process beside the gateway: it holds them all.
+		await expect.poll(() => banking.getByTestId('relay-worker').textContent(), { timeout: 30_000 }).toMatch(/relay on .+ · pid \d+/);
+		const holder = /pid \d+/.exec((await banking.getByTestId('relay-worker').textContent()) ?? '')![0];
+		await expect.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-worker').textContent()).toContain(holder);
+	});
+
 	it('rebuilds a whole context from the keyboard', async () => {
 		const admin = await signedIn('admin');
 		const { page } = admin;
