@@ -182,33 +182,31 @@ export class LeasedLoop implements GroupMember {
 
   /** A standby's pause: not cut short by wake-ups (they are about work it does not hold), only by stop. */
   private rest(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.stopSleeping = undefined;
-        resolve();
-      }
-      this.stopSleeping = done;
-    });
+    return pause(ms, (cut) => (this.stopSleeping = cut), () => (this.stopSleeping = undefined));
   }
 
+  /** An active loop's pause until its next look, cut short by a wake-up (or one that came meanwhile). */
   private sleep(ms: number): Promise<void> {
     if (this.pendingWake) {
       this.pendingWake = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.pendingWake = false;
-        resolve();
-      }
-      this.wakeUp = done;
+    return pause(ms, (cut) => (this.wakeUp = cut), () => {
+      this.wakeUp = undefined;
+      this.pendingWake = false;
     });
   }
+}
+
+/** Waits `ms`, or less when the function handed to `expose` is called; `after` runs either way, once. */
+function pause(ms: number, expose: (cut: () => void) => void, after: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      after();
+      resolve();
+    }
+    expose(done);
+  });
 }
