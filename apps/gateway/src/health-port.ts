@@ -8,6 +8,8 @@ export interface HealthPortOptions {
   probeEveryMs?: number;
   /** The main event loop counts as blocked once it has not beaten for this long (default 2 s). */
   blockedMs?: number;
+  /** A connection whose request has not arrived whole by then is closed (default 5 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface HealthPort {
@@ -30,7 +32,7 @@ export async function startHealthPort(probe: HealthProbe, options: HealthPortOpt
   const lastBeat = new Float64Array(beat);
   lastBeat[0] = Date.now();
   const worker = new Worker(new URL('./health-thread.ts', import.meta.url), {
-    workerData: { host: options.host, port: options.port, beat, blockedMs: options.blockedMs ?? 2_000 },
+    workerData: { host: options.host, port: options.port, beat, blockedMs: options.blockedMs ?? 2_000, requestTimeoutMs: options.requestTimeoutMs ?? 5_000 },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (message: { listening: number }) => resolve(message.listening));

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Health } from '@eventloom/core';
 
-const { host, port, beat, blockedMs } = workerData as { host: string; port: number; beat: SharedArrayBuffer; blockedMs: number };
+const { host, port, beat, blockedMs, requestTimeoutMs } = workerData as { host: string; port: number; beat: SharedArrayBuffer; blockedMs: number; requestTimeoutMs: number };
 const lastBeat = new Float64Array(beat);
 let latest: { health: Health; startedAt: number } | undefined;
 
@@ -20,7 +20,8 @@ function send(res: import('node:http').ServerResponse, status: number, body: unk
   res.end(text);
 }
 
-const server = createServer((req, res) => {
+// A client that never finishes its request, or never reads, holds a socket only this long.
+const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs), keepAliveTimeout: requestTimeoutMs }, (req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, { type: 'https://eventloom.dev/problems/method-not-allowed', title: 'Method not allowed', status: 405, detail: 'The health port answers GET only.' }, { allow: 'GET, HEAD' });

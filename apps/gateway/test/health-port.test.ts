@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import type { Health } from '@eventloom/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthProbe } from '../src/health.ts';
@@ -54,5 +55,16 @@ describe('the health port: /health on a thread of its own', () => {
     expect(answer).toMatch(/"ok":false.*"sinceBeatMs":\d+.* 503$/);
     // Answered by the health thread before this thread could have answered anything.
     expect(Number(answeredAt)).toBeLessThan(blockEnded);
+  });
+
+  it('closes a connection whose request never arrives whole, so idle sockets cannot pile up', async () => {
+    port = await startHealthPort(new HealthProbe(runtime(() => healthy)), { port: 0, host: '127.0.0.1', requestTimeoutMs: 300 });
+    const socket = connect(port.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });
