@@ -193,5 +193,14 @@ function fakeContextRuntime(runtime: FakeRuntime, definition: ContextDefinition)
     async readFeed() {
       return [];
     },
+    feed: {
+      context: definition.name,
+      rowsAfter: async () => [],
+      read: async () => [],
+      decode: async () => {
+        throw new Error('the fake feed holds no rows');
+      },
+      head: async () => 0,
+    },
   };
 }

@@ -10,9 +10,10 @@ import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { Feed } from './relay/feed.ts';
+import { Merger } from './relay/merger.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
-import type { ContextStats, Health, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
+import type { ContextStats, Health, PartitionStats, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { WorkerGroup } from './worker/group.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
@@ -20,6 +21,12 @@ import { LeasedLoop } from './worker/leased-loop.ts';
 interface RelayWorker {
   relay: Relay;
   loop: LeasedLoop;
+}
+
+/** The loops that write one context's feed: a relay per partition, and a merger when there are several. */
+interface FeedWorkers {
+  relays: RelayWorker[];
+  merger?: { merger: Merger; loop: LeasedLoop };
 }
 
 interface ProjectionWorker {
@@ -39,7 +46,7 @@ interface WorkerBeat {
   /** Projection: live checkpoint and parked events. */
   checkpoint?: number;
   deadLetters?: number;
-  /** Relay: feed head and the last commit-to-feed lag. */
+  /** Relay: feed (or partition) head and the last commit-to-feed lag; merger: merged head. */
   head?: number;
   lagMs?: number;
   /** The worker process that holds it (its worker group id, or `single-process`). */
@@ -50,6 +57,10 @@ const beatEveryMs = 2000;
 const beatTtlSeconds = 6;
 const beatKey = (context: string, worker: string) => `eventloom:worker:${context}:${worker}`;
 const relayWorker = '~relay';
+/** Lease and beat names of a partition's relay (partition 0 keeps the unpartitioned feed's). */
+const relayLease = (partition: number) => (partition === 0 ? 'relay' : `relay-p${partition}`);
+const relayBeat = (partition: number) => (partition === 0 ? relayWorker : `${relayWorker}-p${partition}`);
+const mergerWorker = '~merger';
 
 const defaultTuning: Tuning = {
   ...defaultStoreTuning,
@@ -83,7 +94,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   await Promise.all([...contexts.values()].map((c) => c.ready()));
   await Promise.all([...contexts.values()].map((c) => c.progress.listen(bus)));
 
-  const relays = new Map<string, RelayWorker>();
+  const feeds = new Map<string, FeedWorkers>();
+  const allRelays = () => [...feeds.values()].flatMap((f) => f.relays);
+  const mergers = () => [...feeds.values()].flatMap((f) => (f.merger ? [f.merger] : []));
   const projections: ProjectionWorker[] = [];
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
@@ -101,25 +114,50 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await group?.start();
     for (const context of contexts.values()) {
       const container = await storage.container(context.name);
-      // The loop and the relay share one lease: the relay checks it before each write.
-      const lease = new BlobLease(container, 'relay', tuning.leaseSeconds);
-      // This process's projections and waiters hear of placed entries directly; the bus
-      // notice that follows tells everyone else (and is ignored here once applied).
-      const relay = new Relay(
-        { store: context.store, feed: context.feed, lease, bus, log: context.log },
-        {
-          sweepMs: tuning.relaySweepMs,
-          checkpointMs: tuning.checkpointMs,
-          onPlaced: (notice) => {
-            context.progress.onFeed(notice);
-            wakeProjections(context.name, notice.head);
+      const workers: FeedWorkers = { relays: [] };
+      feeds.set(context.name, workers);
+      const merged = context.merged;
+      if (merged) {
+        const lease = new BlobLease(container, 'merger', tuning.leaseSeconds);
+        const merger = new Merger(
+          { feed: merged, lease, bus, log: context.log },
+          {
+            checkpointMs: tuning.checkpointMs,
+            onPlaced: (notice) => {
+              context.progress.onFeed(notice);
+              wakeProjections(context.name, notice.head);
+            },
           },
-        },
-      );
-      relays.set(context.name, { relay, loop: new LeasedLoop(lease, relay, loopOptions(tuning.relayIdleMs, context.log)) });
+        );
+        workers.merger = { merger, loop: new LeasedLoop(lease, merger, loopOptions(tuning.relayIdleMs, context.log)) };
+        // Partition relays elsewhere placed entries: merge them.
+        unsubscribe.push(await bus.subscribe(channels.placed(context.name), () => workers.merger!.loop.wake()));
+      }
+      for (const feed of context.partitions) {
+        // The loop and the relay share one lease: the relay checks it before each write.
+        const lease = new BlobLease(container, relayLease(feed.partition), tuning.leaseSeconds);
+        // This process's projections, waiters (and merger) hear of placed entries directly;
+        // the bus notice that follows tells everyone else (and is ignored here once applied).
+        const relay = new Relay(
+          { store: context.store, feed, lease, bus, log: context.log },
+          {
+            sweepMs: tuning.relaySweepMs,
+            checkpointMs: tuning.checkpointMs,
+            partition: { index: feed.partition, of: context.partitions.length },
+            onPlaced: (notice) => {
+              if (workers.merger) return workers.merger.loop.wake();
+              context.progress.onFeed(notice);
+              wakeProjections(context.name, notice.head);
+            },
+          },
+        );
+        workers.relays.push({ relay, loop: new LeasedLoop(lease, relay, loopOptions(tuning.relayIdleMs, context.log)) });
+      }
       unsubscribe.push(
-        // Hints travel in the commit log; the channel only wakes the relay.
-        await bus.subscribe(channels.committed(context.name), () => relays.get(context.name)!.loop.wake()),
+        // Hints travel in the commit logs; the channel only wakes the relays.
+        await bus.subscribe(channels.committed(context.name), () => {
+          for (const { loop } of workers.relays) loop.wake();
+        }),
       );
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;
@@ -128,6 +166,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         const runner = new ProjectionRunner({
           context: context.name,
           definition,
+          // A source mounted elsewhere is read as an unpartitioned feed: mount a partitioned source here.
           feed: sourceContext?.feed ?? new Feed(storage, source),
           viewsFor: async (generation) => {
             const views = new Map<string, ViewStore>();
@@ -164,7 +203,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }),
       );
     }
-    for (const { loop } of [...relays.values(), ...projections]) {
+    for (const { loop } of [...allRelays(), ...mergers(), ...projections]) {
       group?.join(loop);
       loop.start();
     }
@@ -176,10 +215,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   async function beat(): Promise<void> {
     const state = (loop: LeasedLoop) => (loop.lastError !== undefined ? 'failed' : 'active');
     const writes: Promise<void>[] = [];
-    for (const [name, { relay, loop }] of relays) {
-      if (!loop.engaged) continue;
-      const value: WorkerBeat = { state: state(loop), worker: workerId, head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
-      writes.push(bus.remember(beatKey(name, relayWorker), value, beatTtlSeconds));
+    for (const [name, { relays, merger }] of feeds) {
+      for (const { relay, loop } of relays) {
+        if (!loop.engaged) continue;
+        const value: WorkerBeat = { state: state(loop), worker: workerId, head: relay.head, lagMs: relay.lastLagMs, ...(loop.lastError ? { error: loop.lastError } : {}) };
+        writes.push(bus.remember(beatKey(name, relayBeat(relay.partition.index)), value, beatTtlSeconds));
+      }
+      if (merger?.loop.engaged) {
+        const value: WorkerBeat = { state: state(merger.loop), worker: workerId, head: merger.merger.head, ...(merger.loop.lastError ? { error: merger.loop.lastError } : {}) };
+        writes.push(bus.remember(beatKey(name, mergerWorker), value, beatTtlSeconds));
+      }
     }
     for (const { context, runner, loop } of projections) {
       if (!loop.engaged) continue;
@@ -220,10 +265,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stats(): Promise<ContextStats[]> {
       return Promise.all(
         [...contexts.values()].map(async (context) => {
-          const local = relays.get(context.name);
-          const relayHere = local?.loop.engaged === true;
-          const relayBeat = relayHere ? undefined : await bus.recall<WorkerBeat | null>(beatKey(context.name, relayWorker));
-          const head = local?.relay.head || relayBeat?.head || context.progress.head || (await context.feed.head());
+          const local = feeds.get(context.name);
+          // Each partition's relay: here, or what its worker says.
+          const partitions = await Promise.all(
+            context.partitions.map(async (feed): Promise<PartitionStats> => {
+              const here = local?.relays[feed.partition];
+              if (here?.loop.engaged) return { partition: feed.partition, head: here.relay.head, lagMs: here.relay.lastLagMs, worker: workerId };
+              const beat = await bus.recall<WorkerBeat | null>(beatKey(context.name, relayBeat(feed.partition)));
+              return { partition: feed.partition, head: beat?.head ?? 0, lagMs: beat?.lagMs ?? 0, ...(beat?.worker ? { worker: beat.worker } : {}) };
+            }),
+          );
+          const mergerHere = local?.merger?.loop.engaged ? local.merger.merger : undefined;
+          const mergerBeat = context.merged && !mergerHere ? await bus.recall<WorkerBeat | null>(beatKey(context.name, mergerWorker)) : undefined;
+          const placedHead = context.merged ? (mergerHere?.head ?? mergerBeat?.head ?? 0) : partitions[0]!.head;
+          const head = placedHead || context.progress.head || (await context.feed.head());
           const stats = await Promise.all(
             context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
               const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
@@ -247,8 +302,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
               return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
             }),
           );
-          const relayHolder = relayHere ? workerId : relayBeat?.worker;
-          return { name: context.name, feedHead: head, relayLag: relayHere ? local!.relay.lastLagMs : (relayBeat?.lagMs ?? 0), ...(relayHolder ? { relayWorker: relayHolder } : {}), projections: stats };
+          const relayHolder = partitions[0]!.worker;
+          const mergerHolder = mergerHere ? workerId : mergerBeat?.worker;
+          return {
+            name: context.name,
+            feedHead: head,
+            relayLag: Math.max(...partitions.map((p) => p.lagMs)),
+            ...(relayHolder ? { relayWorker: relayHolder } : {}),
+            ...(context.merged ? { partitions, ...(mergerHolder ? { mergerWorker: mergerHolder } : {}) } : {}),
+            projections: stats,
+          };
         }),
       );
     },
@@ -263,7 +326,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     footprint() {
       return {
-        relays: [...relays].map(([context, { relay, loop }]) => ({ context, active: loop.state === 'active', ...relay.footprint })),
+        relays: [...feeds].flatMap(([context, { relays }]) => relays.map(({ relay, loop }) => ({ context, partition: relay.partition.index, active: loop.state === 'active', ...relay.footprint }))),
         projections: projections.map(({ context, runner, loop }) => ({ context, name: runner.name, active: loop.state === 'active', ...runner.footprint })),
       };
     },
@@ -295,9 +358,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await Promise.all(unsubscribe.map((stop) => stop()));
       const held = [
         ...projections.filter((p) => p.loop.state === 'active').map((p) => beatKey(p.context, p.runner.name)),
-        ...[...relays].filter(([, r]) => r.loop.state === 'active').map(([name]) => beatKey(name, relayWorker)),
+        ...[...feeds].flatMap(([name, { relays }]) => relays.filter((r) => r.loop.state === 'active').map((r) => beatKey(name, relayBeat(r.relay.partition.index)))),
+        ...[...feeds].filter(([, f]) => f.merger?.loop.state === 'active').map(([name]) => beatKey(name, mergerWorker)),
       ];
-      await Promise.all([...projections.map((p) => p.loop.stop()), ...[...relays.values()].map((r) => r.loop.stop())]);
+      await Promise.all([...projections.map((p) => p.loop.stop()), ...allRelays().map((r) => r.loop.stop()), ...mergers().map((m) => m.loop.stop())]);
       await group?.stop();
       // Gone now: say so rather than let the last word linger until it expires.
       await Promise.all(held.map((key) => bus.remember(key, null, 1)));

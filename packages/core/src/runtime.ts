@@ -60,9 +60,20 @@ export interface ContextStats {
   name: string;
   feedHead: number;
   relayLag: number;
-  /** The worker process that holds the relay. */
+  /** The worker process that holds the relay (of partition 0, when partitioned). */
   relayWorker?: string;
+  /** A partitioned feed: each partition's relay, and the merger's holder. */
+  partitions?: PartitionStats[];
+  mergerWorker?: string;
   projections: ProjectionStats[];
+}
+
+export interface PartitionStats {
+  partition: number;
+  /** That partition's own seq (the feed's seqs are the merged order's). */
+  head: number;
+  lagMs: number;
+  worker?: string;
 }
 
 export interface Health {
@@ -78,7 +89,7 @@ export interface RuntimeCounters {
 }
 
 export interface RuntimeFootprint {
-  relays: { context: string; active: boolean; cursors: number; hints: number; checks: number; markersSeen: number }[];
+  relays: { context: string; partition: number; active: boolean; cursors: number; hints: number; checks: number; markersSeen: number }[];
   projections: { context: string; name: string; active: boolean; cachedRows: number; parked: number }[];
 }
 

@@ -1,4 +1,4 @@
-import { Feed, type ContextDefinition, type FeedEntry, type PublishedContract, type Runtime } from '@eventloom/core';
+import { type ContextDefinition, type FeedReader, type FeedEntry, type PublishedContract, type Runtime } from '@eventloom/core';
 
 /** A feed entry the context publishes, upcast to its event's current schema version. */
 export interface PublishedEntry {
@@ -31,7 +31,7 @@ export class PublishedFeed {
   readonly context: string;
   readonly contracts: ReadonlyMap<string, PublishedContract>;
   private readonly runtime: Runtime;
-  private feedReader: Feed | undefined;
+  private feedReader: FeedReader | undefined;
 
   constructor(runtime: Runtime, definition: ContextDefinition) {
     this.runtime = runtime;
@@ -63,8 +63,8 @@ export class PublishedFeed {
     return { entries, lastSeq, atHead: false };
   }
 
-  private feed(): Feed {
-    this.feedReader ??= new Feed(this.runtime.storage, this.context);
+  private feed(): FeedReader {
+    this.feedReader ??= this.runtime.context(this.context).feed;
     return this.feedReader;
   }
 }

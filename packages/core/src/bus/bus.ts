@@ -27,6 +27,8 @@ export const channels = {
   committed: (context: string) => `eventloom:${context}:committed`,
   /** The relay appended to a context's feed: wake its projections and feed readers. */
   feed: (context: string) => `eventloom:${context}:feed`,
+  /** A partition's relay placed entries (partitioned feeds): wake the context's merger. */
+  placed: (context: string) => `eventloom:${context}:placed`,
   /** A projection applied feed entries up to a seq and changed views. */
   viewChanged: (context: string) => `eventloom:${context}:view`,
   /** A rebuilt view generation was swapped in: readers refresh table names. */
@@ -35,8 +37,8 @@ export const channels = {
   rebuild: (context: string) => `eventloom:${context}:rebuild`,
   /** Cache keys to drop. */
   cacheInvalidate: 'eventloom:cache:invalidate',
-  /** The log of a context's commit hints (a Redis Stream). */
-  commitLog: (context: string) => `eventloom:${context}:commits`,
+  /** The log of a context's commit hints (a Redis Stream), one per feed partition. */
+  commitLog: (context: string, partition = 0) => (partition === 0 ? `eventloom:${context}:commits` : `eventloom:${context}:commits:p${partition}`),
 } as const;
 
 export interface LogEntry {

@@ -4,6 +4,7 @@ import type { EventDefinition } from '../events/define-event.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { AppEnv } from '../http/routes.ts';
 import type { ProjectionDefinition } from '../projection/define-projection.ts';
+import { assertPartitionCount } from '../relay/partitions.ts';
 import type { ContextRuntime } from './context-runtime.ts';
 
 /** An event this context publishes to others (seed 003: notification or ECST). */
@@ -37,8 +38,19 @@ export interface ContextDefinition {
   routes?: (app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) => void;
   /** Larger request bodies for named routes (path under the context → bytes); others get the gateway's limit. */
   bodyLimits?: Record<string, number>;
+  /**
+   * The feed's partitions (1, 2, 4, 8 or 16; default 1): each has its own leased relay
+   * and Azure Table partitions, so a context's placement rate scales past one
+   * partition's limit; consumers read one merged order (docs/architecture.md#partitioned-feeds).
+   */
+  feed?: { partitions?: number };
   /** Runs once at `up` when the context's store is empty (demo data). */
   seed?: (runtime: ContextRuntime) => Promise<void>;
+}
+
+/** How many partitions a context's feed has. */
+export function feedPartitions(definition: Pick<ContextDefinition, 'feed'>): number {
+  return definition.feed?.partitions ?? 1;
 }
 
 const namePattern = /^[a-z][a-z0-9]{1,30}$/;
@@ -52,6 +64,7 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
   if (reservedNames.has(definition.name)) {
     throw new Error(`context name "${definition.name}" is taken by the gateway (${[...reservedNames].join(', ')})`);
   }
+  assertPartitionCount(definition.name, feedPartitions(definition));
   const types = new Set<string>();
   for (const event of definition.events) {
     if (types.has(event.type)) throw new Error(`context ${definition.name}: event type ${event.type} is defined twice`);

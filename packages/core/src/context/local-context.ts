@@ -11,7 +11,9 @@ import type { DeadLetter } from '../projection/runner.ts';
 import { Generations } from '../projection/generations.ts';
 import { GenerationalViews, viewTableParts } from './views.ts';
 import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebuild-requests.ts';
-import { Feed } from '../relay/feed.ts';
+import { Feed, type FeedReader } from '../relay/feed.ts';
+import { MergedFeed, MergeJournal } from '../relay/merged-feed.ts';
+import { partitionOf } from '../relay/partitions.ts';
 import type { CommittedHint, CommittedHints } from '../relay/relay.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { commandFingerprint } from '../command/fingerprint.ts';
@@ -22,7 +24,7 @@ import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, isPreconditionFailed, type Storage } from '../store/storage.ts';
 import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewReader } from './context-runtime.ts';
-import type { ContextDefinition } from './define-context.ts';
+import { feedPartitions, type ContextDefinition } from './define-context.ts';
 import { Progress } from './progress.ts';
 import { StateCache } from './state-cache.ts';
 
@@ -43,7 +45,12 @@ export class LocalContext implements ContextRuntime {
   readonly bus: Bus;
   readonly log: Logger;
   readonly store: EventStore;
-  readonly feed: Feed;
+  /** The feed as consumers read it: one total order, merged when partitioned. */
+  readonly feed: FeedReader;
+  /** The feed's partitions, each written by its own relay (one for an unpartitioned feed). */
+  readonly partitions: readonly Feed[];
+  /** Set when the feed is partitioned: the merged order its merger writes. */
+  readonly merged: MergedFeed | undefined;
   readonly progress: Progress;
   readonly views: ViewReader;
   readonly generations: Generations;
@@ -53,7 +60,8 @@ export class LocalContext implements ContextRuntime {
   private readonly aggregates: Map<string, AnyAggregate>;
   private readonly snapshots: Snapshots;
   private readonly cache = new StateCache(10_000);
-  private readonly pendingHints: CommittedHint[] = [];
+  private readonly pendingHints = new Map<number, CommittedHint[]>();
+  private hintsScheduled = false;
 
   /** This process's wall clock: when commands are decided and events occur. */
   private readonly clock: () => number;
@@ -67,7 +75,10 @@ export class LocalContext implements ContextRuntime {
     this.log = log.child({ context: definition.name });
     this.store = new EventStore(storage, definition.name);
     this.store.onCommitted = (stream, rows, commit) => this.hint(stream, rows, commit);
-    this.feed = new Feed(storage, definition.name);
+    const partitions = feedPartitions(definition);
+    this.partitions = Array.from({ length: partitions }, (_, p) => new Feed(storage, definition.name, p));
+    this.merged = partitions > 1 ? new MergedFeed(definition.name, this.partitions, new MergeJournal(storage, definition.name)) : undefined;
+    this.feed = this.merged ?? this.partitions[0]!;
     this.snapshots = new Snapshots(() => storage.container(definition.name));
     this.eventTypes = new Map(definition.events.map((e) => [e.type, e]));
     this.aggregates = new Map(definition.aggregates.map((a) => [a.name, a]));
@@ -78,7 +89,7 @@ export class LocalContext implements ContextRuntime {
   }
 
   async ready(): Promise<void> {
-    await Promise.all([this.store.ready(), this.feed.ready()]);
+    await Promise.all([this.store.ready(), ...this.partitions.map((p) => p.ready()), this.merged?.journal.ready()]);
     await this.bus.subscribe(channels.viewSwapped(this.name), (message) => this.generations.forget((message as { projection: string }).projection));
   }
 
@@ -396,19 +407,30 @@ export class LocalContext implements ContextRuntime {
     return { commandId: record.commandId, stream, events, duplicate: true };
   }
 
-  /** Commits of one tick go out as one message: one publish instead of one per append. */
+  /**
+   * Commits of one tick go out as one message per feed partition (each partition's relay
+   * reads its own log): one publish instead of one per append.
+   */
   private hint(stream: string, rows: EventColumns[], commit?: number): void {
     const size = rows.reduce((sum, r) => sum + (r.data?.length ?? 0), 0);
-    this.pendingHints.push({
+    const partition = partitionOf(stream, this.partitions.length);
+    const pending = this.pendingHints.get(partition) ?? [];
+    this.pendingHints.set(partition, pending);
+    pending.push({
       stream,
       version: commit ?? rows[rows.length - 1]!.v,
       ...(commit !== undefined ? { commit } : {}),
       ...(size <= hintRowsLimit ? { rows } : {}),
     });
-    if (this.pendingHints.length > 1) return;
+    if (this.hintsScheduled) return;
+    this.hintsScheduled = true;
     setImmediate(() => {
-      const batch = this.pendingHints.splice(0);
-      void this.bus.appendLog(channels.commitLog(this.name), { batch } satisfies CommittedHints, channels.committed(this.name));
+      this.hintsScheduled = false;
+      for (const [p, batch] of this.pendingHints) {
+        if (batch.length === 0) continue;
+        this.pendingHints.set(p, []);
+        void this.bus.appendLog(channels.commitLog(this.name, p), { batch } satisfies CommittedHints, channels.committed(this.name));
+      }
     });
   }
 }

@@ -3,7 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
 import type { FeedEntry } from '../events/envelope.ts';
-import type { Feed } from '../relay/feed.ts';
+import type { FeedReader } from '../relay/feed.ts';
 import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
@@ -23,7 +23,7 @@ export type Parked = Map<number, DeadLetter>;
 export interface ProjectionParts {
   context: string;
   definition: ProjectionDefinition;
-  feed: Feed;
+  feed: FeedReader;
   /** The view tables of a generation, created if need be. */
   viewsFor: (generation: number) => Promise<Map<string, ViewStore>>;
   /** Deletes a generation's tables (after a swap, or a cancelled rebuild). */

@@ -12,19 +12,36 @@ export interface FeedColumns extends EventColumns {
   rat: string;
 }
 
+/**
+ * What consumers read a context's feed through: every event once, in one gapless total
+ * order of seqs. An unpartitioned feed is one `Feed`; a partitioned one is a
+ * `MergedFeed` over its partitions (see merged-feed.ts).
+ */
+export interface FeedReader {
+  readonly context: string;
+  /** Raw rows after a seq, in order, at most `limit` (their `seq` is the reader's). */
+  rowsAfter(afterSeq: number, limit: number): Promise<FeedColumns[]>;
+  read(afterSeq: number, limit: number): Promise<FeedEntry[]>;
+  decode(row: FeedColumns): Promise<FeedEntry>;
+  /** The highest seq, from a known lower bound. */
+  head(fromSeq?: number): Promise<number>;
+}
+
 /** Largest request body for an entity-group transaction is 4 MiB; keep a margin. */
 const maxBatchBytes = 3_500_000;
 /** Entries this process placed lately, kept for local readers. */
 const recentLimit = 4096;
 
 /**
- * A context's feed: every event once, in a gapless total order. Rows are partitioned
+ * A context's feed, or one partition of it: every event once, in a gapless total order. Rows are partitioned
  * by seq bucket and keyed by zero-padded seq, so reading after a checkpoint is a range
  * query and a batch of consecutive entries is one entity-group transaction. Rows are
  * only inserted, never upserted: a relay that lost its lease gets 409 and stops.
  */
-export class Feed {
+export class Feed implements FeedReader {
   readonly context: string;
+  /** Which partition of the context's feed this is (0 for an unpartitioned feed). */
+  readonly partition: number;
   private readonly table: Promise<TableClient>;
   private readonly container: () => Promise<ContainerClient>;
   /** Seqs per partition of the feed table (the store's setting: every process agrees). */
@@ -41,9 +58,11 @@ export class Feed {
    */
   private highest = 0;
 
-  constructor(storage: Storage, context: string) {
+  constructor(storage: Storage, context: string, partition = 0) {
     this.context = context;
-    this.table = storage.table(context, 'Feed');
+    this.partition = partition;
+    // Partition 0 keeps the unpartitioned feed's table: a store grows partitions without moving it.
+    this.table = storage.table(context, partition === 0 ? 'Feed' : `FeedP${partition}`);
     this.container = () => storage.container(context);
     this.bucketSize = storage.tuning.feedBucketSize;
   }

@@ -7,6 +7,7 @@ import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import type { Feed, FeedColumns } from './feed.ts';
+import { partitionOf, wholeFeed, type FeedPartition } from './partitions.ts';
 
 /** Sent by writers right after a commit. Rows ride along when small; else the relay reads them. */
 export interface CommittedHint {
@@ -42,6 +43,8 @@ const positionOf = (row: EventColumns): number => Number(row.p ?? row.v);
 /** Sent by the relay after each feed append. */
 export interface FeedNotice {
   context: string;
+  /** Set by a partition's relay: `head` and the seqs are that partition's. */
+  partition?: number;
   head: number;
   entries: { id: string; seq: number; stream: string; type: string }[];
 }
@@ -63,6 +66,8 @@ export interface RelayOptions {
   checkpointMs?: number;
   /** Told of each feed append before the bus is (local projections and waiters). */
   onPlaced?: (notice: FeedNotice) => void;
+  /** The partition of the context's feed this relay writes (default: the whole feed). */
+  partition?: FeedPartition;
 }
 
 /** Log entries read per step. */
@@ -95,6 +100,8 @@ export class Relay implements LeasedWork {
   private readonly log: Logger;
   private readonly sweepMs: number;
   private readonly checkpointMs: number;
+  /** The feed partition this relay writes: its streams' hints, markers and seqs only. */
+  readonly partition: FeedPartition;
   private cursors = new Map<string, number>();
   private hints = new Map<string, Unit[] | null>();
   /** Marked streams waiting for a read that checks no hint was lost. */
@@ -143,6 +150,8 @@ export class Relay implements LeasedWork {
     this.retireMs = parts.store.markers.retireMs;
     this.checkpointMs = options.checkpointMs ?? 1000;
     this.onPlaced = options.onPlaced;
+    this.partition = options.partition ?? wholeFeed;
+    if (parts.feed.partition !== this.partition.index) throw new Error(`relay of partition ${this.partition.index} given feed partition ${parts.feed.partition}`);
   }
 
   get head(): number {
@@ -155,11 +164,13 @@ export class Relay implements LeasedWork {
   }
 
   private get logName(): string {
-    return channels.commitLog(this.feed.context);
+    return channels.commitLog(this.feed.context, this.partition.index);
   }
 
   /** A writer committed: remember the stream (and its rows, if they came along). */
   hint(message: CommittedHint): void {
+    // Another partition's stream (a writer that routed by another layout): not ours to place.
+    if (this.partition.of > 1 && partitionOf(message.stream, this.partition.of) !== this.partition.index) return;
     const units = message.rows ? toUnits(message.rows) : null;
     const known = this.hints.get(message.stream);
     if (known === undefined) this.hints.set(message.stream, units);
@@ -197,13 +208,13 @@ export class Relay implements LeasedWork {
     // the saved state may still name it (saved before the retirement), but holding it
     // would make the relay's memory grow with history, one restart at a time.
     if (this.cursors.size > 0) {
-      const marked = new Set((await this.store.markers.list()).map((marker) => marker.stream));
+      const marked = new Set((await this.store.markers.list(this.partition)).map((marker) => marker.stream));
       for (const stream of this.cursors.keys()) if (!marked.has(stream)) this.cursors.delete(stream);
     }
     await this.findLog(state.log);
     this.savedLog = this.logCursor;
     this.lastSweep = -Infinity;
-    this.log.info({ context: this.feed.context, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
+    this.log.info({ context: this.feed.context, partition: this.partition.index, head: this.head, streams: this.cursors.size, resumesLog: this.logCursor !== undefined }, 'relay recovered');
   }
 
   /**
@@ -307,7 +318,7 @@ export class Relay implements LeasedWork {
     const losses = this.losses;
     const readAll = this.verifyAll || degraded;
     const held = [...this.cursors.keys()];
-    const markers = await this.store.markers.list();
+    const markers = await this.store.markers.list(this.partition);
     const listed = new Set(markers.map((marker) => marker.stream));
     // Cursors of streams whose marker is gone (another relay, one that lost its lease,
     // retired it): the stream holds its own cursor now.
@@ -432,14 +443,17 @@ export class Relay implements LeasedWork {
     }
     const last = rows[rows.length - 1]!;
     this.lastLagMs = Date.parse(relayedAt) - Date.parse(last.at);
+    const partitioned = this.partition.of > 1;
     const notice: FeedNotice = {
       context: this.feed.context,
+      ...(partitioned ? { partition: this.partition.index } : {}),
       head: this.head,
       entries: rows.map((r) => ({ id: r.id, seq: r.seq, stream: r.s, type: r.type })),
     };
     this.onPlaced?.(notice);
     // Never awaited: a hung Redis must not hold the relay (the bus only signals).
-    void this.bus.publish(channels.feed(this.feed.context), notice);
+    // A partition's seqs are not the feed's: the merger tells consumers (see merger.ts).
+    void this.bus.publish(partitioned ? channels.placed(this.feed.context) : channels.feed(this.feed.context), notice);
   }
 
   /** Units after the cursor from the store, expanding keyed commits into their events. */

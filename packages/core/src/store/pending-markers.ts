@@ -1,4 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
+import { markerPartitionOf, markerPartitionsFor, wholeFeed, type FeedPartition } from '../relay/partitions.ts';
 import { isNotFound, isPreconditionFailed, type Storage } from './storage.ts';
 
 export interface PendingMarker {
@@ -35,9 +36,7 @@ export class PendingMarkers {
   }
 
   private static partition(stream: string): string {
-    let hash = 0;
-    for (let i = 0; i < stream.length; i++) hash = (hash * 31 + stream.charCodeAt(i)) | 0;
-    return `p${(hash >>> 0) % 16}`;
+    return markerPartitionOf(stream);
   }
 
   /** Before each attempt of an append: touches the marker unless this process's last touch is fresh. */
@@ -51,9 +50,11 @@ export class PendingMarkers {
     if (this.touched.size > 50_000) this.forgetOld();
   }
 
-  async list(): Promise<PendingMarker[]> {
+  /** The markers of one feed partition's streams (all of them for an unpartitioned feed). */
+  async list(partition: FeedPartition = wholeFeed): Promise<PendingMarker[]> {
     const markers: PendingMarker[] = [];
-    for await (const row of (await this.table).listEntities({ queryOptions: { select: ['RowKey'] } })) {
+    const filter = partition.of === 1 ? undefined : markerPartitionsFor(partition).map((key) => odata`PartitionKey eq ${key}`).join(' or ');
+    for await (const row of (await this.table).listEntities({ queryOptions: { select: ['RowKey'], ...(filter ? { filter } : {}) } })) {
       markers.push({ stream: row.rowKey!, etag: row.etag });
     }
     return markers;

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
-import type { Feed, FeedColumns } from '../relay/feed.ts';
+import type { FeedColumns, FeedReader } from '../relay/feed.ts';
+import { partitionOf } from '../relay/partitions.ts';
 import type { EventColumns } from '../store/codec.ts';
 import type { Storage } from '../store/storage.ts';
 
@@ -25,7 +26,7 @@ export async function storeEvents(storage: Storage, context = 'counter'): Promis
 }
 
 /** The whole feed, in seq order. */
-export async function wholeFeed(feed: Feed): Promise<FeedColumns[]> {
+export async function wholeFeed(feed: FeedReader): Promise<FeedColumns[]> {
   const rows: FeedColumns[] = [];
   for (;;) {
     const page = await feed.rowsAfter(rows.length ? Number(rows[rows.length - 1]!.seq) : 0, 1000);
@@ -73,4 +74,21 @@ export function compareFeedWithStore(store: Map<string, EventColumns[]>, feed: F
   });
   for (const id of stored.keys()) if (!seen.has(id)) problems.push(`stored event ${id} (${stored.get(id)!.s} v${stored.get(id)!.v}) is missing from the feed`);
   return { storeCount: stored.size, feedCount: feed.length, problems: problems.slice(0, 20) };
+}
+
+/**
+ * A partitioned feed's partitions, each read whole: every partition gapless from seq 1,
+ * every stream in the one partition its hash names and in no other. (The merged feed,
+ * checked with compareFeedWithStore, gives every event once and per-stream order.)
+ */
+export function comparePartitions(partitions: FeedColumns[][]): string[] {
+  const problems: string[] = [];
+  partitions.forEach((rows, p) => {
+    rows.forEach((row, i) => {
+      if (Number(row.seq) !== i + 1) problems.push(`partition ${p}: position ${i + 1} holds seq ${row.seq}`);
+      const home = partitionOf(row.s, partitions.length);
+      if (home !== p) problems.push(`partition ${p}: seq ${row.seq} holds stream ${row.s}, whose partition is ${home}`);
+    });
+  });
+  return problems.slice(0, 20);
 }

@@ -3,5 +3,5 @@ export * from './azurite.ts';
 export * from './env.ts';
 export { testHost, type TestRequest, type TestResponse } from './test-host.ts';
 export { childEnv, startChild, type Child, type ChildMessage } from './child-process.ts';
-export { compareFeedWithStore, storeEvents, wholeFeed, type FeedCheck } from './feed-audit.ts';
+export { compareFeedWithStore, comparePartitions, storeEvents, wholeFeed, type FeedCheck } from './feed-audit.ts';
 export type { EventColumns } from '../store/codec.ts';

@@ -1,5 +1,5 @@
 import type { Quotas } from '../../quotas.ts';
-import { contextApp, defineRoute, Feed, problems, type Principal, type Runtime } from '@eventloom/core';
+import { contextApp, defineRoute, problems, type Principal, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import { deliveryState } from './dispatcher.ts';
 import { withoutSecret, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
@@ -152,7 +152,7 @@ export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextName
     const resolved = body.contexts.includes('*') ? contextNames : body.contexts;
     const start: Record<string, number> = {};
     if (body.from !== 'start') {
-      await Promise.all(resolved.map(async (name) => (start[name] = await new Feed(runtime.storage, name).head())));
+      await Promise.all(resolved.map(async (name) => (start[name] = await runtime.context(name).feed.head())));
     }
     const subscription = await store.create({
       url: body.url,

@@ -1,0 +1,159 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  Closer,
+  compareFeedWithStore,
+  config,
+  counter,
+  countersFromStore,
+  countersView,
+  local,
+  owner,
+  sleep,
+  sorted,
+  storageOf,
+  storeEvents,
+  waitUntil,
+  wholeFeed,
+} from './helpers.ts';
+import { createRuntime } from '../src/create-runtime.ts';
+import { defineContext } from '../src/context/define-context.ts';
+import { Feed } from '../src/relay/feed.ts';
+import { MergedFeed, MergeJournal } from '../src/relay/merged-feed.ts';
+import { Merger } from '../src/relay/merger.ts';
+import { partitionOf } from '../src/relay/partitions.ts';
+import { comparePartitions } from '../src/testing/feed-audit.ts';
+import { createLogger } from '../src/logger.ts';
+import { MemoryBus } from '../src/bus/memory-bus.ts';
+import type { BlobLease } from '../src/worker/blob-lease.ts';
+import type { Runtime } from '../src/runtime.ts';
+import type { CoreConfig } from '../src/config.ts';
+
+const closer = new Closer();
+afterEach(() => closer.closeAll());
+afterAll(() => closer.closeAll());
+
+const partitioned = (partitions: number) => ({ ...counter, feed: { partitions } });
+
+async function increments(runtime: Runtime, streams: number, perStream: number, tag = ''): Promise<number> {
+  const context = runtime.context('counter');
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: streams }, async (_, s) => {
+      for (let i = 0; i < perStream; i++) {
+        await context.execute('counter', 'increment', { id: `${tag}s${s}`, by: s + 1 }, { principal: owner });
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+/** Every partition read whole, straight from its table. */
+async function partitionRows(cfg: CoreConfig, partitions: number) {
+  const storage = storageOf(cfg);
+  return Promise.all(Array.from({ length: partitions }, (_, p) => wholeFeed(new Feed(storage, 'counter', p))));
+}
+
+async function auditFeed(cfg: CoreConfig, runtime: Runtime, partitions: number, expected: number) {
+  const feed = local(runtime).feed;
+  await waitUntil(`${expected} merged entries`, async () => (await feed.head()) >= expected, 30_000);
+  await sleep(300);
+  const merged = await wholeFeed(feed);
+  const check = compareFeedWithStore(await storeEvents(storageOf(cfg)), merged);
+  expect(check.problems).toEqual([]);
+  expect(check.feedCount).toBe(expected);
+  const rows = await partitionRows(cfg, partitions);
+  expect(comparePartitions(rows)).toEqual([]);
+  expect(rows.reduce((sum, r) => sum + r.length, 0)).toBe(expected);
+  return { merged, rows };
+}
+
+describe('partitioned feeds', () => {
+  it('places each stream in its own partition, gapless per partition, and merges them into one feed: every event once, per-stream order, views equal the store', { timeout: 60_000 }, async () => {
+    const cfg = config('part4');
+    const runtime = closer.add(await createRuntime({ contexts: [partitioned(4)], config: cfg }));
+    const n = await increments(runtime, 24, 6);
+    const { merged, rows } = await auditFeed(cfg, runtime, 4, n);
+    // The 24 streams spread over the partitions, each stream wholly in its hash's partition.
+    expect(rows.filter((r) => r.length > 0).length).toBeGreaterThanOrEqual(3);
+    for (const row of merged) expect(rows[partitionOf(row.s, 4)]!.some((r) => r.id === row.id)).toBe(true);
+    await waitUntil('views caught up', async () => sorted(await countersView(runtime)).length === 24);
+    await waitUntil('views equal the store', async () => JSON.stringify(sorted(await countersView(runtime))) === JSON.stringify(sorted(countersFromStore(await storeEvents(storageOf(cfg))))));
+    // The published order is the same for any reader, from anywhere in it: a fresh reader (no steps known) at every offset.
+    const storage = storageOf(cfg);
+    for (const after of [0, 1, 7, Math.floor(n / 2), n - 3, n - 1, n]) {
+      const fresh = new MergedFeed('counter', [0, 1, 2, 3].map((p) => new Feed(storage, 'counter', p)), new MergeJournal(storage, 'counter'));
+      const page = await fresh.rowsAfter(after, 5);
+      expect(page.map((r) => [r.seq, r.id])).toEqual(merged.slice(after, after + 5).map((r) => [r.seq, r.id]));
+    }
+    expect(await new MergedFeed('counter', [0, 1, 2, 3].map((p) => new Feed(storage, 'counter', p)), new MergeJournal(storage, 'counter')).head()).toBe(n);
+  });
+
+  it('answers Prefer: wait once the merged views hold the command, and reports each partition and the merger in stats', { timeout: 60_000 }, async () => {
+    const cfg = config('part2wait');
+    const runtime = closer.add(await createRuntime({ contexts: [partitioned(2)], config: cfg }));
+    const context = runtime.context('counter');
+    for (let i = 0; i < 5; i++) {
+      const accepted = await context.execute('counter', 'increment', { id: `w${i}`, by: 2 }, { principal: owner });
+      expect(await context.waitForViews(accepted, 10_000)).toBe(true);
+      expect((await countersView(runtime)).get(`w${i}`)).toBe(2);
+    }
+    const [stats] = await runtime.stats();
+    expect(stats!.feedHead).toBe(5);
+    expect(stats!.partitions!.map((p) => p.partition)).toEqual([0, 1]);
+    expect(stats!.partitions!.reduce((sum, p) => sum + p.head, 0)).toBe(5);
+    expect(stats!.mergerWorker).toBeDefined();
+  });
+
+  it('a standby runtime takes over relays and merger when the active one closes; the merged feed goes on without a gap or a double', { timeout: 90_000 }, async () => {
+    const cfg = config('part2takeover');
+    const a = await createRuntime({ contexts: [partitioned(2)], config: cfg });
+    const b = closer.add(await createRuntime({ contexts: [partitioned(2)], config: cfg }));
+    let n = await increments(a, 8, 4, 'a');
+    await waitUntil('a merged its entries', async () => (await local(a).feed.head()) >= n, 30_000);
+    await a.close();
+    n += await increments(b, 8, 4, 'b');
+    await auditFeed(cfg, b, 2, n);
+  });
+
+  it('a merger that lost its lease meets the step its successor wrote (409), recovers from the journal and goes on from there', async () => {
+    const storage = storageOf(config('part2stale'));
+    const partitions = [0, 1].map((p) => new Feed(storage, 'counter', p));
+    await Promise.all(partitions.map((p) => p.ready()));
+    const place = async (p: number, from: number, count: number) => {
+      const rows = Array.from({ length: count }, (_, i) => ({
+        id: `p${p}-${from + i}`, type: 'Incremented', sv: 1, s: `stream-${p}`, v: from + i, at: new Date().toISOString(),
+        who: 'x', cor: 'c', cau: 'c', seq: from + i, rat: new Date().toISOString(),
+      }));
+      await new Feed(storage, 'counter', p).append(rows);
+    };
+    await place(0, 1, 3);
+    await place(1, 1, 2);
+    const fakeLease = () => ({ held: true, read: async () => undefined, write: async () => undefined }) as unknown as BlobLease;
+    const mergedFeed = () => new MergedFeed('counter', [0, 1].map((p) => new Feed(storage, 'counter', p)), new MergeJournal(storage, 'counter'));
+    await mergedFeed().journal.ready();
+    const log = createLogger('silent');
+    const stale = new Merger({ feed: mergedFeed(), lease: fakeLease(), bus: new MemoryBus(), log });
+    const successor = new Merger({ feed: mergedFeed(), lease: fakeLease(), bus: new MemoryBus(), log });
+    await stale.start();
+    await successor.start();
+    expect(await successor.step()).toBe(false);
+    expect(successor.head).toBe(5);
+    await place(1, 3, 2);
+    // The stale one believes the chain ends at 0: its step is the successor's key.
+    await expect(stale.step()).rejects.toThrow(/written by another merger/);
+    await stale.start();
+    expect(stale.head).toBe(5);
+    await stale.step();
+    expect(stale.head).toBe(7);
+    const merged = await wholeFeed(mergedFeed());
+    expect(merged.map((r) => [r.seq, r.id])).toEqual([
+      [1, 'p0-1'], [2, 'p0-2'], [3, 'p0-3'], [4, 'p1-1'], [5, 'p1-2'], [6, 'p1-3'], [7, 'p1-4'],
+    ]);
+  });
+
+  it('refuses a partition count that is not 1, 2, 4, 8 or 16', () => {
+    expect(() => defineContext({ ...counter, feed: { partitions: 3 } })).toThrow(/feed.partitions must be one of 1, 2, 4, 8, 16/);
+    expect(() => defineContext({ ...counter, feed: { partitions: 0 } })).toThrow(/feed.partitions/);
+  });
+});
