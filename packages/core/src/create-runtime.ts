@@ -9,7 +9,6 @@ import { LocalContext } from './context/local-context.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
-import { Feed } from './relay/feed.ts';
 import { Merger } from './relay/merger.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
@@ -162,12 +161,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       for (const definition of context.definition.projections) {
         const source = definition.source ?? context.name;
         const sourceContext = contexts.get(source);
+        // How the source's feed is laid out (its partitions) is in its definition.
+        if (!sourceContext) throw new Error(`projection ${context.name}.${definition.name} reads context ${source}, which is not mounted here: mount it too`);
         const lease = new BlobLease(container, `projection-${definition.name}`, tuning.leaseSeconds);
         const runner = new ProjectionRunner({
           context: context.name,
           definition,
-          // A source mounted elsewhere is read as an unpartitioned feed: mount a partitioned source here.
-          feed: sourceContext?.feed ?? new Feed(storage, source),
+          feed: sourceContext.feed,
           viewsFor: async (generation) => {
             const views = new Map<string, ViewStore>();
             for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTable(table, generation)));
@@ -179,7 +179,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           lease,
           bus,
           log: context.log,
-          upcast: (entry) => (sourceContext ?? context).upcast(entry),
+          upcast: (entry) => sourceContext.upcast(entry),
           onChanged: (change) => context.progress.onView(change),
           checkpointMs: tuning.checkpointMs,
         });

@@ -23,7 +23,7 @@ export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';
 export { LeasedLoop, type LeasedWork } from './worker/leased-loop.ts';
 export type { WorkerGroup } from './worker/group.ts';
 export { Feed, type FeedColumns, type FeedReader } from './relay/feed.ts';
-export { MergedFeed, MergeJournal, type MergeStep } from './relay/merged-feed.ts';
+export { MergedFeed, MergeJournal, openFeed, type MergeStep } from './relay/merged-feed.ts';
 export { partitionOf, allowedPartitionCounts } from './relay/partitions.ts';
 export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';

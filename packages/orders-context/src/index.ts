@@ -13,6 +13,8 @@ import { OrderPlaced } from './orders/events.ts';
 export default defineContext({
   name: 'orders',
   title: 'Orders',
+  // High-volume ingestion (seed 004): the feed is placed by four relays, one per partition.
+  feed: { partitions: 4 },
   // A batch of 1,000 seed-shaped orders is about 620 KB.
   bodyLimits: { '/orders/batch': 2 * 1024 * 1024 },
   events: [...catalogEvents, OrderPlaced],

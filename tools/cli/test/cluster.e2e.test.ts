@@ -10,8 +10,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Feed, Storage } from '@eventloom/core';
-import { compareFeedWithStore, storeEvents, wholeFeed } from '@eventloom/core/testing';
+import { openFeed, Storage } from '@eventloom/core';
+import { compareFeedWithStore, comparePartitions, storeEvents, wholeFeed } from '@eventloom/core/testing';
+import orders from '@eventloom/orders-context';
 import { afterAll, expect, it } from 'vitest';
 import { freePort } from '../src/ports.ts';
 import { waitForUrl } from '../src/wait-for-url.ts';
@@ -130,12 +131,13 @@ it('three gateways and three workers, workers killed in turn under load: every e
   for (const context of ['banking', 'orders']) {
     const store = await storeEvents(storage, context);
     const stored = [...store.values()].reduce((sum, events) => sum + events.length, 0);
-    const feed = new Feed(storage, context);
+    const { feed, partitions } = openFeed(storage, context, context === 'orders' ? orders.feed.partitions : 1);
     const deadlineFeed = performance.now() + 60_000;
     while ((await feed.head()) < stored && performance.now() < deadlineFeed) await sleep(500);
     const check = compareFeedWithStore(store, await wholeFeed(feed));
     expect(check.problems, `${context}: ${check.problems.slice(0, 5).join('; ')}`).toEqual([]);
     expect(check.feedCount).toBe(stored);
+    expect(comparePartitions(await Promise.all(partitions.map((p) => wholeFeed(p))))).toEqual([]);
     if (context === 'banking') {
       const ids = new Map([...store.values()].flat().map((event) => [event.id as string, event]));
       for (const [id, stream] of acknowledged) expect(ids.get(id)?.s, `acknowledged ${id}`).toBe(stream);

@@ -2,7 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { FeedEntry } from '../events/envelope.ts';
 import { seqKey } from '../store/keys.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
-import type { Feed, FeedColumns, FeedReader } from './feed.ts';
+import { Feed as FeedClass, type Feed, type FeedColumns, type FeedReader } from './feed.ts';
 
 /**
  * One step of a partitioned feed's merged order: the entries each partition placed
@@ -255,4 +255,11 @@ export class MergedFeed implements FeedReader {
     this.highest = Math.max(this.highest, position);
     return position;
   }
+}
+
+/** A context's feed as consumers read it, and its partitions: one Feed, or a MergedFeed over several. */
+export function openFeed(storage: Storage, context: string, partitions = 1): { feed: FeedReader; partitions: Feed[]; merged: MergedFeed | undefined } {
+  const feeds = Array.from({ length: partitions }, (_, p) => new FeedClass(storage, context, p));
+  const merged = partitions > 1 ? new MergedFeed(context, feeds, new MergeJournal(storage, context)) : undefined;
+  return { feed: merged ?? feeds[0]!, partitions: feeds, merged };
 }
