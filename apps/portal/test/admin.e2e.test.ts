@@ -47,7 +47,7 @@ describe('admin page', () => {
 		assertNoConsoleErrors(admin);
 	});
 
-	it('shows which worker process holds each relay and projection', async () => {
+	it('shows which worker process holds each relay, partition, merger and projection', async () => {
 		const { page } = await signedIn('admin');
 		await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 15_000 }).toContain('live');
 		const banking = page.locator('section[data-context="banking"]');
@@ -55,6 +55,13 @@ describe('admin page', () => {
 		await expect.poll(() => banking.getByTestId('relay-worker').textContent(), { timeout: 30_000 }).toMatch(/relay on .+ · pid \d+/);
 		const holder = /pid \d+/.exec((await banking.getByTestId('relay-worker').textContent()) ?? '')![0];
 		await expect.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-worker').textContent()).toContain(holder);
+		// Orders' feed has four partitions: each one's relay, and the merger, on that worker.
+		const orders = page.locator('section[data-context="orders"]');
+		await expect.poll(() => orders.getByTestId('feed-partitions').textContent(), { timeout: 30_000 }).toBe('4 partitions');
+		await expect.poll(() => orders.getByTestId('merger-worker').textContent(), { timeout: 30_000 }).toContain(holder);
+		await expect
+			.poll(async () => (await orders.locator('li[data-partition]').allTextContents()).map((text) => text.includes(holder)), { timeout: 30_000 })
+			.toEqual([true, true, true, true]);
 	});
 
 	it('rebuilds a whole context from the keyboard', async () => {

@@ -9,6 +9,7 @@ import { LocalContext } from './context/local-context.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
+import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
@@ -56,8 +57,7 @@ const beatEveryMs = 2000;
 const beatTtlSeconds = 6;
 const beatKey = (context: string, worker: string) => `eventloom:worker:${context}:${worker}`;
 const relayWorker = '~relay';
-/** Lease and beat names of a partition's relay (partition 0 keeps the unpartitioned feed's). */
-const relayLease = (partition: number) => (partition === 0 ? 'relay' : `relay-p${partition}`);
+/** Beat names of a partition's relay (partition 0 keeps the unpartitioned feed's). */
 const relayBeat = (partition: number) => (partition === 0 ? relayWorker : `${relayWorker}-p${partition}`);
 const mergerWorker = '~merger';
 
@@ -110,6 +110,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const loopOptions = (idleMs: number, log: Logger) => ({ idleMs, log, group });
 
   if (options.workers ?? true) {
+    // Each store's feed must be laid out as its definition asks (grown if need be) before anything is placed.
+    const layouts = new Map<string, FeedLayout>();
+    try {
+      for (const context of contexts.values()) {
+        layouts.set(context.name, await settleFeedLayout({ context: context.name, storage, store: context.store, bus, log: context.log, leaseSeconds: tuning.leaseSeconds }, context.partitions.length));
+      }
+    } catch (error) {
+      await Promise.all([...contexts.values()].map((c) => c.progress.close()));
+      if (!options.bus) await bus.close();
+      throw error;
+    }
     await group?.start();
     for (const context of contexts.values()) {
       const container = await storage.container(context.name);
@@ -117,7 +128,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       feeds.set(context.name, workers);
       const merged = context.merged;
       if (merged) {
-        const lease = new BlobLease(container, 'merger', tuning.leaseSeconds);
+        const lease = new BlobLease(container, mergerLeaseName, tuning.leaseSeconds);
         const merger = new Merger(
           { feed: merged, lease, bus, log: context.log },
           {
@@ -132,9 +143,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         // Partition relays elsewhere placed entries: merge them.
         unsubscribe.push(await bus.subscribe(channels.placed(context.name), () => workers.merger!.loop.wake()));
       }
+      const layout = layouts.get(context.name)!;
       for (const feed of context.partitions) {
         // The loop and the relay share one lease: the relay checks it before each write.
-        const lease = new BlobLease(container, relayLease(feed.partition), tuning.leaseSeconds);
+        const lease = new BlobLease(container, relayLeaseName(feed.partition), tuning.leaseSeconds);
         // This process's projections, waiters (and merger) hear of placed entries directly;
         // the bus notice that follows tells everyone else (and is ignored here once applied).
         const relay = new Relay(
@@ -143,6 +155,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             sweepMs: tuning.relaySweepMs,
             checkpointMs: tuning.checkpointMs,
             partition: { index: feed.partition, of: context.partitions.length },
+            pristineNever: layout.before.length > 0,
             onPlaced: (notice) => {
               if (workers.merger) return workers.merger.loop.wake();
               context.progress.onFeed(notice);

@@ -20,6 +20,7 @@ import { defineContext } from '../src/context/define-context.ts';
 import { Feed } from '../src/relay/feed.ts';
 import { MergedFeed, MergeJournal } from '../src/relay/merged-feed.ts';
 import { Merger } from '../src/relay/merger.ts';
+import { settleFeedLayout } from '../src/relay/layout.ts';
 import { partitionOf } from '../src/relay/partitions.ts';
 import { comparePartitions } from '../src/testing/feed-audit.ts';
 import { createLogger } from '../src/logger.ts';
@@ -150,6 +151,56 @@ describe('partitioned feeds', () => {
     expect(merged.map((r) => [r.seq, r.id])).toEqual([
       [1, 'p0-1'], [2, 'p0-2'], [3, 'p0-3'], [4, 'p1-1'], [5, 'p1-2'], [6, 'p1-3'], [7, 'p1-4'],
     ]);
+  });
+
+  it('grows a feed from 1 to 4 partitions while writes go on: no old row rewritten, no consumer position moved, every event once and in stream order, views equal the store', { timeout: 120_000 }, async () => {
+    const cfg = config('grow14');
+    const storage = storageOf(cfg);
+    const before = await createRuntime({ contexts: [counter], config: cfg });
+    let n = await increments(before, 12, 5, 'old');
+    await waitUntil('the old layout placed and applied everything', async () => (await before.stats())[0]!.projections.every((p) => p.checkpoint >= n), 30_000);
+    const oldRows = await wholeFeed(new Feed(storage, 'counter', 0));
+    await before.close();
+    // Committed under the old layout and not placed yet (no worker runs): its hints and markers wait.
+    const writer = await createRuntime({ contexts: [counter], config: cfg, workers: false });
+    n += await increments(writer, 12, 3, 'old');
+    n += await increments(writer, 4, 2, 'gap');
+    // Under load: a gateway of the old layout keeps writing while a worker grows the feed.
+    const during = increments(writer, 12, 4, 'old');
+    const grown = closer.add(await createRuntime({ contexts: [partitioned(4)], config: cfg }));
+    n += await during;
+    await writer.close();
+    n += await increments(grown, 12, 3, 'old');
+    n += await increments(grown, 6, 3, 'new');
+    const feed = local(grown).feed;
+    await waitUntil(`${n} merged entries`, async () => (await feed.head()) >= n, 30_000);
+    await sleep(300);
+    const merged = await wholeFeed(feed);
+    const check = compareFeedWithStore(await storeEvents(storage), merged);
+    expect(check.problems).toEqual([]);
+    expect(check.feedCount).toBe(n);
+    // The old partition's rows are those it had, untouched, and the merged order begins with them.
+    const partitions = await partitionRows(cfg, 4);
+    expect(partitions[0]!.slice(0, oldRows.length)).toEqual(oldRows);
+    expect(merged.slice(0, oldRows.length).map((r) => [r.seq, r.id])).toEqual(oldRows.map((r) => [r.seq, r.id]));
+    expect(comparePartitions(partitions, [1, 4])).toEqual([]);
+    expect(partitions.slice(1).every((rows) => rows.length > 0)).toBe(true);
+    await waitUntil('views equal the store', async () => JSON.stringify(sorted(await countersView(grown))) === JSON.stringify(sorted(countersFromStore(await storeEvents(storage)))), 30_000);
+    // A feed never shrinks: a worker asking for fewer partitions is refused with the reason.
+    await expect(createRuntime({ contexts: [partitioned(2)], config: cfg })).rejects.toThrow(/has 4 partitions and the definition asks for 2; a feed grows, it never shrinks/);
+  });
+
+  it('does not grow a feed while a worker of the old layout runs: it waits for its leases, then says which is held and by whom', { timeout: 30_000 }, async () => {
+    const cfg = config('growbusy');
+    const running = closer.add(await createRuntime({ contexts: [counter], config: cfg }));
+    await increments(running, 2, 2, 'busy');
+    await waitUntil('the old relay holds its lease', async () => (await running.stats())[0]!.relayWorker !== undefined);
+    const parts = { context: 'counter', storage: storageOf(cfg), store: local(running).store, bus: new MemoryBus(), log: createLogger('silent'), leaseSeconds: 15, waitMs: 2500 };
+    await expect(settleFeedLayout(parts, 4)).rejects.toThrow(/cannot grow its feed from 1 to 4 partitions while lease relay is held by .+: stop the workers that run the old layout/);
+    // Nothing changed: the old layout goes on.
+    expect((await running.stats())[0]!.partitions).toBeUndefined();
+    await increments(running, 2, 1, 'after');
+    await waitUntil('placed under the old layout', async () => (await local(running).feed.head()) === 6);
   });
 
   it('refuses a partition count that is not 1, 2, 4, 8 or 16', () => {

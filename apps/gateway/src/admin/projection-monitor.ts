@@ -119,6 +119,8 @@ export class ProjectionMonitor {
           feedHead: contextStats?.feedHead ?? 0,
           relayLagMs: contextStats?.relayLag ?? 0,
           ...(contextStats?.relayWorker ? { relayWorker: contextStats.relayWorker } : {}),
+          ...(contextStats?.partitions ? { partitions: contextStats.partitions } : {}),
+          ...(contextStats?.mergerWorker ? { mergerWorker: contextStats.mergerWorker } : {}),
           projections,
         };
       }),

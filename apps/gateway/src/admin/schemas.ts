@@ -57,7 +57,19 @@ export const ContextOverview = z
     title: z.string(),
     feedHead: z.number().int(),
     relayLagMs: z.number(),
-    relayWorker: z.string().optional().openapi({ description: 'The worker process that holds the relay' }),
+    relayWorker: z.string().optional().openapi({ description: 'The worker process that holds the relay (of partition 0, when the feed is partitioned)' }),
+    partitions: z
+      .array(
+        z.object({
+          partition: z.number().int(),
+          head: z.number().int().openapi({ description: "The partition's own seq (the feed's seqs are the merged order's)" }),
+          lagMs: z.number(),
+          worker: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "A partitioned feed: each partition's relay" }),
+    mergerWorker: z.string().optional().openapi({ description: "The worker process that holds a partitioned feed's merger" }),
     projections: z.array(Projection),
   })
   .openapi('ContextProjections');

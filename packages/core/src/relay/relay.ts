@@ -68,6 +68,11 @@ export interface RelayOptions {
   onPlaced?: (notice: FeedNotice) => void;
   /** The partition of the context's feed this relay writes (default: the whole feed). */
   partition?: FeedPartition;
+  /**
+   * The feed grew (see layout.ts): an empty partition proves nothing, its streams were
+   * placed in another partition before. Never take a stream without a cursor as new.
+   */
+  pristineNever?: boolean;
 }
 
 /** Log entries read per step. */
@@ -102,6 +107,7 @@ export class Relay implements LeasedWork {
   private readonly checkpointMs: number;
   /** The feed partition this relay writes: its streams' hints, markers and seqs only. */
   readonly partition: FeedPartition;
+  private readonly pristineNever: boolean;
   private cursors = new Map<string, number>();
   private hints = new Map<string, Unit[] | null>();
   /** Marked streams waiting for a read that checks no hint was lost. */
@@ -151,6 +157,7 @@ export class Relay implements LeasedWork {
     this.checkpointMs = options.checkpointMs ?? 1000;
     this.onPlaced = options.onPlaced;
     this.partition = options.partition ?? wholeFeed;
+    this.pristineNever = options.pristineNever ?? false;
     if (parts.feed.partition !== this.partition.index) throw new Error(`relay of partition ${this.partition.index} given feed partition ${parts.feed.partition}`);
   }
 
@@ -194,7 +201,7 @@ export class Relay implements LeasedWork {
       }
     }
     this.nextSeq = after + 1;
-    this.pristine = after === 0;
+    this.pristine = after === 0 && !this.pristineNever;
     this.savedSeq = state.checkpointSeq;
     this.hints = new Map();
     this.checks = new Map();
@@ -263,6 +270,18 @@ export class Relay implements LeasedWork {
 
   async drain(): Promise<void> {
     if (this.started) await this.checkpoint(true);
+  }
+
+  /**
+   * The feed grows: every stream this relay holds a cursor for may move to another
+   * partition, whose relay must continue it where this one left it. The cursors go into
+   * the streams (as when a marker is retired), the state is saved, and the relay stops.
+   */
+  async handOver(): Promise<void> {
+    if (!this.started) throw new Error('a relay hands over only after start()');
+    await mapLimit([...this.cursors], 16, ([stream, cursor]) => this.store.setRelayedVersion(stream, cursor));
+    await this.checkpoint(true);
+    this.started = false;
   }
 
   stop(): void {

@@ -43,8 +43,11 @@ export interface ContextProjections {
 	title: string;
 	feedHead: number;
 	relayLagMs: number;
-	/** The worker process that holds the relay. */
+	/** The worker process that holds the relay (of partition 0, when partitioned). */
 	relayWorker?: string;
+	/** A partitioned feed: each partition's relay (its own seqs), and the merger's holder. */
+	partitions?: { partition: number; head: number; lagMs: number; worker?: string }[];
+	mergerWorker?: string;
 	projections: ProjectionStatus[];
 }
 
