@@ -203,6 +203,29 @@ describe('partitioned feeds', () => {
     await waitUntil('placed under the old layout', async () => (await local(running).feed.head()) === 6);
   });
 
+  // Fault simulator, seed 6 at 4 partitions: a worker whose relay had placed entries of a
+  // partition, then lost that partition to another worker, read the merged feed through
+  // its own partition feed; its cache of the entries it placed served a read short of
+  // the journal's step, and its projections failed until their leases moved elsewhere.
+  it("reads a partition past the entries this process placed itself, when another process's relay placed the rest", async () => {
+    const storage = storageOf(config('part2moved'));
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        id: `p1-${from + i}`, type: 'Incremented', sv: 1, s: 'stream-1', v: from + i, at: new Date().toISOString(),
+        who: 'x', cor: 'c', cau: 'c', seq: from + i, rat: new Date().toISOString(),
+      }));
+    const here = [0, 1].map((p) => new Feed(storage, 'counter', p));
+    await Promise.all(here.map((p) => p.ready()));
+    // This process's relay placed 1-3; the relay that took the lease over placed 4-5.
+    await here[1]!.append(rows(1, 3));
+    await new Feed(storage, 'counter', 1).append(rows(4, 2));
+    const journal = new MergeJournal(storage, 'counter');
+    await journal.ready();
+    await journal.insert({ start: 0, end: 5, from: [0, 0], to: [0, 5] });
+    const merged = await wholeFeed(new MergedFeed('counter', here, journal));
+    expect(merged.map((r) => [r.seq, r.id])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, `p1-${seq}`]));
+  });
+
   it('refuses a partition count that is not 1, 2, 4, 8 or 16', () => {
     expect(() => defineContext({ ...counter, feed: { partitions: 3 } })).toThrow(/feed.partitions must be one of 1, 2, 4, 8, 16/);
     expect(() => defineContext({ ...counter, feed: { partitions: 0 } })).toThrow(/feed.partitions/);

@@ -1,11 +1,63 @@
-import type { Feed, FeedColumns, Storage } from '@eventloom/core';
-import { compareFeedWithStore, MemoryViewStore, projection, type EventColumns } from '@eventloom/core/testing';
+import { partitionOf, type FeedColumns, type FeedReader, type Storage } from '@eventloom/core';
+import { compareFeedWithStore, comparePartitions, MemoryViewStore, projection, type EventColumns } from '@eventloom/core/testing';
 import { truths } from './ledger.ts';
 import type { Book } from './workload.ts';
 
 /** Every stored event in the feed exactly once, seqs 1..N without a gap, each stream in version order. */
 export function checkFeed(store: Map<string, EventColumns[]>, feed: FeedColumns[]): string[] {
   return compareFeedWithStore(store, feed).problems.map((problem) => `feed: ${problem}`);
+}
+
+/**
+ * A partitioned feed's partitions, each read whole: each gapless from seq 1, each stream
+ * only in the partition its hash names, and no event in two partitions. (The merged feed,
+ * checked with checkFeed, gives every stored event once in per-stream order.)
+ */
+export function checkPartitions(partitions: FeedColumns[][]): string[] {
+  const problems = comparePartitions(partitions);
+  const home = new Map<string, string>();
+  partitions.forEach((rows, p) => {
+    for (const row of rows) {
+      const first = home.get(row.id);
+      if (first !== undefined) problems.push(`event ${row.id} (${row.s} v${row.v}) is in ${first} and again in partition ${p} seq ${row.seq}`);
+      else home.set(row.id, `partition ${p} seq ${row.seq}`);
+    }
+  });
+  return problems.slice(0, 20).map((problem) => `feed ${problem}`);
+}
+
+/**
+ * Follows a feed, or one partition of it, as it grows: a gap, a repeated event, or (in a
+ * partition) a stream out of its own partition is reported the moment it appears. `ids`
+ * may be shared by the partitions' tails, so an event placed in two partitions is caught.
+ */
+export class FeedTail {
+  after = 0;
+  private readonly what: string;
+  private readonly home: { index: number; of: number } | undefined;
+  private readonly ids: Set<string>;
+
+  constructor(what: string, home?: { index: number; of: number }, ids = new Set<string>()) {
+    this.what = what;
+    this.home = home;
+    this.ids = ids;
+  }
+
+  /** The next rows read after `after`; the problems they show. */
+  take(rows: FeedColumns[], at: number): string[] {
+    const problems: string[] = [];
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== this.after + 1) problems.push(`${this.what}: seq ${seq} follows ${this.after} (seen at ${at} ms)`);
+      if (this.ids.has(row.id)) problems.push(`${this.what}: event ${row.s} v${row.v} placed twice, again at seq ${seq} (seen at ${at} ms)`);
+      if (this.home && partitionOf(row.s, this.home.of) !== this.home.index) {
+        problems.push(`${this.what}: seq ${seq} holds stream ${row.s}, whose partition is ${partitionOf(row.s, this.home.of)} (seen at ${at} ms)`);
+      }
+      this.ids.add(row.id);
+      this.after = seq;
+    }
+    return problems;
+  }
 }
 
 /** Every acknowledged operation landed once, refused ones not at all, unknown ones at most once; the book's own findings too. */
@@ -50,7 +102,7 @@ export interface Exclusions {
 }
 
 /** Each projection's tables equal a from-scratch run of its handlers over the feed, less the events it parked or skipped. */
-export async function checkViews(storage: Storage, feed: Feed, entries: FeedColumns[], excluded: Map<string, Exclusions>): Promise<string[]> {
+export async function checkViews(storage: Storage, feed: FeedReader, entries: FeedColumns[], excluded: Map<string, Exclusions>): Promise<string[]> {
   const problems: string[] = [];
   const decoded = await Promise.all(entries.map((row) => feed.decode(row)));
   for (const truth of truths) {

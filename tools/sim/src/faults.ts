@@ -1,4 +1,5 @@
 import type { HttpFault, ProxiedRequest } from '@eventloom/core/testing/faults';
+import { feedLeases } from './ledger-feed.ts';
 import { draw, type Random } from './random.ts';
 
 /** How rough a run is: drawn once per seed. */
@@ -110,19 +111,20 @@ export type Disruption =
   | { at: number; kind: 'redis-restart'; data: 'kept' | 'lost' | 'old' }
   /** Redis's data as it is now, for a later restart that comes back with old data. */
   | { at: number; kind: 'redis-snapshot' }
-  /** A process starts while Redis does not answer it: it runs on the in-process bus from then on. */
-  | { at: number; kind: 'isolated'; role: 'gateway' | 'worker' }
+  /** A process starts while Redis does not answer it: it runs on the in-process bus from then on; a feed lease (default `relay`) is moved onto it and away. */
+  | { at: number; kind: 'isolated'; role: 'gateway' | 'worker'; lease?: string }
   | { at: number; kind: 'rebuild'; projection: string; then: 'finish' | 'cancel' | 'crash' }
   | { at: number; kind: 'skew'; ms: number };
 
-/** The run's disruptions, in time order. */
-export function drawDisruptions(random: Random, activeMs: number, profile: FaultProfile): Disruption[] {
+/** The run's disruptions, in time order. With one feed partition, the draws are those of the unpartitioned simulator. */
+export function drawDisruptions(random: Random, activeMs: number, profile: FaultProfile, partitions = 1): Disruption[] {
   const at = () => random.int(500, activeMs - 500);
   const list: Disruption[] = [];
   const scale = profile.name === 'calm' ? 1 : profile.name === 'noisy' ? 2 : 3;
+  const feed = feedLeases(partitions);
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'kill', role: random.chance(0.6) ? 'worker' : 'gateway' });
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'pause', ms: random.int(5000, 11000) });
-  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick(['relay', 'projection-balances', 'projection-audit', 'projection-payments']) });
+  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick([...feed, 'projection-balances', 'projection-audit', 'projection-payments']) });
   for (let i = random.int(0, scale); i > 0; i--) {
     const kind = random.weighted({ down: 3, hung: 3, restart: 4 });
     if (kind === 'restart') {
@@ -139,9 +141,11 @@ export function drawDisruptions(random: Random, activeMs: number, profile: Fault
     // A worker that starts while Redis does not answer it, then the relay's lease moves
     // (it may land there), then moves again (to a worker on Redis: another log).
     const when = at();
-    list.push({ at: when, kind: 'isolated', role: random.chance(0.8) ? 'worker' : 'gateway' });
-    if (random.chance(0.7)) list.push({ at: when + random.int(500, 3000), kind: 'steal-lease', lease: 'relay' });
-    if (random.chance(0.5)) list.push({ at: when + random.int(4000, 9000), kind: 'steal-lease', lease: 'relay' });
+    const role = random.chance(0.8) ? 'worker' : 'gateway';
+    const lease = partitions === 1 ? 'relay' : random.pick(feed);
+    list.push({ at: when, kind: 'isolated', role, ...(lease !== 'relay' ? { lease } : {}) });
+    if (random.chance(0.7)) list.push({ at: when + random.int(500, 3000), kind: 'steal-lease', lease });
+    if (random.chance(0.5)) list.push({ at: when + random.int(4000, 9000), kind: 'steal-lease', lease });
   }
   return list.sort((a, b) => a.at - b.at);
 }

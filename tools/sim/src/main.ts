@@ -1,5 +1,6 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { allowedPartitionCounts } from '@eventloom/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { environment } from './environment.ts';
 import { report, summary } from './report.ts';
@@ -9,6 +10,7 @@ import { runSeed, type SeedResult } from './run.ts';
  * pnpm sim --seed 7            one seed, its trace on failure
  * pnpm sim --seeds 1..200      a range of seeds
  * pnpm sim --soak 30m          fresh seeds until the time is up; failing seeds go to a file
+ * pnpm sim --seed 7 --partitions 4   the seed's plan on a feed of 4 partitions
  */
 const program = new Command()
   .name('sim')
@@ -19,12 +21,13 @@ const program = new Command()
   .option('--parallel <n>', 'seeds at a time', integer, 4)
   .option('--failures <file>', 'where a soak writes failing seeds (JSON lines)', 'sim-failures.jsonl')
   .option('--active-ms <ms>', 'length of the fault phase of each seed (default: drawn, 8-16 s)', integer)
+  .option('--partitions <n>', "the ledger's feed partitions, 1, 2, 4, 8 or 16 (default: drawn per seed)", partitionCount)
   .showHelpAfterError();
 
 // pnpm 12 hands the script a literal `--` before the user's arguments.
 const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
 program.parse(argv, { from: 'user' });
-const options = program.opts<{ seed?: number; seeds?: [number, number]; soak?: number; parallel: number; failures: string; activeMs?: number }>();
+const options = program.opts<{ seed?: number; seeds?: [number, number]; soak?: number; parallel: number; failures: string; activeMs?: number; partitions?: number }>();
 if ([options.seed, options.seeds, options.soak].filter((o) => o !== undefined).length !== 1) {
   program.error('say what to run: --seed N, --seeds A..B or --soak DURATION');
 }
@@ -45,7 +48,11 @@ const seedRun = async (seed: number): Promise<SeedResult> => {
   const store = await env.forSeed();
   try {
     // Progress on stderr: a seed takes a minute or more, and stdout holds only the results.
-    return await runSeed(seed, store, { ...(options.activeMs ? { activeMs: options.activeMs } : {}), onProgress: (line) => console.error(line) });
+    return await runSeed(seed, store, {
+      ...(options.activeMs ? { activeMs: options.activeMs } : {}),
+      ...(options.partitions ? { partitions: options.partitions } : {}),
+      onProgress: (line) => console.error(line),
+    });
   } finally {
     await store.done();
   }
@@ -92,6 +99,12 @@ async function pool(size: number, next: () => number | undefined, work: (seed: n
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+function partitionCount(value: string): number {
+  const n = Number(value);
+  if (!(allowedPartitionCounts as readonly number[]).includes(n)) throw new InvalidArgumentError(`must be one of ${allowedPartitionCounts.join(', ')}`);
   return n;
 }
 

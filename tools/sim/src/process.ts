@@ -23,6 +23,8 @@ export interface ProcessSetting {
   prefix: string;
   busNamespace: string;
   tuning: Partial<Tuning>;
+  /** The ledger's feed partitions (every process of a seed mounts the same). */
+  partitions: number;
   faults: (process: string) => StorageFaults;
   /** Seals webhook secrets (the same for every process of the run). */
   sealingKey: SealingKey;
@@ -88,7 +90,7 @@ export class SimProcess {
         },
       );
       const runtime = await createRuntime({
-        contexts: [ledger],
+        contexts: [{ ...ledger, feed: { partitions: setting.partitions } }],
         config,
         logger,
         workers: role === 'worker',

@@ -1,12 +1,14 @@
-import { Feed, readBlobText, type DeadLetter, type Storage } from '@eventloom/core';
+import { readBlobText, type DeadLetter, type Storage } from '@eventloom/core';
 import { storeEvents, wholeFeed } from '@eventloom/core/testing';
-import { checkFeed, checkOperations, checkViews, type Exclusions } from './checks.ts';
+import { checkFeed, checkOperations, checkPartitions, checkViews, FeedTail, type Exclusions } from './checks.ts';
 import { drawDisruptions, drawProfile, type Disruption } from './faults.ts';
 import { fixedOps, publishedTypes } from './ledger.ts';
+import { drawPartitions, ledgerFeed, ledgerPartitions, partitionsText } from './ledger-feed.ts';
 import { Random } from './random.ts';
 import { Trace } from './trace.ts';
 import { Receiver, subscribe } from './webhooks.ts';
 import { Workload } from './workload.ts';
+import type { SimProcess } from './process.ts';
 import { simTuning, sleep, World, type SimEnvironment } from './world.ts';
 
 /**
@@ -25,6 +27,8 @@ export const catchUpMinRate = 40;
 export interface SeedOptions {
   /** Length of the phase of disruptions, and the pace of the clients' work (default drawn: 8-16 s). */
   activeMs?: number;
+  /** The ledger's feed partitions (default drawn from the seed: 1, 2, 4 or 8). */
+  partitions?: number;
   /** Print the trace as it happens. */
   verbose?: boolean;
   /** Told when the faults start and when they stop: a long run shows it is alive before its first result. */
@@ -35,6 +39,8 @@ export interface SeedResult {
   seed: number;
   ok: boolean;
   profile: string;
+  /** The ledger's feed partitions. */
+  partitions: number;
   failures: string[];
   /** What was done and what struck: operations, faults by kind, disruptions. */
   counts: Record<string, number>;
@@ -50,15 +56,16 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
   const started = performance.now();
   const random = new Random('eventloom-sim', seed);
   const profile = drawProfile(random.fork('profile'));
+  const partitions = options.partitions ?? drawPartitions(random.fork('partitions'));
   const trace = new Trace();
-  const world = new World(seed, env, profile, random, trace);
+  const world = new World(seed, env, profile, partitions, random, trace);
   const activeMs = options.activeMs ?? random.fork('length').int(8_000, 16_000);
-  const disruptions = drawDisruptions(random.fork('disruptions'), activeMs, profile);
+  const disruptions = drawDisruptions(random.fork('disruptions'), activeMs, profile, partitions);
   const failures: string[] = [];
   const workload = new Workload(world);
   let catchUpMs: number | undefined;
   const receiver = await Receiver.start(seed);
-  trace.note('plan', `seed ${seed}: ${profile.name}, ${activeMs} ms active, ${disruptions.map((d) => `${d.kind}@${d.at}`).join(' ') || 'no disruptions'}`);
+  trace.note('plan', `seed ${seed}: ${profile.name}, ${partitionsText(partitions)}, ${activeMs} ms active, ${disruptions.map((d) => `${d.kind}@${d.at}`).join(' ') || 'no disruptions'}`);
   try {
     const gateways = random.fork('gateways').int(1, 2);
     const workers = random.fork('workers').int(1, 3);
@@ -67,7 +74,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     // A consumer system subscribed to the ledger's published events by webhook.
     await subscribe(world.alive('gateway')[0]!.runtime, world.sealingKey, receiver.url);
 
-    const tail = watchFeed(world.storage, failures, trace);
+    const tail = watchFeed(world, failures);
     const holders = watchHolders(world);
     const rows = watchViewRows(world, failures);
     world.faultsOn = true;
@@ -77,7 +84,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     let clientsDone = false;
     const clients = random.fork('clients').int(3, 6);
     const some = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-    options.onProgress?.(`seed ${seed} running: ${some(gateways, 'gateway')}, ${some(workers, 'worker')}, ${clients} clients, ${profile.name} faults for ${(activeMs / 1000).toFixed(1)} s`);
+    options.onProgress?.(`seed ${seed} running: ${some(gateways, 'gateway')}, ${some(workers, 'worker')}, ${clients} clients, ${partitionsText(partitions)}, ${profile.name} faults for ${(activeMs / 1000).toFixed(1)} s`);
     const operations = Math.round((activeMs / 1000) * random.fork('pace').int(2, 4));
     await hangsAfter(
       Promise.all([
@@ -116,6 +123,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     seed,
     ok: failures.length === 0,
     profile: profile.name,
+    partitions,
     failures,
     counts: trace.counts,
     catchUpMs,
@@ -181,7 +189,7 @@ async function settleLetters(world: World, random: Random): Promise<number> {
     const retry = random.chance(0.6);
     if (retry) {
       // The fix ships for this operation: its handler will succeed from now on.
-      const [entry] = await new Feed(world.storage, 'ledger').read(letter.seq - 1, 1);
+      const [entry] = await ledgerFeed(world.storage, world.partitions).read(letter.seq - 1, 1);
       fixedOps.add((entry!.data as { op: string }).op);
     }
     await context.resolveDeadLetter('audit', letter.seq, retry ? 'retry' : 'skip').then(
@@ -193,22 +201,31 @@ async function settleLetters(world: World, random: Random): Promise<number> {
   return settled;
 }
 
-/** Reads the feed as it grows and reports a gap or a repeated event the moment it appears. */
-function watchFeed(storage: Storage, failures: string[], trace: Trace): { stop(): void } {
-  const feed = new Feed(storage, 'ledger');
+/**
+ * Reads the feed as consumers do as it grows, and each partition of a partitioned feed as
+ * its relay writes it: a gap, a repeated event (in one partition or across two), or a
+ * stream out of its partition is reported the moment it appears.
+ */
+function watchFeed(world: World, failures: string[]): { stop(): void } {
+  const { storage, partitions, trace } = world;
+  const tails = [{ feed: ledgerFeed(storage, partitions), tail: new FeedTail('feed') }];
+  if (partitions > 1) {
+    const ids = new Set<string>();
+    ledgerPartitions(storage, partitions).forEach((feed, p) => tails.push({ feed, tail: new FeedTail(`feed partition ${p}`, { index: p, of: partitions }, ids) }));
+  }
   let stopped = false;
-  let after = 0;
-  const ids = new Set<string>();
+  let unreadable = false;
   void (async () => {
     while (!stopped) {
       await sleep(500);
-      const rows = await feed.rowsAfter(after, 1000).catch(() => []);
-      for (const row of rows) {
-        const seq = Number(row.seq);
-        if (seq !== after + 1) failures.push(`feed: seq ${seq} follows ${after} (seen at ${trace.elapsed} ms)`);
-        if (ids.has(row.id)) failures.push(`feed: event ${row.s} v${row.v} placed twice, again at seq ${seq} (seen at ${trace.elapsed} ms)`);
-        ids.add(row.id);
-        after = seq;
+      for (const { feed, tail } of tails) {
+        const rows = await feed.rowsAfter(tail.after, 1000).catch((error: Error) => {
+          // Storage is reached past the faults: the merged feed fails to read only when its journal names entries a partition lacks.
+          if (!unreadable && /merge journal/.test(error.message)) failures.push(`feed: ${error.message} (seen at ${trace.elapsed} ms)`);
+          unreadable ||= /merge journal/.test(error.message);
+          return [];
+        });
+        failures.push(...tail.take(rows, trace.elapsed));
       }
     }
   })();
@@ -254,31 +271,47 @@ function watchViewRows(world: World, failures: string[]): { stop(): void } {
   return { stop: () => (stopped = true) };
 }
 
-/** Notes in the trace which processes believe they hold each lease, as that changes (sampled). */
+/**
+ * Notes in the trace which processes believe they hold each lease (each partition's relay,
+ * each projection), as that changes (sampled); the merger's holder as its lease blob
+ * names it (no process shows it in its footprint).
+ */
 function watchHolders(world: World): { stop(): void } {
   const held = new Map<string, string>();
+  const named = (process: SimProcess) => `${process.name}${process.runtime.mode === 'single-process' ? ' (in-process bus)' : ''}`;
+  const say = (lease: string, said: string) => {
+    if (held.get(lease) === said) return;
+    held.set(lease, said);
+    world.trace.note('lease', `${lease}: ${said}`);
+  };
   const timer = setInterval(() => {
     const now = new Map<string, string[]>();
     for (const process of world.alive('worker')) {
-      const { relays, projections } = process.runtime.footprint();
-      const active = [...relays.filter((r) => r.active).map(() => 'relay'), ...projections.filter((p) => p.active).map((p) => p.name)];
-      for (const lease of active) now.set(lease, [...(now.get(lease) ?? []), `${process.name}${process.runtime.mode === 'single-process' ? ' (in-process bus)' : ''}`]);
+      for (const lease of world.believedLeases(process)) now.set(lease, [...(now.get(lease) ?? []), named(process)]);
     }
-    for (const [lease, holders] of now) {
-      const said = holders.join(' and ');
-      if (held.get(lease) === said) continue;
-      held.set(lease, said);
-      world.trace.note('lease', `${lease}: ${said}`);
-    }
+    for (const [lease, holders] of now) say(lease.replace(/^projection-/, ''), holders.join(' and '));
   }, 250);
-  return { stop: () => clearInterval(timer) };
+  let stopped = false;
+  void (async () => {
+    while (world.partitions > 1 && !stopped) {
+      const holder = await world.holderOf('merger').catch(() => 'unknown');
+      say('merger', holder === undefined ? 'none (its blob is not leased)' : `${typeof holder === 'string' ? holder : named(holder)} (its blob says)`);
+      await sleep(250);
+    }
+  })();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      stopped = true;
+    },
+  };
 }
 
 /** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */
 async function drain(world: World, trace: Trace, receiver: Receiver): Promise<boolean> {
   let until = performance.now() + catchUpBoundMs;
   let first = true;
-  const feed = new Feed(world.storage, 'ledger');
+  const feed = ledgerFeed(world.storage, world.partitions);
   const settleRandom = world.random.fork('drain');
   // The checker's own reads must not slow what it waits for: the feed is read only past
   // what was read before, and the whole store only once everything else has caught up.
@@ -315,9 +348,10 @@ async function drain(world: World, trace: Trace, receiver: Receiver): Promise<bo
 async function finalChecks(world: World, workload: Workload, caughtUp: boolean, receiver: Receiver): Promise<string[]> {
   const problems: string[] = [];
   if (!caughtUp) problems.push(`the system did not catch up within ${catchUpBoundMs / 1000} s plus its backlog at ${catchUpMinRate}/s after the faults stopped (see the drain line)`);
-  const feed = new Feed(world.storage, 'ledger');
+  const feed = ledgerFeed(world.storage, world.partitions);
   const [store, entries, letters] = await Promise.all([storeEvents(world.storage, 'ledger'), wholeFeed(feed), deadLetters(world)]);
   problems.push(...checkFeed(store, entries));
+  if (world.partitions > 1) problems.push(...checkPartitions(await Promise.all(ledgerPartitions(world.storage, world.partitions).map((partition) => wholeFeed(partition)))));
   problems.push(...(await checkOperations(world.storage, store, workload.book)));
   const excluded = new Map<string, Exclusions>();
   for (const name of ['balances', 'audit', 'payments']) {
@@ -371,15 +405,14 @@ async function checkFootprint(world: World): Promise<string[]> {
   }
   if (left !== 0) problems.push(`memory: ${left} pending markers still there ${4 * simTuning.markerRetireMs!} ms after the work stopped`);
   // A worker frozen past the heal still believes it holds its old leases until it wakes
-  // and fails to renew them: wait until one relay is left believing so.
-  const claims = () => world.alive('worker').filter((p) => p.runtime.footprint().relays.some((r) => r.active));
+  // and fails to renew them: wait until one relay per partition is left believing so.
+  const claims = () => world.alive('worker').flatMap((p) => p.runtime.footprint().relays.filter((r) => r.active).map((relay) => ({ process: p, relay })));
+  const doubled = () => new Set(claims().map((c) => c.relay.partition)).size < claims().length;
   const claimedBy = performance.now() + 20_000;
-  while (claims().length > 1 && performance.now() < claimedBy) await sleep(250);
+  while (doubled() && performance.now() < claimedBy) await sleep(250);
   await sleep(2 * simTuning.relaySweepMs!);
-  for (const process of claims()) {
-    for (const relay of process.runtime.footprint().relays) {
-      if (relay.active && relay.cursors > left) problems.push(`memory: ${process.name}'s relay holds ${relay.cursors} stream cursors with ${left} streams active`);
-    }
+  for (const { process, relay } of claims()) {
+    if (relay.cursors > left) problems.push(`memory: ${process.name}'s relay${world.partitions > 1 ? ` of partition ${relay.partition}` : ''} holds ${relay.cursors} stream cursors with ${left} streams active`);
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Storage, type Tuning } from '@eventloom/core';
 import { Redis } from 'ioredis';
 import { StorageFaults, type Disruption, type FaultProfile } from './faults.ts';
+import { relayLease } from './ledger-feed.ts';
 import { SimProcess, type ProcessSetting, type Role } from './process.ts';
 import type { Random } from './random.ts';
 import { sealingKey, type SealingKey } from './webhooks.ts';
@@ -41,6 +42,8 @@ export class World {
   readonly prefix: string;
   readonly namespace: string;
   readonly profile: FaultProfile;
+  /** The ledger's feed partitions, drawn from the seed. */
+  readonly partitions: number;
   readonly trace: Trace;
   readonly random: Random;
   /** Direct access, for the checks and the operator (no faults). */
@@ -53,10 +56,11 @@ export class World {
   private redisSnapshot: Map<string, Buffer> | undefined;
   private readonly direct: Redis;
 
-  constructor(seed: number, env: SimEnvironment, profile: FaultProfile, random: Random, trace: Trace) {
+  constructor(seed: number, env: SimEnvironment, profile: FaultProfile, partitions: number, random: Random, trace: Trace) {
     this.seed = seed;
     this.env = env;
     this.profile = profile;
+    this.partitions = partitions;
     this.random = random;
     this.trace = trace;
     // Unique per run, not per seed: a replay must never meet an earlier run's Redis keys.
@@ -73,11 +77,12 @@ export class World {
       prefix: this.prefix,
       busNamespace: this.namespace,
       tuning: simTuning,
+      partitions: this.partitions,
       sealingKey: this.sealingKey,
       onWarning: (name, message, error) => {
         const what = error ? `${message}: ${error.split(/[:;(]/)[0]}` : message;
         this.trace.count(`warn:${what}`);
-        if (error && /another runner|held by another|placed twice|lost/.test(error)) this.trace.note('warn', `${name} ${message}: ${error.slice(0, 160)}`);
+        if (error && /another runner|held by another|another merger|merge journal|placed twice|lost/.test(error)) this.trace.note('warn', `${name} ${message}: ${error.slice(0, 160)}`);
       },
       faults: (name) => {
         const faults = new StorageFaults(this.seed, name, this.profile, () => this.faultsOn);
@@ -128,13 +133,15 @@ export class World {
         // leases are broken then, as if they had expired while it was frozen.
         const victims = this.alive('worker');
         if (victims.length === 0) return;
-        const leasesOf = (p: SimProcess) => [...p.runtime.footprint().relays.filter((r) => r.active).map(() => 'relay'), ...p.runtime.footprint().projections.filter((r) => r.active).map((r) => `projection-${r.name}`)];
-        const victim = victims.reduce((a, b) => (leasesOf(b).length > leasesOf(a).length ? b : a));
+        const victim = victims.reduce((a, b) => (this.believedLeases(b).length > this.believedLeases(a).length ? b : a));
         await new Promise<void>((frozen) =>
           victim.pause(disruption.ms, 3000, () => {
-            const leases = leasesOf(victim);
-            this.trace.note('fault', `${victim.name} frozen for ${disruption.ms} ms; its leases ${leases.join(', ') || '(none)'} broken`);
-            void Promise.all(leases.map((lease) => this.breakLease(lease))).finally(frozen);
+            void this.leasesOf(victim)
+              .then((leases) => {
+                this.trace.note('fault', `${victim.name} frozen for ${disruption.ms} ms; its leases ${leases.join(', ') || '(none)'} broken`);
+                return Promise.all(leases.map((lease) => this.breakLease(lease)));
+              })
+              .finally(frozen);
           }),
         );
         return;
@@ -168,18 +175,20 @@ export class World {
       case 'isolated': {
         const isolated = await this.spawn(disruption.role, true);
         if (disruption.role !== 'worker') return;
-        // The relay moves to the worker on the in-process bus (its log positions belong to
-        // a log no one else sees), then away from it again, to a worker on Redis.
-        const relaysHere = () => isolated.alive && isolated.runtime.footprint().relays.some((r) => r.active);
-        for (let tries = 0; tries < 4 && !relaysHere(); tries++) {
-          await this.breakLease('relay');
+        // A feed lease (a relay's, whose log positions belong to a log no one else sees, or
+        // the merger's, which hears no partition's notices) moves to the worker on the
+        // in-process bus, then away from it again, to a worker on Redis.
+        const lease = disruption.lease ?? 'relay';
+        const here = async () => isolated.alive && (await this.leasesOf(isolated)).includes(lease);
+        for (let tries = 0; tries < 4 && !(await here()); tries++) {
+          await this.breakLease(lease);
           await sleep(simTuning.leaseSeconds! * 400);
         }
-        if (!relaysHere()) return;
-        this.trace.note('fault', `the relay runs on ${isolated.name}, on the in-process bus`);
+        if (!(await here())) return;
+        this.trace.note('fault', `the ${lease === 'merger' ? 'merger' : `relay of partition ${lease === 'relay' ? 0 : lease.slice(7)}`} runs on ${isolated.name}, on the in-process bus`);
         await sleep(random.int(1000, 4000));
-        for (let tries = 0; tries < 4 && relaysHere(); tries++) {
-          await this.breakLease('relay');
+        for (let tries = 0; tries < 4 && (await here()); tries++) {
+          await this.breakLease(lease);
           await sleep(simTuning.leaseSeconds! * 400);
         }
         return;
@@ -187,6 +196,38 @@ export class World {
       case 'rebuild':
         return; // the workload's admin carries these out
     }
+  }
+
+  /** The leases a process believes it holds: its relays' (one per feed partition) and its projections'. */
+  believedLeases(process: SimProcess): string[] {
+    const { relays, projections } = process.runtime.footprint();
+    return [...relays.filter((r) => r.active).map((r) => relayLease(r.partition)), ...projections.filter((p) => p.active).map((p) => `projection-${p.name}`)];
+  }
+
+  /**
+   * The leases a process holds: those it believes it holds, and the merger's when its
+   * lease blob names the process (footprint() shows relays and runners, not the merger).
+   */
+  async leasesOf(process: SimProcess): Promise<string[]> {
+    const leases = this.believedLeases(process);
+    if (this.partitions > 1 && (await this.holderOf('merger')) === process) leases.push('merger');
+    return leases;
+  }
+
+  /**
+   * The process holding a lease, as its blob says: the holder named in its metadata (a
+   * worker group's id), or, leased without a name, the one worker on the in-process bus.
+   * A string when the blob names no process of this world.
+   */
+  async holderOf(lease: string): Promise<SimProcess | string | undefined> {
+    const blob = (await this.storage.container('ledger')).getBlockBlobClient(`leases/${lease}.json`);
+    const properties = await blob.getProperties().catch(() => undefined);
+    if (properties?.leaseState !== 'leased') return undefined;
+    const holder = properties.metadata?.holder;
+    const workers = this.alive('worker');
+    if (holder !== undefined) return workers.find((p) => p.runtime.workerGroup?.id === holder) ?? `a worker gone (${holder})`;
+    const unnamed = workers.filter((p) => p.runtime.mode === 'single-process');
+    return unnamed.length === 1 ? unnamed[0] : 'a worker on the in-process bus';
   }
 
   private async breakLease(lease: string): Promise<void> {

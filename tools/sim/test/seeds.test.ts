@@ -9,7 +9,8 @@ import { runSeed } from '../src/run.ts';
  * `pnpm sim --seed N` replays it.
  */
 const fixed = [101, 102, 103];
-const regressions = (JSON.parse(readFileSync(new URL('../regressions.json', import.meta.url), 'utf8')) as { seed: number; broke: string }[]);
+/** A seed found before feeds were partitioned ran on one partition: its `partitions` is absent. */
+const regressions = (JSON.parse(readFileSync(new URL('../regressions.json', import.meta.url), 'utf8')) as { seed: number; broke: string; partitions?: number }[]);
 
 const env = {
   connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING!,
@@ -23,10 +24,10 @@ describe.concurrent('fault simulation', () => {
       expect(result.ok, report(result, true)).toBe(true);
     });
   }
-  for (const { seed, broke } of regressions) {
+  for (const { seed, broke, partitions = 1 } of regressions) {
     it(`seed ${seed} (once broke: ${broke})`, { timeout: 180_000 }, async () => {
-      // As `pnpm sim --seed N` runs it: the same plan as when it failed.
-      const result = await runSeed(seed, env);
+      // As `pnpm sim --seed N --partitions P` runs it: the same plan as when it failed.
+      const result = await runSeed(seed, env, { partitions });
       expect(result.ok, report(result, true)).toBe(true);
     });
   }

@@ -209,7 +209,14 @@ export class MergedFeed implements FeedReader {
     const rows = new Map<number, FeedColumns[]>();
     await Promise.all(
       [...spans].map(async ([partition, { after, count }]) => {
-        const read = await this.partitions[partition]!.rowsAfter(after, count);
+        const feed = this.partitions[partition]!;
+        const read = await feed.rowsAfter(after, count);
+        // A partition may answer short from the entries its process placed (a relay that
+        // lost the partition to another process): read on from the table.
+        for (let more = read; more.length > 0 && read.length < count; ) {
+          more = await feed.rowsAfter(after + read.length, count - read.length);
+          read.push(...more);
+        }
         if (read.length !== count || Number(read[0]?.seq) !== after + 1) {
           throw new Error(`feed ${this.context} partition ${partition}: the merge journal names seqs ${after + 1}-${after + count}, the partition has ${read.length} of them`);
         }
