@@ -105,6 +105,8 @@ export interface BacklogOptions {
   ids?: string[];
   /** A head to time on the way (e.g. where a throttle's initial burst is used up). */
   mark?: number;
+  /** How often the head is polled (default 10 ms). */
+  pollMs?: number;
 }
 
 /** A backlog appended with workers off, then relayed by a fresh runtime (through `options.relayConnectionString` when given: a throttle). */
@@ -137,7 +139,7 @@ export async function backlog(ctx: ScenarioContext, streams: number, eventsPerSt
   const started = performance.now();
   const relay = await startRuntime(options.relayConnectionString ?? ctx.connectionString, prefix, { workers: true, context, busNamespace });
   try {
-    const { head, firstAt, markAt, markHead, partitions } = await waitForHead(relay, total, started + timeoutMs, options.mark);
+    const { head, firstAt, markAt, markHead, partitions } = await waitForHead(relay, total, started + timeoutMs, options.mark, options.pollMs);
     const seconds = (performance.now() - started) / 1000;
     const completed = head >= total;
     const rate = head / seconds;
@@ -162,7 +164,7 @@ async function feedHead(bench: BenchRuntime): Promise<number> {
  * staggered start or a slow last partition (coarse: a relay reports its head once a
  * placement, all of a step's hints, is written).
  */
-async function waitForHead(bench: BenchRuntime, total: number, deadline: number, mark = Infinity) {
+async function waitForHead(bench: BenchRuntime, total: number, deadline: number, mark = Infinity, pollMs = 10) {
   const started = performance.now();
   let head = 0;
   let firstAt: number | undefined;
@@ -181,7 +183,7 @@ async function waitForHead(bench: BenchRuntime, total: number, deadline: number,
     if (head > 0 && firstAt === undefined) firstAt = at;
     if (head >= mark && markAt === undefined) [markAt, markHead] = [at, head];
     if (head >= total) break;
-    await sleep(10);
+    await sleep(pollMs);
   }
   return { head, firstAt, markAt, markHead, partitions };
 }
