@@ -19,7 +19,11 @@ export interface BenchRuntime {
 }
 
 /** A runtime on this run's Azurite; its Redis bus is namespaced by store and prefix (core does it). */
-export async function startRuntime(connectionString: string, prefix: string, options: { workers: boolean; context?: ContextDefinition; contexts?: ContextDefinition[] }): Promise<BenchRuntime> {
+export async function startRuntime(
+  connectionString: string,
+  prefix: string,
+  options: { workers: boolean; context?: ContextDefinition; contexts?: ContextDefinition[]; busNamespace?: string },
+): Promise<BenchRuntime> {
   const config: CoreConfig = {
     AZURE_STORAGE_CONNECTION_STRING: connectionString,
     REDIS_URL: redisUrl,
@@ -27,7 +31,7 @@ export async function startRuntime(connectionString: string, prefix: string, opt
     LOG_LEVEL: 'warn',
   };
   const contexts = options.contexts ?? [options.context ?? counterContext];
-  const runtime = await createRuntime({ contexts, config, logger, workers: options.workers });
+  const runtime = await createRuntime({ contexts, config, logger, workers: options.workers, ...(options.busNamespace ? { busNamespace: options.busNamespace } : {}) });
   // The first context's store (the counter context unless the scenario mounts others).
   const store = (runtime.context(contexts[0]!.name) as unknown as { store: EventStore }).store;
   return {

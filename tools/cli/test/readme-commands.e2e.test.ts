@@ -126,6 +126,7 @@ const plans: Plan[] = [
   briefly('pnpm --filter @eventloom/bench bench', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only append,long --out /tmp/b.json', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only workers', /Azurite \(in-memory\).*\n\n\[workers\]/),
+  briefly('pnpm --filter @eventloom/bench bench --quick --only throttled', /Azurite \(in-memory\).*\n\n\[throttled\]/),
   // Load and abuse: each starts its stack of its own and its clients.
   ...['pnpm load', 'pnpm load --clients 20 --duration 10s', 'pnpm load --no-hostile', 'pnpm load --json /tmp/load.json'].map((c) => briefly(c, /^load: \d+ clients for \d+ s$/m, { seconds: 120 })),
   briefly('pnpm load --gateway http://127.0.0.1:8787', /^load: \d+ clients for \d+ s$/m, { where: 'stack', seconds: 120 }),

@@ -23,6 +23,8 @@ export interface ThrottleStats {
   refusedByAccount: number;
   /** Partitions the limiter remembers now (bounded: idle ones are forgotten). */
   trackedPartitions: number;
+  /** Per table: entities admitted and requests refused (requests that name no table are not listed). */
+  tables: Record<string, { entities: number; refused: number }>;
 }
 
 export interface Throttle {
@@ -59,16 +61,26 @@ export async function startThrottle(options: ThrottleOptions): Promise<Throttle>
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const counts = { passed: 0, refusedByPartition: 0, refusedByAccount: 0 };
+  const tables = new Map<string, { entities: number; refused: number }>();
+  const tallyOf = (name: string) => {
+    let tally = tables.get(name);
+    if (!tally) tables.set(name, (tally = { entities: 0, refused: 0 }));
+    return tally;
+  };
   const proxy: HttpFaultProxy = await startHttpFaultProxy({
     target,
     service: 'table',
     ...(options.port ? { port: options.port } : {}),
     decide: (request): HttpFault => {
-      const verdict: Verdict = limits.admit(costOf(request));
+      const cost = costOf(request);
+      const verdict: Verdict = limits.admit(cost);
+      const table = cost.partition ? tallyOf(cost.partition.table) : undefined;
       if (verdict.admitted) {
         counts.passed++;
+        if (table) table.entities += cost.entities;
         return { kind: 'pass' };
       }
+      if (table) table.refused++;
       if (verdict.limit === 'partition') counts.refusedByPartition++;
       else counts.refusedByAccount++;
       return refusals[verdict.limit];
@@ -79,7 +91,7 @@ export async function startThrottle(options: ThrottleOptions): Promise<Throttle>
     url: (path) => proxy.url(path),
     connectionString: (base, blobPort = 10_000) =>
       connectionStringThrough(base ?? azuriteConnectionString(blobPort, target.port, target.host), { table: proxy }),
-    stats: () => ({ ...counts, refused: counts.refusedByPartition + counts.refusedByAccount, trackedPartitions: limits.trackedPartitions }),
+    stats: () => ({ ...counts, refused: counts.refusedByPartition + counts.refusedByAccount, trackedPartitions: limits.trackedPartitions, tables: Object.fromEntries([...tables].map(([name, t]) => [name, { ...t }])) }),
     close: () => proxy.close(),
   };
 }

@@ -95,6 +95,23 @@ describe('the throttle in front of Azurite, seen by the raw SDK', () => {
     expect(await rows(direct)).toBe(passed.get('left')! + passed.get('right')!);
   });
 
+  it('gives the same partition key in another table its own budget, and tallies each table', async () => {
+    const proxy = await throttle({ partitionRate: 100 });
+    const first = await tableThrough(proxy);
+    const second = await tableThrough(proxy);
+
+    const [a, b] = await Promise.all([insertAtOnce(first.throttled, ['hot'], 200), insertAtOnce(second.throttled, ['hot'], 200)]);
+
+    for (const { passed, seconds } of [a, b]) {
+      expect(passed.get('hot')).toBeGreaterThanOrEqual(100);
+      expect(passed.get('hot')).toBeLessThanOrEqual(100 + Math.ceil(100 * seconds));
+    }
+    expect(proxy.stats().tables).toEqual({
+      [first.direct.tableName]: { entities: a.passed.get('hot'), refused: a.refusals.length },
+      [second.direct.tableName]: { entities: b.passed.get('hot'), refused: b.refusals.length },
+    });
+  });
+
   it('caps the sum of all partitions at the account rate, saying so as Azure does', async () => {
     const proxy = await throttle({ partitionRate: 100, accountRate: 150 });
     const { direct, throttled } = await tableThrough(proxy);

@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import type { ContextDefinition } from '@eventloom/core';
 import { counterRelayOnly, eventLikeRow, incremented, metadata, rawTable, startRuntime, type BenchRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { closedLoop, round, sleep } from '../util.ts';
@@ -86,40 +87,59 @@ interface BacklogResult {
   /** From createRuntime() until the feed head reached the total (includes lease + recovery). */
   seconds: number;
   firstEntrySeconds: number | undefined;
+  /** When the head first reached `options.mark`, and the head then (it moves in steps). */
+  markSeconds: number | undefined;
+  markHead: number | undefined;
+  /** A partitioned feed's partitions: seconds until their relay first and last reported a higher head, and that head. */
+  partitions?: { first?: number; last?: number; head: number }[];
   rate: number;
   completed: boolean;
 }
 
-/** A backlog appended with workers off, then relayed by a fresh runtime (through `relayConnectionString` when given: a throttle). */
-export async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: number, timeoutMs: number, relayConnectionString = ctx.connectionString): Promise<BacklogResult> {
+export interface BacklogOptions {
+  /** Where the relaying runtime connects (a throttle); the writer always goes straight to Azurite. */
+  relayConnectionString?: string;
+  /** The context both runtimes mount (default: the counter context without its projection). */
+  context?: ContextDefinition;
+  /** The counter ids to write, a stream each (default b0 … b{streams − 1}). */
+  ids?: string[];
+  /** A head to time on the way (e.g. where a throttle's initial burst is used up). */
+  mark?: number;
+  /** How often the head is polled (default 10 ms). */
+  pollMs?: number;
+}
+
+/** A backlog appended with workers off, then relayed by a fresh runtime (through `options.relayConnectionString` when given: a throttle). */
+export async function backlog(ctx: ScenarioContext, streams: number, eventsPerStream: number, timeoutMs: number, options: BacklogOptions = {}): Promise<BacklogResult> {
   const prefix = ctx.prefix('r');
-  const total = streams * eventsPerStream;
+  const ids = options.ids ?? Array.from({ length: streams }, (_, i) => `b${i}`);
+  const context = options.context ?? counterRelayOnly;
+  const total = ids.length * eventsPerStream;
   const preloadStarted = performance.now();
-  const writer = await startRuntime(ctx.connectionString, prefix, { workers: false, context: counterRelayOnly });
+  // One Redis namespace for both, as runtimes of one store share it: the relay reads the
+  // writer's hints even when it reaches the store by another address (a throttle).
+  const busNamespace = `bench:${prefix}`;
+  const writer = await startRuntime(ctx.connectionString, prefix, { workers: false, context, busNamespace });
   try {
-    await mapLimit(
-      Array.from({ length: streams }, (_, i) => i),
-      32,
-      async (i) => {
-        const stream = `counter-b${i}`;
-        let version = 0;
-        while (version < eventsPerStream) {
-          const n = Math.min(99, eventsPerStream - version);
-          await writer.store.append(stream, version, Array.from({ length: n }, () => incremented(`b${i}`)), metadata());
-          version += n;
-        }
-      },
-    );
+    await mapLimit(ids, 32, async (id) => {
+      const stream = `counter-${id}`;
+      let version = 0;
+      while (version < eventsPerStream) {
+        const n = Math.min(99, eventsPerStream - version);
+        await writer.store.append(stream, version, Array.from({ length: n }, () => incremented(id)), metadata());
+        version += n;
+      }
+    });
   } finally {
     await writer.close();
   }
   const preloadSeconds = (performance.now() - preloadStarted) / 1000;
-  ctx.log(`preloaded ${streams} × ${eventsPerStream} = ${total} events in ${round(preloadSeconds, 1)} s (workers off)`);
+  ctx.log(`preloaded ${ids.length} × ${eventsPerStream} = ${total} events in ${round(preloadSeconds, 1)} s (workers off)`);
 
   const started = performance.now();
-  const relay = await startRuntime(relayConnectionString, prefix, { workers: true, context: counterRelayOnly });
+  const relay = await startRuntime(options.relayConnectionString ?? ctx.connectionString, prefix, { workers: true, context, busNamespace });
   try {
-    const { head, firstAt } = await waitForHead(relay, total, started + timeoutMs);
+    const { head, firstAt, markAt, markHead, partitions } = await waitForHead(relay, total, started + timeoutMs, options.mark, options.pollMs);
     const seconds = (performance.now() - started) / 1000;
     const completed = head >= total;
     const rate = head / seconds;
@@ -127,7 +147,7 @@ export async function backlog(ctx: ScenarioContext, streams: number, eventsPerSt
       `relayed ${head}/${total} in ${round(seconds, 2)} s → ${round(rate, 0)} ev/s` +
         `${firstAt !== undefined ? ` (first entry after ${round(firstAt, 2)} s)` : ''}${completed ? '' : ' — TIMED OUT'}`,
     );
-    return { prefix, streams, eventsPerStream, total, preloadSeconds, seconds, firstEntrySeconds: firstAt, rate, completed };
+    return { prefix, streams: ids.length, eventsPerStream, total, preloadSeconds, seconds, firstEntrySeconds: firstAt, markSeconds: markAt, markHead, ...(partitions.length > 0 ? { partitions } : {}), rate, completed };
   } finally {
     await relay.close();
   }
@@ -138,17 +158,34 @@ async function feedHead(bench: BenchRuntime): Promise<number> {
   return stats?.feedHead ?? 0;
 }
 
-async function waitForHead(bench: BenchRuntime, total: number, deadline: number): Promise<{ head: number; firstAt: number | undefined }> {
+/**
+ * Polls the (merged) feed head until it reaches `total`. For a partitioned feed it also
+ * notes when each partition's relay first and last reported a higher head, which shows a
+ * staggered start or a slow last partition (coarse: a relay reports its head once a
+ * placement, all of a step's hints, is written).
+ */
+async function waitForHead(bench: BenchRuntime, total: number, deadline: number, mark = Infinity, pollMs = 10) {
   const started = performance.now();
   let head = 0;
   let firstAt: number | undefined;
+  let markAt: number | undefined;
+  let markHead: number | undefined;
+  const partitions: { first?: number; last?: number; head: number }[] = [];
   while (performance.now() < deadline) {
-    head = await feedHead(bench);
-    if (head > 0 && firstAt === undefined) firstAt = (performance.now() - started) / 1000;
+    const [stats] = await bench.runtime.stats();
+    head = stats?.feedHead ?? 0;
+    const at = (performance.now() - started) / 1000;
+    for (const { partition, head: partHead } of stats?.partitions ?? []) {
+      const seen = (partitions[partition] ??= { head: 0 });
+      if (partHead > 0 && seen.first === undefined) seen.first = at;
+      if (partHead > seen.head) [seen.head, seen.last] = [partHead, at];
+    }
+    if (head > 0 && firstAt === undefined) firstAt = at;
+    if (head >= mark && markAt === undefined) [markAt, markHead] = [at, head];
     if (head >= total) break;
-    await sleep(10);
+    await sleep(pollMs);
   }
-  return { head, firstAt };
+  return { head, firstAt, markAt, markHead, partitions };
 }
 
 /** 32 writers append one event at a time for `durationMs` while the relay runs. */
