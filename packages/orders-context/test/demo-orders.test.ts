@@ -29,4 +29,14 @@ describe('demo orders', () => {
     // Spread over the week, not bunched: every day has some.
     expect(new Set(placed.map((o) => o.OrderDate.slice(0, 10))).size).toBeGreaterThanOrEqual(7);
   });
+
+  // `./eventloom up` seeds 1,000: the second batch of 500 drew from a generator the first
+  // batch's loop had closed, stored nothing and went round for ever (the worker spun at
+  // full CPU, sent no heartbeat, and every projection showed standby).
+  it('stores a count larger than one ingestion batch, and finishes', { timeout: 60_000 }, async () => {
+    const runtime = await running;
+    const context = runtime.context('orders');
+    const now = new Date('2026-11-07T12:00:00Z');
+    expect(await seedDemoOrders(context, demoCatalog, { count: 1_100, days: 7, now, seed: 77 })).toEqual({ stored: 1_100, duplicates: 0 });
+  });
 });

@@ -33,12 +33,12 @@ export async function seedDemoOrders(runtime: ContextRuntime, catalog: Catalog, 
   let duplicates = 0;
   for (let left = options.count; left > 0; ) {
     const items = [];
-    for (const order of orders) {
-      const checked = validateOrder(order, index, { now });
+    // Drawn one by one: a `for … of` left with `break` would close the generator for the next batch.
+    while (items.length < Math.min(500, left)) {
+      const checked = validateOrder(orders.next().value, index, { now });
       if (!checked.ok) throw new Error(`a demo order is invalid: ${JSON.stringify(checked.errors)}`);
       const data = checked.order;
       items.push({ key: data.PaymentTransactionId, partition: orderPartition(data.PaymentTransactionId), event: OrderPlaced(data) });
-      if (items.length === Math.min(500, left)) break;
     }
     const results = await runtime.ingest(items, { principal: seeder });
     stored += results.filter((r) => r.status === 'stored').length;
