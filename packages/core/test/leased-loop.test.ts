@@ -47,4 +47,61 @@ describe('a leased loop', () => {
     await loop.stop();
     expect(loop.holding).toBe(false);
   });
+
+  // Bench T (account throttled): relays and the merger that met ServerBusy past the SDK's
+  // retries gave their leases up, and every recovery cost another lease and more reads.
+  it('keeps its lease when storage is busy (503), recovering its work under the lease it holds', async () => {
+    const lease = memoryLease();
+    let releases = 0;
+    const release = lease.release.bind(lease);
+    (lease as unknown as { release: () => Promise<void> }).release = async () => {
+      releases++;
+      await release();
+    };
+    let starts = 0;
+    let steps = 0;
+    const work = {
+      start: async () => void starts++,
+      step: async () => {
+        steps++;
+        if (steps === 2) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+        return false;
+      },
+      stop: () => undefined,
+    };
+    const loop = new LeasedLoop(lease, work, { idleMs: 5, log: pino({ level: 'silent' }) });
+    loop.start();
+    for (let i = 0; i < 200 && steps < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(steps).toBeGreaterThanOrEqual(4);
+    expect(releases).toBe(0);
+    expect(lease.held).toBe(true);
+    expect(starts).toBe(2);
+    expect(loop.state).toBe('active');
+    await loop.stop();
+  });
+
+  it('gives its lease up when its work fails for any other reason', async () => {
+    const lease = memoryLease();
+    let releases = 0;
+    const release = lease.release.bind(lease);
+    (lease as unknown as { release: () => Promise<void> }).release = async () => {
+      releases++;
+      await release();
+    };
+    let steps = 0;
+    const work = {
+      start: async () => undefined,
+      step: async () => {
+        steps++;
+        if (steps === 1) throw new Error('feed insert met 409: another relay placed it');
+        return false;
+      },
+      stop: () => undefined,
+    };
+    const loop = new LeasedLoop(lease, work, { idleMs: 5, log: pino({ level: 'silent' }) });
+    loop.start();
+    for (let i = 0; i < 200 && steps < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(releases).toBe(1);
+    await loop.stop();
+  });
 });

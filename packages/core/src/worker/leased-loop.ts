@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isTransient, statusOf } from '../store/storage.ts';
 import type { BlobLease } from './blob-lease.ts';
 import type { GroupMember, WorkerGroup } from './group.ts';
 
@@ -42,6 +43,10 @@ export class LeasedLoop implements GroupMember {
   private restUntil = 0;
   /** Looks in a row that found the lease free while this process was at its share. */
   private freeSeen = 0;
+  /** The work must recover from durable state (start) before its next step. */
+  private recovering = false;
+  /** Storage-busy failures in a row, for the back-off. */
+  private busyRounds = 0;
   state: 'standby' | 'active' | 'failed' | 'stopped' = 'standby';
   lastError: string | undefined;
 
@@ -84,7 +89,8 @@ export class LeasedLoop implements GroupMember {
     this.stopSleeping?.();
     await this.loop;
     clearInterval(this.renewTimer);
-    if (this.state === 'active' && this.lease.held) {
+    // A work that failed and has not recovered yet has nothing of its own to save.
+    if (this.state === 'active' && this.lease.held && !this.recovering) {
       await this.work.drain?.().catch((error: Error) => this.options.log.warn({ err: error.message, lease: this.lease.name }, 'state not saved on stop'));
     }
     this.work.stop();
@@ -113,17 +119,31 @@ export class LeasedLoop implements GroupMember {
           }
           this.options.log.info({ lease: this.lease.name }, 'lease acquired');
           this.renewTimer = setInterval(() => void this.renew(), this.lease.renewEveryMs);
+          this.recovering = true;
+        }
+        if (this.recovering) {
           await this.work.start();
+          this.recovering = false;
           this.state = 'active';
         }
         const more = await this.work.step();
         this.lastError = undefined;
+        this.busyRounds = 0;
         if (!more) await this.sleep(this.options.idleMs);
       } catch (error) {
         this.lastError = (error as Error).message;
         this.options.log.warn({ err: this.lastError, lease: this.lease.name }, 'worker step failed; recovering');
-        // Recover from durable state on the next round, whether or not the lease is still ours.
+        // Recover from durable state on the next round.
         this.work.stop();
+        this.recovering = true;
+        const status = statusOf(error);
+        if (status !== undefined && isTransient(error) && this.lease.held) {
+          // Storage answered busy (or failed) past the SDK's retries: the lease is still
+          // ours, and giving it up would only cost another acquisition and recovery. Back off.
+          this.busyRounds++;
+          await this.sleep(Math.min(this.options.idleMs * 2 ** this.busyRounds, 5000));
+          continue;
+        }
         clearInterval(this.renewTimer);
         await this.lease.release();
         await this.sleep(Math.min(this.options.idleMs * 2, 2000));
@@ -163,7 +183,7 @@ export class LeasedLoop implements GroupMember {
   }
 
   private async giveBack(): Promise<void> {
-    await this.work.drain?.();
+    if (!this.recovering) await this.work.drain?.();
     this.work.stop();
     clearInterval(this.renewTimer);
     await this.lease.release();
