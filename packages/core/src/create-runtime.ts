@@ -341,6 +341,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return {
         relays: [...feeds].flatMap(([context, { relays }]) => relays.map(({ relay, loop }) => ({ context, partition: relay.partition.index, active: loop.state === 'active', ...relay.footprint }))),
         projections: projections.map(({ context, runner, loop }) => ({ context, name: runner.name, active: loop.state === 'active', ...runner.footprint })),
+        mergers: [...feeds].flatMap(([context, { merger }]) => (merger ? [{ context, active: merger.loop.state === 'active', head: merger.merger.head }] : [])),
       };
     },
     async seed() {

@@ -91,6 +91,8 @@ export interface RuntimeCounters {
 export interface RuntimeFootprint {
   relays: { context: string; partition: number; active: boolean; cursors: number; hints: number; checks: number; markersSeen: number }[];
   projections: { context: string; name: string; active: boolean; cachedRows: number; parked: number }[];
+  /** Partitioned feeds' mergers. */
+  mergers: { context: string; active: boolean; head: number }[];
 }
 
 export interface Runtime {

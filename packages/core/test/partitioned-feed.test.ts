@@ -104,6 +104,8 @@ describe('partitioned feeds', () => {
     expect(stats!.partitions!.map((p) => p.partition)).toEqual([0, 1]);
     expect(stats!.partitions!.reduce((sum, p) => sum + p.head, 0)).toBe(5);
     expect(stats!.mergerWorker).toBeDefined();
+    expect(runtime.footprint().mergers).toEqual([{ context: 'counter', active: true, head: 5 }]);
+    expect(runtime.footprint().relays.map((r) => [r.partition, r.active])).toEqual([[0, true], [1, true]]);
   });
 
   it('a standby runtime takes over relays and merger when the active one closes; the merged feed goes on without a gap or a double', { timeout: 90_000 }, async () => {

@@ -271,11 +271,7 @@ function watchViewRows(world: World, failures: string[]): { stop(): void } {
   return { stop: () => (stopped = true) };
 }
 
-/**
- * Notes in the trace which processes believe they hold each lease (each partition's relay,
- * each projection), as that changes (sampled); the merger's holder as its lease blob
- * names it (no process shows it in its footprint).
- */
+/** Notes in the trace which processes believe they hold each lease (each partition's relay, the merger, each projection), as that changes (sampled). */
 function watchHolders(world: World): { stop(): void } {
   const held = new Map<string, string>();
   const named = (process: SimProcess) => `${process.name}${process.runtime.mode === 'single-process' ? ' (in-process bus)' : ''}`;
@@ -291,20 +287,7 @@ function watchHolders(world: World): { stop(): void } {
     }
     for (const [lease, holders] of now) say(lease.replace(/^projection-/, ''), holders.join(' and '));
   }, 250);
-  let stopped = false;
-  void (async () => {
-    while (world.partitions > 1 && !stopped) {
-      const holder = await world.holderOf('merger').catch(() => 'unknown');
-      say('merger', holder === undefined ? 'none (its blob is not leased)' : `${typeof holder === 'string' ? holder : named(holder)} (its blob says)`);
-      await sleep(250);
-    }
-  })();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      stopped = true;
-    },
-  };
+  return { stop: () => clearInterval(timer) };
 }
 
 /** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */

@@ -198,36 +198,19 @@ export class World {
     }
   }
 
-  /** The leases a process believes it holds: its relays' (one per feed partition) and its projections'. */
+  /** The leases a process believes it holds: its relays' (one per feed partition), its merger's and its projections'. */
   believedLeases(process: SimProcess): string[] {
-    const { relays, projections } = process.runtime.footprint();
-    return [...relays.filter((r) => r.active).map((r) => relayLease(r.partition)), ...projections.filter((p) => p.active).map((p) => `projection-${p.name}`)];
+    const { relays, projections, mergers } = process.runtime.footprint();
+    return [
+      ...relays.filter((r) => r.active).map((r) => relayLease(r.partition)),
+      ...mergers.filter((m) => m.active).map(() => 'merger'),
+      ...projections.filter((p) => p.active).map((p) => `projection-${p.name}`),
+    ];
   }
 
-  /**
-   * The leases a process holds: those it believes it holds, and the merger's when its
-   * lease blob names the process (footprint() shows relays and runners, not the merger).
-   */
+  /** The leases a process holds, as it believes. */
   async leasesOf(process: SimProcess): Promise<string[]> {
-    const leases = this.believedLeases(process);
-    if (this.partitions > 1 && (await this.holderOf('merger')) === process) leases.push('merger');
-    return leases;
-  }
-
-  /**
-   * The process holding a lease, as its blob says: the holder named in its metadata (a
-   * worker group's id), or, leased without a name, the one worker on the in-process bus.
-   * A string when the blob names no process of this world.
-   */
-  async holderOf(lease: string): Promise<SimProcess | string | undefined> {
-    const blob = (await this.storage.container('ledger')).getBlockBlobClient(`leases/${lease}.json`);
-    const properties = await blob.getProperties().catch(() => undefined);
-    if (properties?.leaseState !== 'leased') return undefined;
-    const holder = properties.metadata?.holder;
-    const workers = this.alive('worker');
-    if (holder !== undefined) return workers.find((p) => p.runtime.workerGroup?.id === holder) ?? `a worker gone (${holder})`;
-    const unnamed = workers.filter((p) => p.runtime.mode === 'single-process');
-    return unnamed.length === 1 ? unnamed[0] : 'a worker on the in-process bus';
+    return this.believedLeases(process);
   }
 
   private async breakLease(lease: string): Promise<void> {
