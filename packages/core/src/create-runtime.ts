@@ -156,6 +156,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             checkpointMs: tuning.checkpointMs,
             partition: { index: feed.partition, of: context.partitions.length },
             pristineNever: layout.before.length > 0,
+            // A long placement lands a transaction at a time: the merger may take each at once.
+            ...(workers.merger ? { onFlushed: () => workers.merger!.loop.wake() } : {}),
             onPlaced: (notice) => {
               if (workers.merger) return workers.merger.loop.wake();
               context.progress.onFeed(notice);

@@ -228,6 +228,22 @@ describe('partitioned feeds', () => {
     expect(merged.map((r) => [r.seq, r.id])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, `p1-${seq}`]));
   });
 
+  // Bench T: the merger heard of a long placement only when all of it had landed, and the
+  // merged head lagged the partitions by up to its idle second.
+  it('tells of each transaction of a long append as it lands', async () => {
+    const feed = new Feed(storageOf(config('flushes')), 'counter', 1);
+    await feed.ready();
+    const rows = Array.from({ length: 250 }, (_, i) => ({
+      id: `e${i + 1}`, type: 'Incremented', sv: 1, s: 'stream-1', v: i + 1, at: new Date().toISOString(),
+      who: 'x', cor: 'c', cau: 'c', seq: i + 1, rat: new Date().toISOString(),
+    }));
+    const seen: number[] = [];
+    await feed.append(rows, () => void feed.head().then((head) => seen.push(head)));
+    await sleep(200);
+    expect(seen.length).toBe(3);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(100);
+  });
+
   it('refuses a partition count that is not 1, 2, 4, 8 or 16', () => {
     expect(() => defineContext({ ...counter, feed: { partitions: 3 } })).toThrow(/feed.partitions must be one of 1, 2, 4, 8, 16/);
     expect(() => defineContext({ ...counter, feed: { partitions: 0 } })).toThrow(/feed.partitions/);

@@ -75,8 +75,11 @@ export class Feed implements FeedReader {
     await this.table;
   }
 
-  /** Inserts consecutive entries, one transaction per bucket and ≤100 rows, in order. */
-  async append(rows: FeedColumns[]): Promise<void> {
+  /**
+   * Inserts consecutive entries, one transaction per bucket and ≤100 rows, in order;
+   * `onFlushed` hears of each transaction that landed (readers may go ahead with it).
+   */
+  async append(rows: FeedColumns[], onFlushed?: () => void): Promise<void> {
     const table = await this.table;
     let batch: TransactionAction[] = [];
     let placed: FeedColumns[] = [];
@@ -87,6 +90,7 @@ export class Feed implements FeedReader {
       if (batch.length === 1) await table.createEntity((batch[0] as ['create', Record<string, unknown> & { partitionKey: string; rowKey: string }])[1]);
       else await table.submitTransaction(batch);
       this.remember(placed);
+      onFlushed?.();
       batch = [];
       placed = [];
       bytes = 0;

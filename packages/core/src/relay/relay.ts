@@ -66,6 +66,8 @@ export interface RelayOptions {
   checkpointMs?: number;
   /** Told of each feed append before the bus is (local projections and waiters). */
   onPlaced?: (notice: FeedNotice) => void;
+  /** Told of each transaction of an append as it lands (a merger may take it before the rest). */
+  onFlushed?: () => void;
   /** The partition of the context's feed this relay writes (default: the whole feed). */
   partition?: FeedPartition;
   /**
@@ -137,6 +139,7 @@ export class Relay implements LeasedWork {
   private losses = 0;
   /** Told of each feed append before the bus is (local projections and waiters). */
   private readonly onPlaced: ((notice: FeedNotice) => void) | undefined;
+  private readonly onFlushed: (() => void) | undefined;
   private nextSeq = 1;
   private savedSeq = 0;
   private savedLog: string | undefined;
@@ -156,6 +159,7 @@ export class Relay implements LeasedWork {
     this.retireMs = parts.store.markers.retireMs;
     this.checkpointMs = options.checkpointMs ?? 1000;
     this.onPlaced = options.onPlaced;
+    this.onFlushed = options.onFlushed;
     this.partition = options.partition ?? wholeFeed;
     this.pristineNever = options.pristineNever ?? false;
     if (parts.feed.partition !== this.partition.index) throw new Error(`relay of partition ${this.partition.index} given feed partition ${parts.feed.partition}`);
@@ -454,7 +458,7 @@ export class Relay implements LeasedWork {
       for (const row of group.rows) rows.push({ ...stripSystem(row), seq: seq++, rat: relayedAt });
     }
     if (!this.lease.held) throw new Error('relay lease expired before placing entries');
-    await this.feed.append(rows);
+    await this.feed.append(rows, this.onFlushed);
     this.nextSeq = seq;
     for (const group of groups) {
       this.cursors.set(group.stream, group.units[group.units.length - 1]!.position);
