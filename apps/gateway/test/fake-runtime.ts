@@ -102,7 +102,7 @@ export function fakeRuntime(contexts: ContextDefinition[]): FakeRuntime {
     health: async () => runtime.healthResult,
     stats: async () => runtime.statsResult,
     counters: () => runtime.countersResult,
-    footprint: () => ({ relays: [], projections: [] }),
+    footprint: () => ({ relays: [], projections: [], mergers: [] }),
     seed: async () => [],
     storage: undefined as never,
     workers: false,
