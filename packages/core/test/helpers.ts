@@ -4,7 +4,7 @@ import type { CoreConfig } from '../src/config.ts';
 import type { LocalContext } from '../src/context/local-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
 import type { FeedEntry } from '../src/events/envelope.ts';
-import type { Feed } from '../src/relay/feed.ts';
+import type { Feed, FeedColumns } from '../src/relay/feed.ts';
 import type { EventColumns } from '../src/store/codec.ts';
 import { Storage } from '../src/store/storage.ts';
 import type { Runtime, RuntimeOptions } from '../src/runtime.ts';
@@ -38,6 +38,30 @@ export function storageOf(cfg: CoreConfig): Storage {
 
 export async function counterRuntime(cfg: CoreConfig, options: Partial<RuntimeOptions> = {}): Promise<Runtime> {
   return createRuntime({ contexts: [counter], config: cfg, ...options });
+}
+
+/**
+ * `perStream` increments on each of `streams` counters at once (`{tag}s{n}`), one command
+ * at a time per counter; `by` of counter n is `by(n)` (1 unless told). Returns how many.
+ */
+export async function increments(runtime: Runtime, streams: number, perStream: number, tag = '', by: (stream: number) => number = () => 1): Promise<number> {
+  const context = runtime.context('counter');
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: streams }, async (_, s) => {
+      for (let i = 0; i < perStream; i++) {
+        await context.execute('counter', 'increment', { id: `${tag}s${s}`, by: by(s) }, { principal: owner });
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+/** A feed row as a relay would place it (for tests that write a feed directly). */
+export function feedRow(id: string, stream: string, version: number, seq: number): FeedColumns {
+  const at = new Date().toISOString();
+  return { id, type: 'Incremented', sv: 1, s: stream, v: version, at, who: 'x', cor: 'c', cau: 'c', seq, rat: at };
 }
 
 /** The LocalContext behind a runtime's context (the tests look at its store and feed). */

@@ -25,6 +25,18 @@ function memoryLease() {
   } as unknown as BlobLease;
 }
 
+/** A memory lease that counts its releases. */
+function countingLease() {
+  const lease = memoryLease();
+  let releases = 0;
+  const release = lease.release.bind(lease);
+  (lease as unknown as { release: () => Promise<void> }).release = async () => {
+    releases++;
+    await release();
+  };
+  return { lease, releases: () => releases };
+}
+
 describe('a leased loop', () => {
   // Its process's fair share counts what it holds: a lease being recovered right after it
   // was taken counts too, or the process would take one more and hand it back later.
@@ -51,13 +63,7 @@ describe('a leased loop', () => {
   // Bench T (account throttled): relays and the merger that met ServerBusy past the SDK's
   // retries gave their leases up, and every recovery cost another lease and more reads.
   it('keeps its lease when storage is busy (503), recovering its work under the lease it holds', async () => {
-    const lease = memoryLease();
-    let releases = 0;
-    const release = lease.release.bind(lease);
-    (lease as unknown as { release: () => Promise<void> }).release = async () => {
-      releases++;
-      await release();
-    };
+    const { lease, releases } = countingLease();
     let starts = 0;
     let steps = 0;
     const work = {
@@ -73,7 +79,7 @@ describe('a leased loop', () => {
     loop.start();
     for (let i = 0; i < 200 && steps < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(steps).toBeGreaterThanOrEqual(4);
-    expect(releases).toBe(0);
+    expect(releases()).toBe(0);
     expect(lease.held).toBe(true);
     expect(starts).toBe(2);
     expect(loop.state).toBe('active');
@@ -81,13 +87,7 @@ describe('a leased loop', () => {
   });
 
   it('gives its lease up when its work fails for any other reason', async () => {
-    const lease = memoryLease();
-    let releases = 0;
-    const release = lease.release.bind(lease);
-    (lease as unknown as { release: () => Promise<void> }).release = async () => {
-      releases++;
-      await release();
-    };
+    const { lease, releases } = countingLease();
     let steps = 0;
     const work = {
       start: async () => undefined,
@@ -101,7 +101,7 @@ describe('a leased loop', () => {
     const loop = new LeasedLoop(lease, work, { idleMs: 5, log: pino({ level: 'silent' }) });
     loop.start();
     for (let i = 0; i < 200 && steps < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(releases).toBe(1);
+    expect(releases()).toBe(1);
     await loop.stop();
   });
 });

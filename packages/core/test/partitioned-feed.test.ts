@@ -6,6 +6,8 @@ import {
   counter,
   countersFromStore,
   countersView,
+  feedRow,
+  increments,
   local,
   owner,
   sleep,
@@ -35,20 +37,6 @@ afterAll(() => closer.closeAll());
 
 const partitioned = (partitions: number) => ({ ...counter, feed: { partitions } });
 
-async function increments(runtime: Runtime, streams: number, perStream: number, tag = ''): Promise<number> {
-  const context = runtime.context('counter');
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: streams }, async (_, s) => {
-      for (let i = 0; i < perStream; i++) {
-        await context.execute('counter', 'increment', { id: `${tag}s${s}`, by: s + 1 }, { principal: owner });
-        done++;
-      }
-    }),
-  );
-  return done;
-}
-
 /** Every partition read whole, straight from its table. */
 async function partitionRows(cfg: CoreConfig, partitions: number) {
   const storage = storageOf(cfg);
@@ -73,7 +61,7 @@ describe('partitioned feeds', () => {
   it('places each stream in its own partition, gapless per partition, and merges them into one feed: every event once, per-stream order, views equal the store', { timeout: 60_000 }, async () => {
     const cfg = config('part4');
     const runtime = closer.add(await createRuntime({ contexts: [partitioned(4)], config: cfg }));
-    const n = await increments(runtime, 24, 6);
+    const n = await increments(runtime, 24, 6, '', (s) => s + 1);
     const { merged, rows } = await auditFeed(cfg, runtime, 4, n);
     // The 24 streams spread over the partitions, each stream wholly in its hash's partition.
     expect(rows.filter((r) => r.length > 0).length).toBeGreaterThanOrEqual(3);
@@ -123,13 +111,8 @@ describe('partitioned feeds', () => {
     const storage = storageOf(config('part2stale'));
     const partitions = [0, 1].map((p) => new Feed(storage, 'counter', p));
     await Promise.all(partitions.map((p) => p.ready()));
-    const place = async (p: number, from: number, count: number) => {
-      const rows = Array.from({ length: count }, (_, i) => ({
-        id: `p${p}-${from + i}`, type: 'Incremented', sv: 1, s: `stream-${p}`, v: from + i, at: new Date().toISOString(),
-        who: 'x', cor: 'c', cau: 'c', seq: from + i, rat: new Date().toISOString(),
-      }));
-      await new Feed(storage, 'counter', p).append(rows);
-    };
+    const place = (p: number, from: number, count: number) =>
+      new Feed(storage, 'counter', p).append(Array.from({ length: count }, (_, i) => feedRow(`p${p}-${from + i}`, `stream-${p}`, from + i, from + i)));
     await place(0, 1, 3);
     await place(1, 1, 2);
     const fakeLease = () => ({ held: true, read: async () => undefined, write: async () => undefined }) as unknown as BlobLease;
@@ -211,11 +194,7 @@ describe('partitioned feeds', () => {
   // the journal's step, and its projections failed until their leases moved elsewhere.
   it("reads a partition past the entries this process placed itself, when another process's relay placed the rest", async () => {
     const storage = storageOf(config('part2moved'));
-    const rows = (from: number, count: number) =>
-      Array.from({ length: count }, (_, i) => ({
-        id: `p1-${from + i}`, type: 'Incremented', sv: 1, s: 'stream-1', v: from + i, at: new Date().toISOString(),
-        who: 'x', cor: 'c', cau: 'c', seq: from + i, rat: new Date().toISOString(),
-      }));
+    const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => feedRow(`p1-${from + i}`, 'stream-1', from + i, from + i));
     const here = [0, 1].map((p) => new Feed(storage, 'counter', p));
     await Promise.all(here.map((p) => p.ready()));
     // This process's relay placed 1-3; the relay that took the lease over placed 4-5.
@@ -233,10 +212,7 @@ describe('partitioned feeds', () => {
   it('tells of each transaction of a long append as it lands', async () => {
     const feed = new Feed(storageOf(config('flushes')), 'counter', 1);
     await feed.ready();
-    const rows = Array.from({ length: 250 }, (_, i) => ({
-      id: `e${i + 1}`, type: 'Incremented', sv: 1, s: 'stream-1', v: i + 1, at: new Date().toISOString(),
-      who: 'x', cor: 'c', cau: 'c', seq: i + 1, rat: new Date().toISOString(),
-    }));
+    const rows = Array.from({ length: 250 }, (_, i) => feedRow(`e${i + 1}`, 'stream-1', i + 1, i + 1));
     const seen: number[] = [];
     await feed.append(rows, () => void feed.head().then((head) => seen.push(head)));
     await sleep(200);

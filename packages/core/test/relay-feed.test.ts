@@ -5,6 +5,7 @@ import {
   compareFeedWithStore,
   config,
   counterRuntime,
+  increments,
   local,
   owner,
   sleep,
@@ -22,20 +23,6 @@ import { Feed, type FeedColumns } from '../src/relay/feed.ts';
 const closer = new Closer();
 afterEach(() => closer.closeAll());
 afterAll(() => closer.closeAll());
-
-async function increments(runtime: Runtime, streams: number, perStream: number, tag = ''): Promise<number> {
-  const context = runtime.context('counter');
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: streams }, async (_, s) => {
-      for (let i = 0; i < perStream; i++) {
-        await context.execute('counter', 'increment', { id: `${tag}s${s}`, by: 1 }, { principal: owner });
-        done++;
-      }
-    }),
-  );
-  return done;
-}
 
 async function feedMatchesStore(cfg: ReturnType<typeof config>, runtime: Runtime, expected: number, timeoutMs = 15_000) {
   const storage = storageOf(cfg);
