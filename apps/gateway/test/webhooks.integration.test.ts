@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import banking from '@eventloom/banking-context';
 import { createRuntime, type Runtime } from '@eventloom/core';
 import { testConfig } from '@eventloom/core/testing/env';
+import { connectionStringThrough, startHttpFaultProxy, storageTarget } from '@eventloom/core/testing/faults';
 import counter from '@eventloom/counter-context';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -275,6 +276,48 @@ describe.skipIf(!haveAzurite)('webhooks limited to public addresses (the default
       await dispatcher.stop();
       await receiver.close();
       await runtime.close();
+    }
+  });
+});
+
+describe.skipIf(!haveAzurite)('a delivery log write whose answer was lost', () => {
+  it('counts as written when the retry meets its own rows, and keeps each attempt once', { timeout: 30_000 }, async () => {
+    const config = testConfig({ name: 'hooklost' });
+    let lost = 0;
+    // The first transaction commits, then its connection is reset: the SDK retries it.
+    const proxy = await startHttpFaultProxy({
+      target: storageTarget(config.AZURE_STORAGE_CONNECTION_STRING, 'table'),
+      service: 'table',
+      decide: (request) => (lost === 0 && request.method === 'POST' && request.url.includes('$batch') ? (lost++, { kind: 'reset-after' }) : { kind: 'pass' }),
+    });
+    const runtime = await createRuntime({
+      contexts,
+      config: { ...config, AZURE_STORAGE_CONNECTION_STRING: connectionStringThrough(config.AZURE_STORAGE_CONNECTION_STRING, { table: proxy }) },
+      logger: pino({ level: 'silent' }),
+      workers: false,
+    });
+    try {
+      const store = new WebhookStore(runtime);
+      const at = Date.parse('2026-11-01T00:00:00Z');
+      const attempts = Array.from({ length: 3 }, (_, i) => ({
+        subscription: 'lost-answer',
+        eventId: `e${i}`,
+        context: 'counter',
+        seq: i + 1,
+        type: 'Incremented',
+        stream: 'counter-x',
+        attempt: 1,
+        ok: true,
+        status: 204,
+        latencyMs: 3,
+        at: new Date(at + i * 1000).toISOString(),
+      }));
+      await store.record(attempts);
+      expect(lost).toBe(1);
+      expect((await store.deliveries('lost-answer', 10)).map((a) => a.seq)).toEqual([3, 2, 1]);
+    } finally {
+      await runtime.close();
+      await proxy.close();
     }
   });
 });

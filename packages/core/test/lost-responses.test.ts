@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
 import { defineEvent } from '../src/events/define-event.ts';
+import { Feed, type FeedColumns } from '../src/relay/feed.ts';
+import { Storage } from '../src/store/storage.ts';
 import { connectionStringThrough, startHttpFaultProxy, storageTarget, type HttpFault, type ProxiedRequest } from '../src/testing/faults/index.ts';
 import { Closer, config, counter, owner, storageOf, storeEvents } from './helpers.ts';
 
@@ -70,5 +72,57 @@ describe('an append whose answer was lost after it committed', () => {
     expect(lost()).toBe(1);
     expect(results.map((r) => r.status)).toEqual(Array(30).fill('stored'));
     expect((await storeEvents(storageOf(cfg), 'shop')).get('orders-0')).toHaveLength(30);
+  });
+});
+
+const feedEntry = (seq: number, id = `e${seq}`): FeedColumns => ({
+  seq,
+  rat: new Date(0).toISOString(),
+  id,
+  type: 'Incremented',
+  sv: 1,
+  s: 'counter-c1',
+  v: seq,
+  at: new Date(0).toISOString(),
+  who: 'test',
+  cor: id,
+  cau: id,
+  data: JSON.stringify({ id: 'c1', by: 1 }),
+});
+
+/** A feed partition whose Table requests go through a proxy that loses the answer of the first write matching `lose`. */
+async function feedLosing(name: string, lose: (request: ProxiedRequest) => boolean) {
+  const cfg = config(name);
+  let lost = 0;
+  const proxy = closer.add(
+    await startHttpFaultProxy({
+      target: storageTarget(cfg.AZURE_STORAGE_CONNECTION_STRING, 'table'),
+      service: 'table',
+      decide: (request): HttpFault => (lost === 0 && lose(request) ? (lost++, { kind: 'reset-after' }) : { kind: 'pass' }),
+    }),
+  );
+  const storage = new Storage(connectionStringThrough(cfg.AZURE_STORAGE_CONNECTION_STRING, { table: proxy }), cfg.EVENTLOOM_PREFIX);
+  return { feed: new Feed(storage, 'counter', 1), direct: new Feed(storageOf(cfg), 'counter', 1), lost: () => lost };
+}
+
+describe('a feed append that meets rows already at its seqs', () => {
+  it('counts a batch as placed when the retry meets its own rows', async () => {
+    const { feed, direct, lost } = await feedLosing('lostfeedbatch', batch);
+    await feed.append([1, 2, 3].map((seq) => feedEntry(seq)));
+    expect(lost()).toBe(1);
+    expect((await direct.rowsAfter(0, 10)).map((row) => row.id)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('counts a single row as placed when the retry meets it', async () => {
+    const { feed, direct, lost } = await feedLosing('lostfeedrow', eventInsert('counterFeedP1'));
+    await feed.append([feedEntry(1)]);
+    expect(lost()).toBe(1);
+    expect(await direct.head()).toBe(1);
+  });
+
+  it('says which seqs another relay placed when the rows it meets are not its own', async () => {
+    const { feed, direct } = await feedLosing('otherfeedrows', () => false);
+    await direct.append([1, 2].map((seq) => feedEntry(seq, `other${seq}`)));
+    await expect(feed.append([1, 2].map((seq) => feedEntry(seq)))).rejects.toThrow('feed counter partition 1 already holds other entries at seqs 1..2: another relay placed them');
   });
 });

@@ -80,9 +80,10 @@ export class World {
       partitions: this.partitions,
       sealingKey: this.sealingKey,
       onWarning: (name, message, error) => {
-        const what = error ? `${message}: ${error.split(/[:;(]/)[0]}` : message;
+        // An entity-group transaction's error starts with the failed action's index ("0:The specified…").
+        const what = error ? `${message}: ${error.replace(/^\d+:/, '').split(/[:;(\n]/)[0]}` : message;
         this.trace.count(`warn:${what}`);
-        if (error && /another runner|held by another|another merger|merge journal|placed twice|lost/.test(error)) this.trace.note('warn', `${name} ${message}: ${error.slice(0, 160)}`);
+        if (error && /another runner|held by another|another merger|another relay|merge journal|placed twice|lost/.test(error)) this.trace.note('warn', `${name} ${message}: ${error.slice(0, 160)}`);
       },
       faults: (name) => {
         const faults = new StorageFaults(this.seed, name, this.profile, () => this.faultsOn);

@@ -4,7 +4,7 @@ import type { FeedEntry } from '../events/envelope.ts';
 import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
 import { lastOfPrefix } from '../store/gapless.ts';
 import { seqKey } from '../store/keys.ts';
-import { statusOf, type Storage } from '../store/storage.ts';
+import { isConflict, statusOf, type Storage } from '../store/storage.ts';
 
 export interface FeedColumns extends EventColumns {
   seq: number;
@@ -36,7 +36,8 @@ const recentLimit = 4096;
  * A context's feed, or one partition of it: every event once, in a gapless total order. Rows are partitioned
  * by seq bucket and keyed by zero-padded seq, so reading after a checkpoint is a range
  * query and a batch of consecutive entries is one entity-group transaction. Rows are
- * only inserted, never upserted: a relay that lost its lease gets 409 and stops.
+ * only inserted, never upserted: a relay that lost its lease gets 409 and stops (unless
+ * the rows it met are its own, from an insert whose answer was lost).
  */
 export class Feed implements FeedReader {
   readonly context: string;
@@ -87,8 +88,13 @@ export class Feed implements FeedReader {
     let bytes = 0;
     const flush = async () => {
       if (batch.length === 0) return;
-      if (batch.length === 1) await table.createEntity((batch[0] as ['create', Record<string, unknown> & { partitionKey: string; rowKey: string }])[1]);
-      else await table.submitTransaction(batch);
+      try {
+        if (batch.length === 1) await table.createEntity((batch[0] as ['create', Record<string, unknown> & { partitionKey: string; rowKey: string }])[1]);
+        else await table.submitTransaction(batch);
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        await this.ownConflict(placed, error);
+      }
       this.remember(placed);
       onFlushed?.();
       batch = [];
@@ -105,6 +111,25 @@ export class Feed implements FeedReader {
       placed.push(row);
     }
     await flush();
+  }
+
+  /**
+   * An insert met rows already at its seqs. When they are these very entries, the insert
+   * committed and only its answer was lost (the SDK's retry met it): placed. Otherwise
+   * another relay placed those seqs: this one lost its lease, and says so.
+   */
+  private async ownConflict(rows: FeedColumns[], error: unknown): Promise<void> {
+    const table = await this.table;
+    const first = rows[0]!.seq;
+    const last = rows[rows.length - 1]!.seq;
+    const found = new Map<number, string>();
+    const stored = table.listEntities<{ seq: number; id: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${this.bucket(first)} and RowKey ge ${seqKey(first)} and RowKey le ${seqKey(last)}`, select: ['seq', 'id'] },
+    });
+    for await (const row of stored) found.set(Number(row.seq), row.id);
+    if (rows.every((row) => found.get(row.seq) === row.id)) return;
+    const where = this.partition === 0 ? `feed ${this.context}` : `feed ${this.context} partition ${this.partition}`;
+    throw new Error(`${where} already holds other entries at seqs ${first}..${last}: another relay placed them`, { cause: error });
   }
 
   private remember(rows: FeedColumns[]): void {

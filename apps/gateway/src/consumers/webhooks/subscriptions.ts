@@ -140,12 +140,16 @@ export class WebhookStore {
     await this.trim(id, 0);
   }
 
-  /** Appends attempts of one subscription to its log, up to 100 rows per entity-group transaction. */
+  /**
+   * Appends attempts of one subscription to its log, up to 100 rows per entity-group
+   * transaction. Upserts: each row's key is new, so only a retry of a transaction that
+   * committed (its answer lost) meets an existing row, and it is its own.
+   */
   async record(attempts: DeliveryAttempt[]): Promise<void> {
     const table = await this.attempts();
     for (let i = 0; i < attempts.length; i += 100) {
       const actions: TransactionAction[] = attempts.slice(i, i + 100).map(({ error, ...attempt }) => [
-        'create',
+        'upsert',
         {
           partitionKey: attempt.subscription,
           rowKey: attemptKey(Date.parse(attempt.at)),
@@ -153,6 +157,7 @@ export class WebhookStore {
           // A table property holds 32K characters; an error message needs far less.
           ...(error ? { error: error.slice(0, 2000) } : {}),
         },
+        'Replace',
       ]);
       await table.submitTransaction(actions);
     }
