@@ -1,6 +1,7 @@
 export * from './auth/principal.ts';
 export * from './bus/bus.ts';
 export * from './command/define-aggregate.ts';
+export * from './process/define-process.ts';
 export * from './config.ts';
 export * from './context/context-runtime.ts';
 export * from './context/define-context.ts';
