@@ -11,6 +11,7 @@ import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
+import { ProcessRunner } from './process/process-runner.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, PartitionStats, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
@@ -91,12 +92,34 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     contexts.set(definition.name, new LocalContext(definition, storage, bus, log, (projection) => checkpointOf(definition.name, projection), options.clock));
   }
   await Promise.all([...contexts.values()].map((c) => c.ready()));
+  // Process managers send commands to any mounted context.
+  for (const context of contexts.values()) {
+    for (const definition of context.definition.processes ?? []) {
+      context.processes.set(
+        definition.name,
+        new ProcessRunner({
+          definition,
+          store: context.store,
+          pending: storage.table(context.name, 'ProcessPending'),
+          target: (name) => {
+            const target = contexts.get(name);
+            if (!target) throw new Error(`process ${definition.name} sends to context ${name}, which is not mounted here`);
+            return target;
+          },
+          log: context.log,
+          ...(options.clock ? { clock: options.clock } : {}),
+          ...(tuning.processQuietMs !== undefined ? { quietMs: tuning.processQuietMs } : {}),
+        }),
+      );
+    }
+  }
   await Promise.all([...contexts.values()].map((c) => c.progress.listen(bus)));
 
   const feeds = new Map<string, FeedWorkers>();
   const allRelays = () => [...feeds.values()].flatMap((f) => f.relays);
   const mergers = () => [...feeds.values()].flatMap((f) => (f.merger ? [f.merger] : []));
   const projections: ProjectionWorker[] = [];
+  const processLoops: LeasedLoop[] = [];
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
@@ -201,6 +224,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
       }
     }
+    for (const context of contexts.values()) {
+      const container = await storage.container(context.name);
+      for (const runner of context.processes.values()) {
+        const lease = new BlobLease(container, `process-${runner.definition.name}`, tuning.leaseSeconds);
+        processLoops.push(new LeasedLoop(lease, runner, loopOptions(tuning.processIdleMs ?? 1000, context.log)));
+      }
+    }
     const sources = new Set(projections.map((p) => p.source));
     for (const source of sources) {
       unsubscribe.push(
@@ -218,7 +248,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }),
       );
     }
-    for (const { loop } of [...allRelays(), ...mergers(), ...projections]) {
+    for (const loop of [...[...allRelays(), ...mergers(), ...projections].map((w) => w.loop), ...processLoops]) {
       group?.join(loop);
       loop.start();
     }
@@ -377,7 +407,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...[...feeds].flatMap(([name, { relays }]) => relays.filter((r) => r.loop.state === 'active').map((r) => beatKey(name, relayBeat(r.relay.partition.index)))),
         ...[...feeds].filter(([, f]) => f.merger?.loop.state === 'active').map(([name]) => beatKey(name, mergerWorker)),
       ];
-      await Promise.all([...projections.map((p) => p.loop.stop()), ...allRelays().map((r) => r.loop.stop()), ...mergers().map((m) => m.loop.stop())]);
+      await Promise.all([...projections.map((p) => p.loop.stop()), ...allRelays().map((r) => r.loop.stop()), ...mergers().map((m) => m.loop.stop()), ...processLoops.map((loop) => loop.stop())]);
       await group?.stop();
       // Gone now: say so rather than let the last word linger until it expires.
       await Promise.all(held.map((key) => bus.remember(key, null, 1)));

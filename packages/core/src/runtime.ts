@@ -23,6 +23,10 @@ export interface Tuning extends StoreTuning {
   leaseSeconds: number;
   /** A Redis command that has not answered by then fails (a hung Redis must not hang the runtime). */
   redisCommandTimeoutMs: number;
+  /** How often a process manager's sweep looks for due timers and unanswered steps (default 1 s). */
+  processIdleMs?: number;
+  /** How long a finished process instance's pending row stays unchanged before it goes (default 60 s). */
+  processQuietMs?: number;
 }
 
 export interface RuntimeOptions {

@@ -4,6 +4,7 @@ import type { EventDefinition } from '../events/define-event.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { AppEnv } from '../http/routes.ts';
 import type { ProjectionDefinition } from '../projection/define-projection.ts';
+import type { ProcessDefinition } from '../process/define-process.ts';
 import { assertPartitionCount } from '../relay/partitions.ts';
 import type { ContextRuntime } from './context-runtime.ts';
 
@@ -44,6 +45,12 @@ export interface ContextDefinition {
    * partition's limit; consumers read one merged order (docs/architecture.md#partitioned-feeds).
    */
   feed?: { partitions?: number };
+  /**
+   * Process managers whose instances live in this context's store (orchestrated sagas:
+   * docs/design/process-managers.md). Each is swept by one leased worker loop.
+   */
+  // biome-ignore lint: processes differ in state and start types
+  processes?: ProcessDefinition<any, any>[];
   /** Runs once at `up` when the context's store is empty (demo data). */
   seed?: (runtime: ContextRuntime) => Promise<void>;
 }
@@ -69,6 +76,12 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
   for (const event of definition.events) {
     if (types.has(event.type)) throw new Error(`context ${definition.name}: event type ${event.type} is defined twice`);
     types.add(event.type);
+  }
+  const processNames = new Set<string>();
+  for (const process of definition.processes ?? []) {
+    if (processNames.has(process.name)) throw new Error(`context ${definition.name}: process ${process.name} is defined twice`);
+    if (process.context !== definition.name) throw new Error(`context ${definition.name}: process ${process.name} says it belongs to context ${process.context}`);
+    processNames.add(process.name);
   }
   const names = new Set<string>();
   for (const projection of definition.projections) {

@@ -25,6 +25,7 @@ import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, isPreconditionFailed, type Storage } from '../store/storage.ts';
 import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewReader } from './context-runtime.ts';
 import { feedPartitions, type ContextDefinition } from './define-context.ts';
+import type { ProcessRunner } from '../process/process-runner.ts';
 import { Progress } from './progress.ts';
 import { StateCache } from './state-cache.ts';
 
@@ -55,6 +56,9 @@ export class LocalContext implements ContextRuntime {
   readonly views: ViewReader;
   readonly generations: Generations;
   readonly counters = { appends: 0, events: 0 };
+  /** The process managers of this context, by name (set up by the runtime, which knows the other contexts). */
+  // biome-ignore lint: processes differ in state and start types
+  readonly processes = new Map<string, ProcessRunner<any, any>>();
   private readonly storage: Storage;
   private readonly eventTypes: Map<string, EventDefinition>;
   private readonly aggregates: Map<string, AnyAggregate>;
