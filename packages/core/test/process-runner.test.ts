@@ -110,8 +110,8 @@ describe('process managers', () => {
     expect(instance).toMatchObject({ done: true, state: { step: 'done' }, unanswered: [] });
     expect(instance!.history.map((e) => (e.data as { input: { kind: string; step?: string } }).input)).toEqual([
       { kind: 'start', data: { id: 'm1', from: 'a1', to: 'b1', amount: 30 } },
-      { kind: 'answer', step: 'take', outcome: 'accepted' },
-      { kind: 'answer', step: 'give', outcome: 'accepted' },
+      { kind: 'answer', step: 'take', outcome: 'accepted', events: [{ type: 'Taken', data: { pot: 'a1', amount: 30 } }] },
+      { kind: 'answer', step: 'give', outcome: 'accepted', events: [{ type: 'Given', data: { pot: 'b1', amount: 30 } }] },
     ]);
     expect([await coins(runtime, 'a1'), await coins(runtime, 'b1')]).toEqual([70, 30]);
     // Every command carries the instance's correlation id.

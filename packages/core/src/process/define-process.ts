@@ -14,8 +14,12 @@ import type { FeedEntry } from '../events/envelope.ts';
 export type ProcessInput<TStart> =
   /** The instance begins (its start command, validated by `start.schema`). */
   | { kind: 'start'; data: TStart }
-  /** A command the instance sent was answered: accepted (its events stored), or refused. */
-  | { kind: 'answer'; step: string; outcome: 'accepted' }
+  /**
+   * A command the instance sent was answered: accepted with the events it stored (a
+   * command that records its own refusal as an event, durable under the step's key,
+   * answers with that event), or refused (nothing stored).
+   */
+  | { kind: 'answer'; step: string; outcome: 'accepted'; events: { type: string; data: unknown }[] }
   | { kind: 'answer'; step: string; outcome: 'refused'; code: string; detail: string }
   /** A timer the instance scheduled is due. */
   | { kind: 'timer'; timer: string }

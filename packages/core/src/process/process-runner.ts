@@ -208,12 +208,12 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
   /** Sends one step; its answer, or undefined when it could not be told (try again later). */
   private async send(current: ProcessInstance<TState>, command: ProcessCommand): Promise<ProcessInput<TStart> | undefined> {
     try {
-      await this.target(command.context).execute(command.aggregate, command.command, command.input, {
+      const result = await this.target(command.context).execute(command.aggregate, command.command, command.input, {
         principal: this.principal,
         idempotencyKey: stepKey(this.definition.name, current.instance, command.step),
         correlationId: current.correlationId,
       });
-      return { kind: 'answer', step: command.step, outcome: 'accepted' };
+      return { kind: 'answer', step: command.step, outcome: 'accepted', events: result.events.map(({ type, data }) => ({ type, data })) };
     } catch (error) {
       if (error instanceof ProblemError && error.problem.status < 500 && error.problem.status !== 429 && !(error.problem as { retryable?: boolean }).retryable) {
         const code = error.problem.type.startsWith(problemBase) ? error.problem.type.slice(problemBase.length) : error.problem.type;

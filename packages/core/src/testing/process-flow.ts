@@ -8,7 +8,7 @@ export interface Advance {
 }
 
 export const started = <TStart>(data: TStart): ProcessInput<TStart> => ({ kind: 'start', data });
-export const accepted = (step: string): ProcessInput<never> => ({ kind: 'answer', step, outcome: 'accepted' });
+export const accepted = (step: string, events: { type: string; data: unknown }[] = []): ProcessInput<never> => ({ kind: 'answer', step, outcome: 'accepted', events });
 export const refused = (step: string, code: string, detail = `${step} refused: ${code}`): ProcessInput<never> => ({ kind: 'answer', step, outcome: 'refused', code, detail });
 export const advance = (ms: number): Advance => ({ kind: 'advance', ms });
 
