@@ -1,0 +1,75 @@
+import { accepted, advance, processFlow, refused, started } from '@eventloom/core/testing';
+import { describe, expect, it } from 'vitest';
+import { transferProcess, type TransferRequest } from './process.ts';
+
+const request: TransferRequest = {
+  transferId: 't-1001',
+  from: { customer: 'U1001', bank: 'republic' },
+  to: { customer: 'U1001', bank: 'scotia' },
+  amountCents: 25_000,
+  requestedBy: 'owner.republic',
+};
+const transfer = transferProcess({ depositTimeoutMs: 30_000, graceMs: 2_000 });
+const at = new Date('2026-12-07T10:00:00Z');
+
+const withdraw = { step: 'withdraw', context: 'banking', aggregate: 'account', command: 'withdrawForTransfer', input: { customer: 'U1001', bank: 'republic', amountCents: 25_000, transferId: 't-1001' } };
+const deposit = (notAfter: string) => ({ step: 'deposit', context: 'banking', aggregate: 'account', command: 'depositForTransfer', input: { customer: 'U1001', bank: 'scotia', amountCents: 25_000, transferId: 't-1001', notAfter } });
+const expire = { step: 'expire', context: 'banking', aggregate: 'account', command: 'expireTransferDeposit', input: { customer: 'U1001', bank: 'scotia', transferId: 't-1001' } };
+const refund = { step: 'refund', context: 'banking', aggregate: 'account', command: 'refundTransfer', input: { customer: 'U1001', bank: 'republic', amountCents: 25_000, transferId: 't-1001' } };
+const stored = (type: string, data: unknown = {}) => [{ type, data }];
+const refusedStored = (code: string) => stored('TransferRefused', { code, detail: `refused: ${code}` });
+
+const withdrawnFlow = () => processFlow(transfer, { now: at }).given([started(request), accepted('withdraw', stored('Withdrawn'))]);
+
+describe('the transfer process', () => {
+  it('withdraws at A first, then deposits at B with a deadline and a timer past it, then completes', () => {
+    processFlow(transfer, { now: at }).when(started(request)).then({ send: [withdraw], state: { step: 'withdrawing' } });
+    processFlow(transfer, { now: at })
+      .given([started(request)])
+      .when(accepted('withdraw', stored('Withdrawn')))
+      .then({ send: [deposit('2026-12-07T10:00:30.000Z')], schedule: [{ timer: 'depositTimeout', afterMs: 32_000 }], state: { step: 'depositing' } });
+    withdrawnFlow().when(accepted('deposit', stored('Deposited'))).then({ cancel: ['depositTimeout'], done: true, state: { step: 'completed' } });
+  });
+
+  it('is rejected, moving nothing, when A refuses (stored refusal or a plain one)', () => {
+    processFlow(transfer).given([started(request)]).when(accepted('withdraw', refusedStored('insufficient-funds'))).then({ send: [], done: true, state: { step: 'rejected', reason: 'insufficient-funds' } });
+    processFlow(transfer).given([started(request)]).when(refused('withdraw', 'forbidden')).then({ send: [], done: true, state: { step: 'rejected', reason: 'forbidden' } });
+  });
+
+  it('refunds at A when B refuses the deposit, and is compensated once the refund is in', () => {
+    const flow = withdrawnFlow();
+    flow.when(accepted('deposit', refusedStored('account-frozen'))).then({ send: [refund], cancel: ['depositTimeout'], state: { step: 'refunding', reason: 'account-frozen' } });
+    flow.when(accepted('refund', stored('Deposited'))).then({ done: true, state: { step: 'compensated', reason: 'account-frozen' } });
+  });
+
+  it('when B is silent past the deadline, fences the deposit before refunding: expire, then refund', () => {
+    const flow = withdrawnFlow();
+    flow.when(advance(31_999)).then({ fired: [], send: [] });
+    flow.when(advance(1)).then({ fired: ['depositTimeout'], send: [expire], state: { step: 'expiring', reason: 'timeout' } });
+    flow.when(accepted('expire', stored('TransferDepositExpired'))).then({ send: [refund], state: { step: 'refunding', reason: 'timeout' } });
+    flow.when(accepted('refund', stored('Deposited'))).then({ done: true, state: { step: 'compensated' } });
+  });
+
+  it('completes, without refunding, when the deposit had landed after all (expire refused, or the deposit answered late)', () => {
+    const landed = withdrawnFlow();
+    landed.when(advance(32_000)).then({ send: [expire] });
+    landed.when(refused('expire', 'deposit-landed')).then({ send: [], done: true, state: { step: 'completed' } });
+
+    const late = withdrawnFlow();
+    late.when(advance(32_000)).then({ send: [expire] });
+    late.when(accepted('deposit', stored('Deposited'))).then({ send: [], done: true, state: { step: 'completed' } });
+    // The expiry's answer arrives after: the instance is done, nothing is refunded.
+    late.when(accepted('expire', stored('TransferDepositExpired'))).then({ send: [], done: true });
+  });
+
+  it('asks for attention, not a second try, when the refund itself is refused', () => {
+    const flow = withdrawnFlow();
+    flow.when(accepted('deposit', refusedStored('account-frozen')));
+    flow.when(accepted('refund', refusedStored('balance-limit'))).then({ done: true, state: { step: 'attention', reason: 'balance-limit' } });
+  });
+
+  it('refuses a transfer within one bank, or with a bad id, before anything is recorded', () => {
+    expect(() => processFlow(transfer).when(started({ ...request, to: { customer: 'U1002', bank: 'republic' } }))).toThrow(/a transfer goes between two banks/);
+    expect(() => processFlow(transfer).when(started({ ...request, transferId: 'no/slashes' }))).toThrow(/transferId must be/);
+  });
+});
