@@ -62,6 +62,11 @@ describe('the transfer process', () => {
     late.when(accepted('expire', stored('TransferDepositExpired'))).then({ send: [], done: true });
   });
 
+  it('asks for attention when an answer stores something the transfer cannot account for', () => {
+    processFlow(transfer).given([started(request)]).when(accepted('withdraw', stored('Voided'))).then({ done: true, state: { step: 'attention', reason: 'unexpected-answer' } });
+    withdrawnFlow().when(accepted('deposit', [])).then({ done: true, state: { step: 'attention', reason: 'unexpected-answer' } });
+  });
+
   it('asks for attention, not a second try, when the refund itself is refused', () => {
     const flow = withdrawnFlow();
     flow.when(accepted('deposit', refusedStored('account-frozen')));

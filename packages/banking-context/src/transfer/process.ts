@@ -102,6 +102,7 @@ export function transferProcess(options: TransferOptions = {}) {
         const refused = refusal(input);
         // A stored refusal is final for this deposit (every send of the step gets it): refund.
         if (refused) return refund(state, refused.code, refused.detail);
+        if (!stored(input).includes(deposited)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
         return { state: { ...state, step: 'completed' }, cancel: ['depositTimeout'], done: true };
       }
 
@@ -114,6 +115,7 @@ export function transferProcess(options: TransferOptions = {}) {
         const refused = refusal(input);
         if (refused?.code === 'deposit-landed') return { state: { step: 'completed', request }, done: true };
         if (refused) return { state: { ...state, step: 'attention', reason: refused.code, detail: refused.detail }, done: true };
+        if (!stored(input).includes(depositExpired)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
         return refund(state, 'timeout', `the deposit at ${request.to.bank} was not taken in ${timeoutMs / 1000} s`);
       }
 
