@@ -1,13 +1,15 @@
 import { defineAggregate, ProblemError, problems, type DecideContext, type EventEnvelope, type NewEvent } from '@eventloom/core';
 import { z } from 'zod';
 import { bankById, bankByName, bankId, type BankId } from '../banks.ts';
-import { AccountOpened, Deposited, Voided, Withdrawn } from './events.ts';
+import { AccountFrozen, AccountOpened, AccountUnfrozen, Deposited, Voided, Withdrawn } from './events.ts';
 import { amountCents, customerId, formatCents, memo } from './fields.ts';
 
 /** An account is one customer at one bank; its stream is `account-{customer}-{bank}`. */
 export interface AccountState {
   opened: boolean;
   balanceCents: number;
+  /** Absent in snapshots saved before accounts could be frozen: read as not frozen. */
+  frozen?: boolean;
 }
 
 /** Keeps every balance an exact integer in a double (far below 2^53). */
@@ -19,14 +21,16 @@ const accountKey = { customer: customerId, bank: bankId };
 export const depositInput = z.object({ ...accountKey, amountCents, memo: memo.optional() }).strict();
 export const withdrawInput = depositInput;
 export const voidInput = z.object({ ...accountKey, memo: memo.optional() }).strict();
+export const freezeInput = voidInput;
 
 export type DepositInput = z.infer<typeof depositInput>;
 export type WithdrawInput = z.infer<typeof withdrawInput>;
 export type VoidInput = z.infer<typeof voidInput>;
+export type FreezeInput = z.infer<typeof freezeInput>;
 
 export const account = defineAggregate({
   name: 'account',
-  initialState: (): AccountState => ({ opened: false, balanceCents: 0 }),
+  initialState: (): AccountState => ({ opened: false, balanceCents: 0, frozen: false }),
   evolve: (state: AccountState, event: EventEnvelope): AccountState => {
     switch (event.type) {
       case AccountOpened.type:
@@ -34,6 +38,10 @@ export const account = defineAggregate({
       case Deposited.type:
       case Withdrawn.type:
         return { ...state, balanceCents: (event.data as { balanceAfterCents: number }).balanceAfterCents };
+      case AccountFrozen.type:
+        return { ...state, frozen: true };
+      case AccountUnfrozen.type:
+        return { ...state, frozen: false };
       default:
         return state;
     }
@@ -44,6 +52,7 @@ export const account = defineAggregate({
       stream: (input: DepositInput) => accountStream(input.customer, input.bank),
       decide: (input: DepositInput, state: AccountState, context: DecideContext): NewEvent[] => {
         mayTransact(context, input.bank);
+        notFrozen(input, state);
         const balanceAfterCents = state.balanceCents + input.amountCents;
         if (balanceAfterCents > maxBalanceCents) {
           throw problems.rejected('balance-limit', `An account may hold at most ${formatCents(maxBalanceCents)}.`, 'amountCents');
@@ -56,6 +65,7 @@ export const account = defineAggregate({
       stream: (input: WithdrawInput) => accountStream(input.customer, input.bank),
       decide: (input: WithdrawInput, state: AccountState, context: DecideContext): NewEvent[] => {
         mayTransact(context, input.bank);
+        notFrozen(input, state);
         if (input.amountCents > state.balanceCents) {
           throw problems.rejected(
             'insufficient-funds',
@@ -76,6 +86,27 @@ export const account = defineAggregate({
         return [...opening(input, state), Voided({ ...key(input), ...why(input) })];
       },
     },
+    freeze: {
+      schema: freezeInput,
+      stream: (input: FreezeInput) => accountStream(input.customer, input.bank),
+      decide: (input: FreezeInput, state: AccountState, context: DecideContext): NewEvent[] => {
+        mayTransact(context, input.bank);
+        if (!state.opened) {
+          throw problems.rejected('no-account', `${input.customer} has no account at ${bankById(input.bank).name} to freeze.`, 'customer');
+        }
+        if (state.frozen) throw problems.rejected('already-frozen', `${theAccount(input)} is already frozen.`);
+        return [AccountFrozen({ ...key(input), ...why(input) })];
+      },
+    },
+    unfreeze: {
+      schema: freezeInput,
+      stream: (input: FreezeInput) => accountStream(input.customer, input.bank),
+      decide: (input: FreezeInput, state: AccountState, context: DecideContext): NewEvent[] => {
+        mayTransact(context, input.bank);
+        if (!state.frozen) throw problems.rejected('not-frozen', `${theAccount(input)} is not frozen.`);
+        return [AccountUnfrozen({ ...key(input), ...why(input) })];
+      },
+    },
   },
 });
 
@@ -92,6 +123,13 @@ export function mayTransact({ principal }: DecideContext, bank: BankId): void {
   }
   throw problems.forbidden('Consumers may read balances but not transact.');
 }
+
+/** A frozen account moves no money, in or out, until its bank's owner unfreezes it. */
+function notFrozen(input: { customer: string; bank: BankId }, state: AccountState): void {
+  if (state.frozen) throw problems.rejected('account-frozen', `${theAccount(input)} is frozen: it takes no deposits or withdrawals until it is unfrozen.`);
+}
+
+const theAccount = (input: { customer: string; bank: BankId }) => `The account of ${input.customer} at ${bankById(input.bank).name}`;
 
 const key = (input: { customer: string; bank: BankId }) => ({ customer: input.customer, bank: input.bank });
 
