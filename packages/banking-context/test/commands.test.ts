@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principals } from '../src/testing.ts';
 import { bankingApi } from './harness.ts';
 
 let api: Awaited<ReturnType<typeof bankingApi>>;
@@ -236,6 +237,47 @@ describe('freezing through the API', () => {
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.errors).sort()).toEqual(['amountCents', 'memo']);
     expect(await api.storedEvents()).toBe(stored);
+  });
+});
+
+describe('a transfer’s deposit and its expiry, on the store', () => {
+  const platform = { principal: principals.admin };
+  const inFiveMinutes = () => new Date(Date.now() + 5 * 60_000).toISOString();
+
+  it('refuses the deposit once the expiry is written, and writes nothing', async () => {
+    const key = { customer: 'U1008', bank: 'scotia' } as const;
+    await api.context.execute('account', 'deposit', { ...key, amountCents: 100 }, platform);
+    const expired = await api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-8' }, platform);
+    expect(expired.events.map((e) => [e.type, e.data])).toEqual([['TransferDepositExpired', { ...key, transferId: 'T-8' }]]);
+    expect((await api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-8' }, platform)).events).toEqual([]);
+
+    const stored = await api.storedEvents();
+    const late = api.context.execute('account', 'deposit', { ...key, amountCents: 500, transfer: { id: 'T-8', notAfter: inFiveMinutes() } }, platform);
+    await expect(late).rejects.toMatchObject({ problem: { type: 'https://eventloom.dev/problems/transfer-expired', status: 422 } });
+    expect(await api.storedEvents()).toBe(stored);
+  });
+
+  it('refuses the expiry once the deposit landed, and lands a repeated deposit once', async () => {
+    const key = { customer: 'U1009', bank: 'scotia' } as const;
+    const deposit = { ...key, amountCents: 700, transfer: { id: 'T-9', notAfter: inFiveMinutes() } };
+    const landed = await api.context.execute('account', 'deposit', deposit, platform);
+    expect(landed.events.map((e) => [e.type, e.data])).toEqual([
+      ['AccountOpened', key],
+      ['Deposited', { ...key, amountCents: 700, balanceAfterCents: 700, transferId: 'T-9' }],
+    ]);
+    expect((await api.context.execute('account', 'deposit', deposit, platform)).events).toEqual([]);
+    const expiry = api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-9' }, platform);
+    await expect(expiry).rejects.toMatchObject({ problem: { type: 'https://eventloom.dev/problems/deposit-landed', status: 422 } });
+    expect((await api.context.readStream('account-U1009-scotia')).map((e) => e.type)).toEqual(['AccountOpened', 'Deposited']);
+  });
+
+  it('is not open to owners through the API: the deposit routes take no transfer', async () => {
+    const reply = await api.post('/accounts/U1009/scotia/deposits', { amountCents: 1, transfer: { id: 'T-10', notAfter: inFiveMinutes() } }, 'admin');
+    expect(reply.status).toBe(400);
+    expect(Object.keys(reply.body.errors)).toContain('transfer');
+    await expect(api.context.execute('account', 'expireTransferDeposit', { customer: 'U1009', bank: 'scotia', transferId: 'T-10' }, { principal: principals.scotiaOwner })).rejects.toMatchObject({
+      problem: { status: 403 },
+    });
   });
 });
 

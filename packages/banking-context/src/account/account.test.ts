@@ -50,7 +50,7 @@ describe('account decider', () => {
       .when('void', { customer: 'U3001', bank: 'scotia', memo: 'registration' })
       .then([opened('U3001', 'scotia'), voided('U3001', 'scotia', 'registration')]);
     const after = decider(account).given([opened('U3001', 'scotia'), deposited('U3001', 'scotia', 500), voided('U3001', 'scotia')]);
-    expect(after.state).toEqual({ opened: true, balanceCents: 500, frozen: false });
+    expect(after.state).toEqual({ opened: true, balanceCents: 500, frozen: false, transfers: [] });
     after.when('void', { customer: 'U3001', bank: 'scotia' }).then([voided('U3001', 'scotia')]);
   });
 

@@ -1,6 +1,6 @@
 import { projection, stored } from '@eventloom/core/testing';
 import { describe, expect, it } from 'vitest';
-import { deposited, frozen, opened, unfrozen, withdrawn } from '../testing.ts';
+import { deposited, frozen, opened, transferDeposited, transferExpired, unfrozen, withdrawn } from '../testing.ts';
 import { eventLog, invertedTime, logRowKey } from './projection.ts';
 
 describe('event log projection', () => {
@@ -54,6 +54,16 @@ describe('event log projection', () => {
       ['AccountUnfrozen', 0, undefined],
       ['AccountFrozen', 0, 'stolen card'],
       ['AccountOpened', 0, undefined],
+    ]);
+  });
+
+  it('names the transfer of a deposit and of an expiry', async () => {
+    const rows = (await projection(eventLog).given(stored([transferDeposited('U2001', 'scotia', 'T-1', 700), transferExpired('U2001', 'scotia', 'T-2')])))
+      .rows('EventLog')
+      .filter((r) => r.partitionKey === 'all');
+    expect(rows.map((r) => [r.type, r.amountCents, r.transferId])).toEqual([
+      ['TransferDepositExpired', 0, 'T-2'],
+      ['Deposited', 700, 'T-1'],
     ]);
   });
 });
