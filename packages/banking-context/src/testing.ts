@@ -1,5 +1,5 @@
 import type { Principal } from '@eventloom/core';
-import { AccountOpened, Deposited, Voided, Withdrawn } from './account/events.ts';
+import { AccountFrozen, AccountOpened, AccountUnfrozen, Deposited, TransferDepositExpired, Voided, Withdrawn } from './account/events.ts';
 import type { BankId } from './banks.ts';
 
 /** Who calls, in tests: an owner per bank (tokens carry the bank's name), an admin, a consumer. */
@@ -18,3 +18,9 @@ export const deposited = (customer: string, bank: BankId, amountCents: number, b
 export const withdrawn = (customer: string, bank: BankId, amountCents: number, balanceAfterCents: number, memo?: string) =>
   Withdrawn({ customer, bank, amountCents, balanceAfterCents, ...(memo ? { memo } : {}) });
 export const voided = (customer: string, bank: BankId, memo?: string) => Voided({ customer, bank, ...(memo ? { memo } : {}) });
+export const frozen = (customer: string, bank: BankId, memo?: string) => AccountFrozen({ customer, bank, ...(memo ? { memo } : {}) });
+export const unfrozen = (customer: string, bank: BankId, memo?: string) => AccountUnfrozen({ customer, bank, ...(memo ? { memo } : {}) });
+/** A transfer's deposit (the transfer process's), and its expiry. */
+export const transferDeposited = (customer: string, bank: BankId, transferId: string, amountCents: number, balanceAfterCents = amountCents) =>
+  Deposited({ customer, bank, amountCents, balanceAfterCents, transferId });
+export const transferExpired = (customer: string, bank: BankId, transferId: string) => TransferDepositExpired({ customer, bank, transferId });

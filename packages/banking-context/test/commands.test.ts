@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principals } from '../src/testing.ts';
 import { bankingApi } from './harness.ts';
 
 let api: Awaited<ReturnType<typeof bankingApi>>;
@@ -186,6 +187,100 @@ describe('who may transact', () => {
   });
 });
 
+describe('freezing through the API', () => {
+  it('lets the owner of the bank freeze an account, refuses money moves with 422 account-frozen, and unfreeze it again', async () => {
+    await api.post('/accounts/U1006/republic/deposits', { amountCents: 1_000 }, 'admin', wait);
+    const freeze = await api.post('/accounts/U1006/republic/freeze', { memo: 'reported stolen card' }, 'republicOwner', wait);
+    expect(freeze.status).toBe(200);
+    expect(freeze.body.events.map((e: { type: string; data: unknown }) => [e.type, e.data])).toEqual([
+      ['AccountFrozen', { customer: 'U1006', bank: 'republic', memo: 'reported stolen card' }],
+    ]);
+
+    const stored = await api.storedEvents();
+    for (const [path, body] of [
+      ['/accounts/U1006/republic/deposits', { amountCents: 100 }],
+      ['/accounts/U1006/republic/withdrawals', { amountCents: 100 }],
+    ] as const) {
+      const refused = await api.post(path, body, 'republicOwner', wait);
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(refused.body).toMatchObject({ type: 'https://eventloom.dev/problems/account-frozen', status: 422 });
+      expect(refused.body.detail).toMatch(/U1006 at Republic Bank is frozen/);
+    }
+    const form = await api.post('/transactions', { customer: 'U1006', bank: 'republic', type: 'deposit', amountCents: 1 }, 'republicOwner');
+    expect(form.body.type).toMatch(/account-frozen$/);
+    expect(await api.storedEvents()).toBe(stored);
+
+    const again = await api.post('/accounts/U1006/republic/freeze', {}, 'republicOwner');
+    expect([again.status, again.body.type]).toEqual([422, 'https://eventloom.dev/problems/already-frozen']);
+
+    expect((await api.post('/accounts/U1006/republic/unfreeze', { memo: 'card found' }, 'republicOwner', wait)).status).toBe(200);
+    const twice = await api.post('/accounts/U1006/republic/unfreeze', {}, 'republicOwner');
+    expect([twice.status, twice.body.type]).toEqual([422, 'https://eventloom.dev/problems/not-frozen']);
+    expect((await api.post('/accounts/U1006/republic/withdrawals', { amountCents: 100 }, 'republicOwner', wait)).body.balanceAfterCents).toBe(900);
+
+    const log = await api.get('/events?customer=U1006&type=AccountFrozen');
+    expect(log.body.items).toEqual([expect.objectContaining({ type: 'AccountFrozen', memo: 'reported stolen card', who: 'owner.republic' })]);
+  });
+
+  it('refuses the owner of another bank with 403 on bank, consumers with 403 and a never-opened account with 422', async () => {
+    await api.post('/accounts/U1007/republic/deposits', { amountCents: 1_000 }, 'admin', wait);
+    const stored = await api.storedEvents();
+    const other = await api.post('/accounts/U1007/republic/freeze', {}, 'scotiaOwner');
+    expect(other.status).toBe(403);
+    expect(other.body.errors.bank[0]).toMatch(/Scotia Bank.*Republic Bank/);
+    expect((await api.post('/accounts/U1007/republic/freeze', {}, 'consumer')).status).toBe(403);
+    expect((await api.post('/accounts/U1007/republic/unfreeze', {}, null)).status).toBe(401);
+    const none = await api.post('/accounts/U1007/scotia/freeze', {}, 'scotiaOwner');
+    expect([none.status, none.body.type]).toEqual([422, 'https://eventloom.dev/problems/no-account']);
+    const bad = await api.post('/accounts/U1007/republic/freeze', { memo: 'x'.repeat(201), amountCents: 5 }, 'admin');
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.errors).sort()).toEqual(['amountCents', 'memo']);
+    expect(await api.storedEvents()).toBe(stored);
+  });
+});
+
+describe('a transfer’s deposit and its expiry, on the store', () => {
+  const platform = { principal: principals.admin };
+  const inFiveMinutes = () => new Date(Date.now() + 5 * 60_000).toISOString();
+
+  it('refuses the deposit once the expiry is written, and writes nothing', async () => {
+    const key = { customer: 'U1008', bank: 'scotia' } as const;
+    await api.context.execute('account', 'deposit', { ...key, amountCents: 100 }, platform);
+    const expired = await api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-8' }, platform);
+    expect(expired.events.map((e) => [e.type, e.data])).toEqual([['TransferDepositExpired', { ...key, transferId: 'T-8' }]]);
+    expect((await api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-8' }, platform)).events).toEqual([]);
+
+    const stored = await api.storedEvents();
+    const late = api.context.execute('account', 'deposit', { ...key, amountCents: 500, transfer: { id: 'T-8', notAfter: inFiveMinutes() } }, platform);
+    await expect(late).rejects.toMatchObject({ problem: { type: 'https://eventloom.dev/problems/transfer-expired', status: 422 } });
+    expect(await api.storedEvents()).toBe(stored);
+  });
+
+  it('refuses the expiry once the deposit landed, and lands a repeated deposit once', async () => {
+    const key = { customer: 'U1009', bank: 'scotia' } as const;
+    const deposit = { ...key, amountCents: 700, transfer: { id: 'T-9', notAfter: inFiveMinutes() } };
+    const landed = await api.context.execute('account', 'deposit', deposit, platform);
+    expect(landed.events.map((e) => [e.type, e.data])).toEqual([
+      ['AccountOpened', key],
+      ['Deposited', { ...key, amountCents: 700, balanceAfterCents: 700, transferId: 'T-9' }],
+    ]);
+    expect((await api.context.execute('account', 'deposit', deposit, platform)).events).toEqual([]);
+    const expiry = api.context.execute('account', 'expireTransferDeposit', { ...key, transferId: 'T-9' }, platform);
+    await expect(expiry).rejects.toMatchObject({ problem: { type: 'https://eventloom.dev/problems/deposit-landed', status: 422 } });
+    expect((await api.context.readStream('account-U1009-scotia')).map((e) => e.type)).toEqual(['AccountOpened', 'Deposited']);
+  });
+
+  it('is not open to owners through the API: the deposit routes take no transfer', async () => {
+    const reply = await api.post('/accounts/U1009/scotia/deposits', { amountCents: 1, transfer: { id: 'T-10', notAfter: inFiveMinutes() } }, 'admin');
+    expect(reply.status).toBe(400);
+    expect(Object.keys(reply.body.errors)).toContain('transfer');
+    await expect(api.context.execute('account', 'expireTransferDeposit', { customer: 'U1009', bank: 'scotia', transferId: 'T-10' }, { principal: principals.scotiaOwner })).rejects.toMatchObject({
+      problem: { status: 403 },
+    });
+  });
+});
+
 describe('API document', () => {
   it('documents every banking route with the roles that may call it', () => {
     const document = api.app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'banking', version: '0' } });
@@ -200,9 +295,22 @@ describe('API document', () => {
       'GET /api/banking/events owner,admin,consumer',
       'GET /api/banking/events/{eventId} owner,admin,consumer',
       'POST /api/banking/accounts/{customer}/{bank}/deposits owner,admin',
+      'POST /api/banking/accounts/{customer}/{bank}/freeze owner,admin',
+      'POST /api/banking/accounts/{customer}/{bank}/unfreeze owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/voids owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/withdrawals owner,admin',
       'POST /api/banking/transactions owner,admin',
     ]);
+  });
+
+  it('documents the refusals of freezing and of a frozen account', () => {
+    const document = api.app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'banking', version: '0' } });
+    const response = (path: string) => document.paths?.[`/api/banking/accounts/{customer}/{bank}/${path}`]?.post?.responses?.['422'] as { description: string; content: object };
+    const refusal = (path: string) => response(path).description;
+    expect(Object.keys(response('freeze').content)).toEqual(['application/problem+json']);
+    expect(refusal('freeze')).toMatch(/already-frozen/);
+    expect(refusal('unfreeze')).toMatch(/not-frozen/);
+    expect(refusal('deposits')).toMatch(/account-frozen/);
+    expect(refusal('withdrawals')).toMatch(/account-frozen/);
   });
 });

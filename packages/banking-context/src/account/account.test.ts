@@ -1,6 +1,6 @@
 import { decider } from '@eventloom/core/testing';
 import { describe, expect, it } from 'vitest';
-import { deposited, opened, principals, voided, withdrawn } from '../testing.ts';
+import { deposited, frozen, opened, principals, unfrozen, voided, withdrawn } from '../testing.ts';
 import { account, accountStream } from './decide.ts';
 import { maxAmountCents } from './fields.ts';
 
@@ -50,7 +50,7 @@ describe('account decider', () => {
       .when('void', { customer: 'U3001', bank: 'scotia', memo: 'registration' })
       .then([opened('U3001', 'scotia'), voided('U3001', 'scotia', 'registration')]);
     const after = decider(account).given([opened('U3001', 'scotia'), deposited('U3001', 'scotia', 500), voided('U3001', 'scotia')]);
-    expect(after.state).toEqual({ opened: true, balanceCents: 500 });
+    expect(after.state).toEqual({ opened: true, balanceCents: 500, frozen: false, transfers: [] });
     after.when('void', { customer: 'U3001', bank: 'scotia' }).then([voided('U3001', 'scotia')]);
   });
 
@@ -105,5 +105,49 @@ describe('account decider', () => {
 
   it('keeps each account on its own stream', () => {
     expect(accountStream('U1001', 'republic')).toBe('account-U1001-republic');
+  });
+});
+
+describe('freezing an account', () => {
+  const open = [opened('U1001', 'republic'), deposited('U1001', 'republic', 10_000)];
+  const key = { customer: 'U1001', bank: 'republic' };
+
+  it('lets the owner of its bank freeze an account, with a reason', () => {
+    decider(account).given(open).when('freeze', { ...key, memo: 'reported stolen card' }, republicOwner).then([frozen('U1001', 'republic', 'reported stolen card')]);
+    decider(account).given(open).when('freeze', key, { principal: principals.admin }).then([frozen('U1001', 'republic')]);
+  });
+
+  it('refuses deposits and withdrawals while the account is frozen', () => {
+    const frozenAccount = decider(account).given([...open, frozen('U1001', 'republic')]);
+    frozenAccount.when('deposit', { ...key, amountCents: 100 }, republicOwner).thenThrows('account-frozen');
+    frozenAccount.when('withdraw', { ...key, amountCents: 100 }, republicOwner).thenThrows('account-frozen');
+    frozenAccount.when('deposit', { ...key, amountCents: 100 }, { principal: principals.admin }).thenThrows('account-frozen');
+  });
+
+  it('takes deposits and withdrawals again once unfrozen', () => {
+    decider(account).given([...open, frozen('U1001', 'republic')]).when('unfreeze', { ...key, memo: 'card found' }, republicOwner).then([unfrozen('U1001', 'republic', 'card found')]);
+    const thawed = decider(account).given([...open, frozen('U1001', 'republic'), unfrozen('U1001', 'republic')]);
+    thawed.when('deposit', { ...key, amountCents: 100 }, republicOwner).then([deposited('U1001', 'republic', 100, 10_100)]);
+    thawed.when('withdraw', { ...key, amountCents: 100 }, republicOwner).then([withdrawn('U1001', 'republic', 100, 9_900)]);
+  });
+
+  it('refuses to freeze a frozen account or unfreeze one that is not frozen', () => {
+    decider(account).given([...open, frozen('U1001', 'republic')]).when('freeze', key, republicOwner).thenThrows('already-frozen');
+    decider(account).given(open).when('unfreeze', key, republicOwner).thenThrows('not-frozen');
+    decider(account).given([...open, frozen('U1001', 'republic'), unfrozen('U1001', 'republic')]).when('unfreeze', key, republicOwner).thenThrows('not-frozen');
+  });
+
+  it('refuses to freeze an account that was never opened', () => {
+    decider(account).given([]).when('freeze', key, republicOwner).thenThrows('no-account');
+  });
+
+  it('lets only the owner of the account’s bank, or an admin, freeze or unfreeze it', () => {
+    decider(account).given(open).when('freeze', key, { principal: principals.scotiaOwner }).thenThrows('forbidden');
+    decider(account).given(open).when('freeze', key, { principal: principals.consumer }).thenThrows('forbidden');
+    decider(account).given([...open, frozen('U1001', 'republic')]).when('unfreeze', key, { principal: principals.scotiaOwner }).thenThrows('forbidden');
+  });
+
+  it('keeps the balance through a freeze', () => {
+    expect(decider(account).given([...open, frozen('U1001', 'republic')]).state).toMatchObject({ balanceCents: 10_000, frozen: true });
   });
 });

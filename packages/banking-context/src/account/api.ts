@@ -10,6 +10,7 @@ type TransactionType = (typeof transactionTypes)[number];
 const AccountParams = z.object({ customer: customerId, bank: bankId });
 const MoneyBody = z.object({ amountCents, memo: memo.optional() }).strict().openapi('MoneyMovement');
 const VoidBody = z.object({ memo: memo.optional() }).strict().openapi('Void');
+const FreezeBody = z.object({ memo: memo.optional().openapi({ description: 'Why (shown in the event log)' }) }).strict().openapi('Freeze');
 
 /** What the portal's transaction form posts: one body for all three types. */
 export const TransactionBody = z
@@ -48,13 +49,29 @@ const Accepted = z
   .passthrough()
   .openapi('TransactionAccepted');
 
-const commandResponses = {
+const Problem = z
+  .object({
+    type: z.string().openapi({ example: 'https://eventloom.dev/problems/account-frozen' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.record(z.string(), z.array(z.string())).optional(),
+  })
+  .passthrough()
+  .openapi('BankingProblem');
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+
+/** The answers of an account command; `refused` names the 422 problems it can meet (a void meets none). */
+const commandResponses = (refused?: string) => ({
   200: { description: 'Applied: the views show it (with Prefer: wait)', content: { 'application/json': { schema: Accepted } } },
   202: { description: 'Accepted: stored; the views follow', content: { 'application/json': { schema: Accepted } } },
-  400: { description: 'Invalid fields (problem JSON with `errors`); nothing written' },
-  403: { description: 'An owner at another bank, or a consumer' },
-  422: { description: '`insufficient-funds`: the withdrawal would overdraw the account' },
-} as const;
+  400: problem('Invalid fields (`errors`); nothing written'),
+  403: problem('An owner at another bank (`errors.bank`), or a consumer'),
+  ...(refused ? { 422: problem(`Refused, the code at the end of \`type\`; nothing written. ${refused}`) } : {}),
+});
+
+const moneyRefusals =
+  '`account-frozen`: the account is frozen; `insufficient-funds`: the withdrawal would overdraw the account; `balance-limit`: the deposit would pass the most an account may hold';
 
 const transactRoles: ('owner' | 'admin')[] = ['owner', 'admin'];
 
@@ -65,10 +82,10 @@ const transaction = defineRoute({
   roles: transactRoles,
   summary: 'Deposit, withdraw or void on a customer’s account (the transaction form)',
   request: { headers: CommandHeaders, body: { content: { 'application/json': { schema: TransactionBody } }, required: true } },
-  responses: commandResponses,
+  responses: commandResponses(moneyRefusals),
 });
 
-const accountRoute = <B extends typeof MoneyBody | typeof VoidBody>(path: string, summary: string, body: B) =>
+const accountRoute = <B extends typeof MoneyBody | typeof VoidBody | typeof FreezeBody>(path: string, summary: string, body: B, refused?: string) =>
   defineRoute({
     method: 'post',
     path: `/accounts/{customer}/{bank}/${path}`,
@@ -76,12 +93,14 @@ const accountRoute = <B extends typeof MoneyBody | typeof VoidBody>(path: string
     roles: transactRoles,
     summary,
     request: { params: AccountParams, headers: CommandHeaders, body: { content: { 'application/json': { schema: body } }, required: true } },
-    responses: commandResponses,
+    responses: commandResponses(refused),
   });
 
-const deposits = accountRoute('deposits', 'Deposit into an account', MoneyBody);
-const withdrawals = accountRoute('withdrawals', 'Withdraw from an account (never below zero)', MoneyBody);
+const deposits = accountRoute('deposits', 'Deposit into an account', MoneyBody, moneyRefusals);
+const withdrawals = accountRoute('withdrawals', 'Withdraw from an account (never below zero)', MoneyBody, moneyRefusals);
 const voids = accountRoute('voids', 'Void: register the customer at the bank, no money moves', VoidBody);
+const freeze = accountRoute('freeze', 'Freeze an account: it refuses deposits and withdrawals until unfrozen', FreezeBody, '`already-frozen`; `no-account`: the customer has no account at the bank');
+const unfreeze = accountRoute('unfreeze', 'Unfreeze an account: it takes deposits and withdrawals again', FreezeBody, '`not-frozen`');
 
 const commandOf: Record<TransactionType, string> = { deposit: 'deposit', withdraw: 'withdraw', void: 'void' };
 
@@ -98,6 +117,11 @@ export function accountRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime)
   app.openapi(deposits, async (c) => (await transact(c, 'deposit', { ...c.req.valid('param'), ...c.req.valid('json') })) as never);
   app.openapi(withdrawals, async (c) => (await transact(c, 'withdraw', { ...c.req.valid('param'), ...c.req.valid('json') })) as never);
   app.openapi(voids, async (c) => (await transact(c, 'void', { ...c.req.valid('param'), ...c.req.valid('json') })) as never);
+
+  const freezing = async (c: Context<AppEnv>, command: 'freeze' | 'unfreeze', input: { customer: string; bank: BankId; memo?: string }) =>
+    answerCommand(c, runtime, await runtime.execute('account', command, input, commandRequest(c)));
+  app.openapi(freeze, async (c) => (await freezing(c, 'freeze', { ...c.req.valid('param'), ...c.req.valid('json') })) as never);
+  app.openapi(unfreeze, async (c) => (await freezing(c, 'unfreeze', { ...c.req.valid('param'), ...c.req.valid('json') })) as never);
 }
 
 function commandRequest(c: Context<AppEnv>): CommandRequest {

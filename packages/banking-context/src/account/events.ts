@@ -13,8 +13,15 @@ export const AccountOpened = defineEvent('AccountOpened', {
 });
 
 export const Deposited = defineEvent('Deposited', {
-  schema: z.object({ ...account, amountCents: z.number().int().positive(), balanceAfterCents: z.number().int(), memo }),
-  description: 'Money went into an account.',
+  schema: z.object({
+    ...account,
+    amountCents: z.number().int().positive(),
+    balanceAfterCents: z.number().int(),
+    memo,
+    /** Set when the money is a transfer's: the transfer process deposited it. */
+    transferId: z.string().optional(),
+  }),
+  description: 'Money went into an account (with `transferId` when a transfer brought it).',
 });
 
 export const Withdrawn = defineEvent('Withdrawn', {
@@ -27,12 +34,35 @@ export const Voided = defineEvent('Voided', {
   description: 'A zero-amount transaction: registers the customer at the bank, no effect on the balance.',
 });
 
+export const AccountFrozen = defineEvent('AccountFrozen', {
+  schema: z.object({ ...account, memo }),
+  description: "The bank's owner froze the account: deposits and withdrawals are refused until it is unfrozen.",
+});
+
+export const AccountUnfrozen = defineEvent('AccountUnfrozen', {
+  schema: z.object({ ...account, memo }),
+  description: 'The account takes deposits and withdrawals again.',
+});
+
+export const TransferDepositExpired = defineEvent('TransferDepositExpired', {
+  schema: z.object({ ...account, transferId: z.string() }),
+  description: "A transfer's deposit into this account timed out: from now on the account refuses it, and the transfer refunds the sender.",
+});
+
 export type AccountOpenedData = z.infer<typeof AccountOpened.schema>;
 export type DepositedData = z.infer<typeof Deposited.schema>;
 export type WithdrawnData = z.infer<typeof Withdrawn.schema>;
 export type VoidedData = z.infer<typeof Voided.schema>;
 
-/** Every banking event, in the order a first transaction writes them. */
-export const accountEvents = [AccountOpened, Deposited, Withdrawn, Voided];
-export const accountEventTypes = [AccountOpened.type, Deposited.type, Withdrawn.type, Voided.type] as const;
+/** Every banking event: a first transaction's in the order it writes them, then the rest. */
+export const accountEvents = [AccountOpened, Deposited, Withdrawn, Voided, AccountFrozen, AccountUnfrozen, TransferDepositExpired];
+export const accountEventTypes = [
+  AccountOpened.type,
+  Deposited.type,
+  Withdrawn.type,
+  Voided.type,
+  AccountFrozen.type,
+  AccountUnfrozen.type,
+  TransferDepositExpired.type,
+] as const;
 export type AccountEventType = (typeof accountEventTypes)[number];

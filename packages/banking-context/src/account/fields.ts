@@ -18,6 +18,11 @@ export const amountCents = z
   .positive('amountCents must be more than zero')
   .max(maxAmountCents, `amountCents may be at most ${maxAmountCents} ($100,000,000.00)`);
 
+/** A transfer's id, chosen by the transfer process; the same alphabet as customer ids. */
+export const transferId = z
+  .string({ error: (issue) => (issue.input === undefined ? 'transferId is required' : 'transferId must be text') })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'transferId must be 1-64 letters, digits, _ or -');
+
 export const memo = z.string('memo must be text').max(200, 'memo may be at most 200 characters');
 
 /** $1,234.56 from 123456 — for messages people read. */

@@ -1,7 +1,7 @@
 import { projection, stored } from '@eventloom/core/testing';
 import type { FeedEntry, NewEvent } from '@eventloom/core';
 import { describe, expect, it } from 'vitest';
-import { deposited, opened, voided, withdrawn } from '../testing.ts';
+import { deposited, frozen, opened, unfrozen, voided, withdrawn } from '../testing.ts';
 import { balances } from './projection.ts';
 
 /** Feed entries across streams, with distinct ids and seqs (as the relay would write them). */
@@ -52,5 +52,10 @@ describe('balances projection', () => {
       ['scotia', 300_000, 2],
     ]);
     expect(view.rows('Balances').map((r) => r.transactions)).toEqual([2, 1, 1]);
+  });
+
+  it('counts no transaction for a freeze or an unfreeze', async () => {
+    const view = await projection(balances).given(feed(opened('U1001', 'republic'), deposited('U1001', 'republic', 500), frozen('U1001', 'republic'), unfrozen('U1001', 'republic')));
+    expect(view.rows('Balances').map((r) => [r.balanceCents, r.transactions, r.lastType])).toEqual([[500, 1, 'Deposited']]);
   });
 });

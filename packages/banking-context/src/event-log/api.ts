@@ -18,6 +18,7 @@ export const LogEntry = z
     amountCents: z.number().int(),
     balanceAfterCents: z.number().int().optional(),
     memo: z.string().optional(),
+    transferId: z.string().optional().openapi({ description: "The transfer a deposit or an expiry belongs to" }),
     who: z.string(),
     occurredAt: z.string(),
     stream: z.string(),

@@ -1,6 +1,6 @@
 import { projection, stored } from '@eventloom/core/testing';
 import { describe, expect, it } from 'vitest';
-import { deposited, opened, withdrawn } from '../testing.ts';
+import { deposited, frozen, opened, transferDeposited, transferExpired, unfrozen, withdrawn } from '../testing.ts';
 import { eventLog, invertedTime, logRowKey } from './projection.ts';
 
 describe('event log projection', () => {
@@ -44,5 +44,26 @@ describe('event log projection', () => {
     const once = view.rows('EventLog');
     await view.given(entries);
     expect(view.rows('EventLog')).toEqual(once);
+  });
+
+  it('lists freezes and unfreezes with their reason and no amount', async () => {
+    const rows = (await projection(eventLog).given(stored([opened('U1001', 'republic'), frozen('U1001', 'republic', 'stolen card'), unfrozen('U1001', 'republic')])))
+      .rows('EventLog')
+      .filter((r) => r.partitionKey === 'b:republic');
+    expect(rows.map((r) => [r.type, r.amountCents, r.memo])).toEqual([
+      ['AccountUnfrozen', 0, undefined],
+      ['AccountFrozen', 0, 'stolen card'],
+      ['AccountOpened', 0, undefined],
+    ]);
+  });
+
+  it('names the transfer of a deposit and of an expiry', async () => {
+    const rows = (await projection(eventLog).given(stored([transferDeposited('U2001', 'scotia', 'T-1', 700), transferExpired('U2001', 'scotia', 'T-2')])))
+      .rows('EventLog')
+      .filter((r) => r.partitionKey === 'all');
+    expect(rows.map((r) => [r.type, r.amountCents, r.transferId])).toEqual([
+      ['TransferDepositExpired', 0, 'T-2'],
+      ['Deposited', 700, 'T-1'],
+    ]);
   });
 });

@@ -36,6 +36,7 @@ export interface LogRow extends ViewRow {
   amountCents: number;
   balanceAfterCents?: number;
   memo?: string;
+  transferId?: string;
   who: string;
   occurredAt: string;
   stream: string;
@@ -49,6 +50,7 @@ interface LoggedData {
   amountCents?: number;
   balanceAfterCents?: number;
   memo?: string;
+  transferId?: string;
 }
 
 export const eventLog = defineProjection({
@@ -78,6 +80,7 @@ function logRow(entry: FeedEntry): LogRow {
     amountCents: data.amountCents ?? 0,
     ...(data.balanceAfterCents !== undefined ? { balanceAfterCents: data.balanceAfterCents } : {}),
     ...(data.memo ? { memo: data.memo } : {}),
+    ...(data.transferId ? { transferId: data.transferId } : {}),
     who: entry.who,
     occurredAt: entry.occurredAt,
     stream: entry.stream,
