@@ -8,6 +8,7 @@ import { balances } from './balances/projection.ts';
 import { eventLogRoutes } from './event-log/api.ts';
 import { eventLog } from './event-log/projection.ts';
 import { seedDemo } from './seed.ts';
+import { transferProcess } from './transfer/process.ts';
 
 const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
 /** Money movements are published thin: a consumer fetches the transaction with a key scoped to banking. */
@@ -20,6 +21,8 @@ export default defineContext({
   events: accountEvents,
   aggregates: [account],
   projections: [balances, eventLog],
+  // Cross-bank transfers (issue 13): the process runs; its routes and portal come next.
+  processes: [transferProcess()],
   contracts: {
     published: [
       { event: AccountOpened, style: 'state', link: customerLink, description: 'A customer has an account at a bank from now on.' },
@@ -36,6 +39,6 @@ export default defineContext({
   seed: seedDemo,
 });
 
-export { account, balances, eventLog, seedDemo };
+export { account, balances, eventLog, seedDemo, transferProcess };
 export { banks, bankById, bankByName, type Bank, type BankId } from './banks.ts';
 export { accountStream, type AccountState } from './account/decide.ts';

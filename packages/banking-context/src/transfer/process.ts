@@ -4,20 +4,24 @@ import { bankId } from '../banks.ts';
 import { amountCents, customerId } from '../account/fields.ts';
 
 /**
- * A cross-bank transfer (issue 13), orchestrated: withdraw at A → deposit at B →
- * completed; B refuses or is silent past the deadline → refund at A → compensated;
- * A refuses → rejected, nothing moved. The decisions only; the account commands they send
- * (`withdrawForTransfer`, `depositForTransfer`, `expireTransferDeposit`, `refundTransfer`)
- * record their refusals as `TransferRefused` events under the step's key, so that every
- * send of a step gets the same answer (docs/design/process-managers.md: "a refusal must be
- * as durable as a success"). Not wired to the runtime yet.
+ * A cross-bank transfer (issue 13), orchestrated: withdraw at A → deposit at B (with the
+ * transfer's id and deadline) → completed; B refuses or is silent past the deadline →
+ * expire the transfer's deposit at B (after which it can never land) → refund at A →
+ * compensated; A refuses → rejected, nothing moved. A refusal writes nothing, so a second
+ * send of the same step may be decided otherwise later: that is why a refused or silent
+ * deposit is fenced by the expiry before anything is refunded (an expiry refused with
+ * `deposit-landed` means the transfer completed). The withdrawal has no such fence yet: a
+ * refused withdrawal sent again by a second process at the moment funds arrive could land
+ * after the transfer was rejected (docs/design/process-managers.md, "a refusal must be as
+ * durable as a success"). The decisions only: not wired to the runtime yet.
  */
 
 const account = z.object({ customer: customerId, bank: bankId });
 
 export const transferRequest = z
   .object({
-    transferId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'transferId must be 1-64 letters, digits, _ or -'),
+    // 56, not 64: the refund's transfer id is this one plus `-refund`.
+    transferId: z.string().regex(/^[A-Za-z0-9_-]{1,56}$/, 'transferId must be 1-56 letters, digits, _ or -'),
     from: account,
     to: account,
     amountCents,
@@ -39,11 +43,10 @@ export interface TransferState {
   detail?: string;
 }
 
-/** Events an account command for a transfer may store, as the process reads them. */
+/** The event a withdrawal stores. */
 const withdrawn = 'Withdrawn';
-const deposited = 'Deposited';
-const transferRefused = 'TransferRefused';
-const depositExpired = 'TransferDepositExpired';
+/** How long a refund may take to land (it is a transfer deposit at A: a repeat lands once). */
+const refundWindowMs = 60 * 60 * 1000;
 
 export interface TransferOptions {
   /** How long B has to take the deposit (its `notAfter`), default 30 s. */
@@ -57,11 +60,19 @@ export function transferProcess(options: TransferOptions = {}) {
   const graceMs = options.graceMs ?? 2_000;
   const send = (step: string, command: string, input: Record<string, unknown>): ProcessCommand => ({ step, context: 'banking', aggregate: 'account', command, input });
 
-  const refund = (state: TransferState, reason: string, detail?: string): ProcessDecision<TransferState> => {
-    const { transferId, from, amountCents } = state.request!;
+  const refund = (state: TransferState, now: Date): ProcessDecision<TransferState> => {
+    const { transferId, from, to, amountCents } = state.request!;
+    const transfer = { id: `${transferId}-refund`, notAfter: new Date(now.getTime() + refundWindowMs).toISOString() };
     return {
-      state: { ...state, step: 'refunding', reason, ...(detail ? { detail } : {}) },
-      send: [send('refund', 'refundTransfer', { ...from, amountCents, transferId })],
+      state: { ...state, step: 'refunding' },
+      send: [send('refund', 'deposit', { ...from, amountCents, memo: `refund of transfer ${transferId} to ${to.bank}`, transfer })],
+    };
+  };
+  const expire = (state: TransferState, reason: string, detail?: string): ProcessDecision<TransferState> => {
+    const { transferId, to } = state.request!;
+    return {
+      state: { ...state, step: 'expiring', reason, ...(detail ? { detail } : {}) },
+      send: [send('expire', 'expireTransferDeposit', { ...to, transferId })],
       cancel: ['depositTimeout'],
     };
   };
@@ -74,17 +85,13 @@ export function transferProcess(options: TransferOptions = {}) {
     timers: ['depositTimeout'],
     decide: (state, input, { now }): ProcessDecision<TransferState> => {
       if (input.kind === 'start') {
-        const { transferId, from, amountCents } = input.data;
-        return { state: { step: 'withdrawing', request: input.data }, send: [send('withdraw', 'withdrawForTransfer', { ...from, amountCents, transferId })] };
+        const { transferId, from, to, amountCents } = input.data;
+        return { state: { step: 'withdrawing', request: input.data }, send: [send('withdraw', 'withdraw', { ...from, amountCents, memo: `transfer ${transferId} to ${to.bank}` })] };
       }
       const request = state.request!;
       const stored = (answer: ProcessInput<TransferRequest>) => (answer.kind === 'answer' && answer.outcome === 'accepted' ? answer.events.map((e) => e.type) : []);
-      const refusal = (answer: ProcessInput<TransferRequest>): { code: string; detail: string } | undefined => {
-        if (answer.kind !== 'answer') return undefined;
-        if (answer.outcome === 'refused') return { code: answer.code, detail: answer.detail };
-        const event = answer.events.find((e) => e.type === transferRefused);
-        return event && (event.data as { code: string; detail: string });
-      };
+      const refusal = (answer: ProcessInput<TransferRequest>): { code: string; detail: string } | undefined =>
+        answer.kind === 'answer' && answer.outcome === 'refused' ? { code: answer.code, detail: answer.detail } : undefined;
 
       if (input.kind === 'answer' && input.step === 'withdraw' && state.step === 'withdrawing') {
         const refused = refusal(input);
@@ -93,30 +100,30 @@ export function transferProcess(options: TransferOptions = {}) {
         const notAfter = new Date(now.getTime() + timeoutMs).toISOString();
         return {
           state: { ...state, step: 'depositing' },
-          send: [send('deposit', 'depositForTransfer', { ...request.to, amountCents: request.amountCents, transferId: request.transferId, notAfter })],
+          send: [send('deposit', 'deposit', { ...request.to, amountCents: request.amountCents, memo: `transfer ${request.transferId} from ${request.from.bank}`, transfer: { id: request.transferId, notAfter } })],
           schedule: [{ timer: 'depositTimeout', afterMs: timeoutMs + graceMs }],
         };
       }
 
       if (input.kind === 'answer' && input.step === 'deposit' && (state.step === 'depositing' || state.step === 'expiring')) {
         const refused = refusal(input);
-        // A stored refusal is final for this deposit (every send of the step gets it): refund.
-        if (refused) return refund(state, refused.code, refused.detail);
-        if (!stored(input).includes(deposited)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
+        // Refused now, but a second send of the step could still land: fence it first.
+        if (refused) return state.step === 'expiring' ? { state } : expire(state, refused.code, refused.detail);
+        // Stored now, or earlier (a repeat of a landed transfer deposit stores nothing).
         return { state: { ...state, step: 'completed' }, cancel: ['depositTimeout'], done: true };
       }
 
       if (input.kind === 'timer' && state.step === 'depositing') {
         // Silent past the deadline: fence the deposit before refunding, or a late one doubles the money.
-        return { state: { ...state, step: 'expiring', reason: 'timeout' }, send: [send('expire', 'expireTransferDeposit', { ...request.to, transferId: request.transferId })] };
+        return expire(state, 'timeout', `the deposit at ${request.to.bank} was not taken in ${timeoutMs / 1000} s`);
       }
 
       if (input.kind === 'answer' && input.step === 'expire' && state.step === 'expiring') {
         const refused = refusal(input);
         if (refused?.code === 'deposit-landed') return { state: { step: 'completed', request }, done: true };
         if (refused) return { state: { ...state, step: 'attention', reason: refused.code, detail: refused.detail }, done: true };
-        if (!stored(input).includes(depositExpired)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
-        return refund(state, 'timeout', `the deposit at ${request.to.bank} was not taken in ${timeoutMs / 1000} s`);
+        // Expired now, or before (a repeat stores nothing): the deposit can no longer land.
+        return refund(state, now);
       }
 
       if (input.kind === 'answer' && input.step === 'refund' && state.step === 'refunding') {
