@@ -8,6 +8,7 @@ import { balances } from './balances/projection.ts';
 import { eventLogRoutes } from './event-log/api.ts';
 import { eventLog } from './event-log/projection.ts';
 import { seedDemo } from './seed.ts';
+import { transferRoutes } from './transfer/api.ts';
 import { transferProcess } from './transfer/process.ts';
 
 const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
@@ -21,7 +22,7 @@ export default defineContext({
   events: accountEvents,
   aggregates: [account],
   projections: [balances, eventLog],
-  // Cross-bank transfers (issue 13): the process runs; its routes and portal come next.
+  // Cross-bank transfers (issue 13): POST /transfers starts one, GET /transfers/{id} follows it.
   processes: [transferProcess()],
   contracts: {
     published: [
@@ -35,6 +36,7 @@ export default defineContext({
     accountRoutes(app, runtime);
     balanceRoutes(app, runtime);
     eventLogRoutes(app, runtime);
+    transferRoutes(app, runtime);
   },
   seed: seedDemo,
 });

@@ -294,12 +294,14 @@ describe('API document', () => {
       'GET /api/banking/customers/{customer}/balance owner,admin,consumer',
       'GET /api/banking/events owner,admin,consumer',
       'GET /api/banking/events/{eventId} owner,admin,consumer',
+      'GET /api/banking/transfers/{transferId} owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/deposits owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/freeze owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/unfreeze owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/voids owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/withdrawals owner,admin',
       'POST /api/banking/transactions owner,admin',
+      'POST /api/banking/transfers owner,admin',
     ]);
   });
 

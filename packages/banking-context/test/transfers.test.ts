@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import banking from '../src/index.ts';
 import { principals } from '../src/testing.ts';
 import { transferProcess, type TransferRequest, type TransferState } from '../src/transfer/process.ts';
+import { bankingApi } from './harness.ts';
 
 // A short deadline so that a silent bank times out within the test.
 const definition = { ...banking, processes: [transferProcess({ depositTimeoutMs: 400, graceMs: 200 })] };
@@ -70,5 +71,49 @@ describe('cross-bank transfers on the store', () => {
     const late = { customer: 'U1001', bank: 'scotia', amountCents: 20_000, memo: 'transfer t3 from republic', transfer: { id: 't3', notAfter: new Date(Date.now() + 60_000).toISOString() } };
     await expect(context.execute('account', 'deposit', late, { principal: principals.admin })).rejects.toMatchObject({ problem: { type: expect.stringMatching(/transfer-expired$/) } });
     expect(await balance('U1001', 'scotia')).toBe(10);
+  });
+});
+
+describe('transfers through the API', () => {
+  it('an owner moves money from an account at their bank to another bank; the status tells each step; a repeat starts nothing', async () => {
+    const api = await bankingApi('xfer-api');
+    running.push(api.runtime);
+    await api.post('/accounts/U1001/republic/deposits', { amountCents: 10_000 }, 'republicOwner', { Prefer: 'wait=5' });
+    const body = { transferId: 'api-1', from: { customer: 'U1001', bank: 'republic' }, to: { customer: 'U1001', bank: 'scotia' }, amountCents: 4_000 };
+    const reply = await api.post('/transfers', body, 'republicOwner', { Prefer: 'wait=5' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ transferId: 'api-1', step: 'completed', done: true, requestedBy: 'owner.republic', statusUrl: '/api/banking/transfers/api-1', duplicate: false });
+    expect(reply.body.timeline.map((t: { input: string; step: string }) => `${t.input} → ${t.step}`)).toEqual(['start → withdrawing', 'withdraw accepted → depositing', 'deposit accepted → completed']);
+    // The receiving bank's owner may follow it; a third bank's owner may not see it exists.
+    expect((await api.get('/transfers/api-1', 'scotiaOwner')).body).toMatchObject({ step: 'completed' });
+    expect((await api.get('/transfers/api-1', 'firstCitizensOwner')).status).toBe(404);
+    // Sent again: the same transfer, nothing moved twice.
+    const again = await api.post('/transfers', body, 'republicOwner');
+    expect(again.body).toMatchObject({ transferId: 'api-1', duplicate: true, step: 'completed' });
+    // The views follow the transfer's commands (the transfer waits for its commands, not for views).
+    let seen: unknown;
+    for (let i = 0; i < 50; i++) {
+      const balances = await api.get('/balances?customer=U1001', 'admin');
+      seen = balances.body.items.map((b: { bank: string; balanceCents: number }) => [b.bank, b.balanceCents]);
+      if (JSON.stringify(seen) === JSON.stringify([['republic', 6_000], ['scotia', 4_000]])) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen).toEqual([['republic', 6_000], ['scotia', 4_000]]);
+  });
+
+  it('refuses, starting nothing: a transfer from another bank’s account, within one bank, a consumer, bad fields', async () => {
+    const api = await bankingApi('xfer-refuse');
+    running.push(api.runtime);
+    const body = { from: { customer: 'U1001', bank: 'republic' }, to: { customer: 'U1001', bank: 'scotia' }, amountCents: 100 };
+    const before = await api.storedEvents();
+    const foreign = await api.post('/transfers', body, 'scotiaOwner');
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.detail).toMatch(/You own Scotia Bank; a transfer you start leaves from an account there/);
+    expect((await api.post('/transfers', { ...body, to: { customer: 'U1002', bank: 'republic' } }, 'republicOwner')).status).toBe(400);
+    expect((await api.post('/transfers', body, 'consumer')).status).toBe(403);
+    const bad = await api.post('/transfers', { ...body, amountCents: -5, transferId: 'a/b' }, 'republicOwner');
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.errors ?? {})).toEqual(expect.arrayContaining(['amountCents', 'transferId']));
+    expect(await api.storedEvents()).toBe(before);
   });
 });

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import type { FeedReader } from '../relay/feed.ts';
+import type { ProcessRunner } from '../process/process-runner.ts';
 import type { ViewRow } from '../projection/define-projection.ts';
 import type { RebuildRecord } from '../projection/generations.ts';
 import type { DeadLetter } from '../projection/runner.ts';
@@ -119,6 +120,9 @@ export interface ContextRuntime {
   deadLetters(projection?: string): Promise<DeadLetter[]>;
   /** `retry` re-applies a parked event through the live runner; `skip` marks it skipped. */
   resolveDeadLetter(projection: string, seq: number, action: 'retry' | 'skip'): Promise<void>;
+  /** The context's process managers, by name (absent in test doubles). */
+  // biome-ignore lint: processes differ in state and start types
+  readonly processes?: ReadonlyMap<string, ProcessRunner<any, any>>;
   /** The context's feed in its one total order (merged over its partitions, if any). */
   readonly feed: FeedReader;
   /** Published-or-not feed entries after a seq, in order. */

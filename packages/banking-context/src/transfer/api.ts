@@ -1,0 +1,138 @@
+import { defineRoute, problems, type AppEnv, type ContextRuntime, type Principal, type ProcessInstance, type ProcessRunner } from '@eventloom/core';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { randomUUID } from 'node:crypto';
+import { bankById, bankByName, bankId } from '../banks.ts';
+import { amountCents, customerId } from '../account/fields.ts';
+import type { TransferRequest, TransferState } from './process.ts';
+
+const transferIdField = z.string().regex(/^[A-Za-z0-9_-]{1,56}$/, 'transferId must be 1-56 letters, digits, _ or -');
+const Account = z.object({ customer: customerId, bank: bankId });
+
+const TransferBody = z
+  .object({
+    transferId: transferIdField.optional().openapi({ description: 'Your id for the transfer: sending it again starts nothing new (default: a new one)' }),
+    from: Account.openapi({ description: 'The account money leaves: at your bank' }),
+    to: Account.openapi({ description: 'The account money goes to: at another bank' }),
+    amountCents,
+  })
+  .strict()
+  .refine((body) => body.from.bank !== body.to.bank, { message: 'a transfer goes between two banks', path: ['to', 'bank'] })
+  .openapi('TransferRequest');
+
+const TransferStatus = z
+  .object({
+    transferId: z.string(),
+    step: z.enum(['withdrawing', 'depositing', 'expiring', 'refunding', 'completed', 'compensated', 'rejected', 'attention']),
+    done: z.boolean(),
+    reason: z.string().optional().openapi({ description: 'Why it did not complete: a refusal code, or `timeout`' }),
+    detail: z.string().optional(),
+    from: Account,
+    to: Account,
+    amountCents: z.number().int(),
+    requestedBy: z.string(),
+    correlationId: z.string(),
+    statusUrl: z.string(),
+    duplicate: z.boolean().optional(),
+    timeline: z.array(z.object({ at: z.string(), input: z.string(), step: z.string() })).openapi({ description: 'Each input the transfer met and the step it led to' }),
+  })
+  .openapi('TransferStatus');
+
+const Problem = z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() }).passthrough().openapi('TransferProblem');
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+
+const start = defineRoute({
+  method: 'post',
+  path: '/transfers',
+  tags: ['banking'],
+  roles: ['owner', 'admin'],
+  summary: 'Move money from an account at your bank to an account at another bank (a process: withdraw, deposit, or refund)',
+  request: {
+    headers: z.object({ prefer: z.string().optional().openapi({ description: '`wait=N`: answer once the transfer has finished (up to N seconds)' }) }),
+    body: { content: { 'application/json': { schema: TransferBody } }, required: true },
+  },
+  responses: {
+    200: { description: 'Finished (with Prefer: wait): completed, compensated or rejected', content: { 'application/json': { schema: TransferStatus } } },
+    202: { description: 'Started: follow `statusUrl`', content: { 'application/json': { schema: TransferStatus } } },
+    400: problem('Invalid fields; nothing started'),
+    403: problem('An owner sending from another bank’s account, or a consumer'),
+  },
+});
+
+const status = defineRoute({
+  method: 'get',
+  path: '/transfers/{transferId}',
+  tags: ['banking'],
+  roles: ['owner', 'admin'],
+  summary: 'A transfer: its step, why it did not complete, and its timeline',
+  request: { params: z.object({ transferId: transferIdField }) },
+  responses: {
+    200: { description: 'The transfer', content: { 'application/json': { schema: TransferStatus } } },
+    403: problem('An owner of neither bank'),
+    404: problem('No such transfer'),
+  },
+});
+
+export function transferRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
+  const transfers = () => runtime.processes?.get('transfer') as ProcessRunner<TransferState, TransferRequest> | undefined;
+
+  app.openapi(start, async (c) => {
+    const principal = c.get('principal')!;
+    const body = c.req.valid('json');
+    mayStartFrom(principal, body.from.bank);
+    const runner = transfers();
+    if (!runner) throw problems.unavailable('transfers are not running in this process');
+    const request: TransferRequest = { transferId: body.transferId ?? randomUUID().replaceAll('-', ''), from: body.from, to: body.to, amountCents: body.amountCents, requestedBy: principal.sub };
+    const { instance, duplicate } = await runner.begin(request, { principal });
+    const waitSeconds = Math.min(30, Number(/wait=(\d+)/.exec(c.req.header('prefer') ?? '')?.[1] ?? 0));
+    let current = await runner.load(instance);
+    for (const until = performance.now() + waitSeconds * 1000; current && !current.done && performance.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      current = await runner.load(instance);
+    }
+    if (!current) throw problems.unavailable(`transfer ${instance} was not recorded; send it again with the same transferId`);
+    // Another caller's transfer under the same id is not this caller's to see.
+    if (duplicate && current.state.request?.requestedBy !== principal.sub && principal.role !== 'admin') throw problems.conflict(`transfer ${instance} exists already; choose another transferId`);
+    return c.json({ ...view(current), duplicate }, current.done && waitSeconds > 0 ? 200 : 202) as never;
+  });
+
+  app.openapi(status, async (c) => {
+    const principal = c.get('principal')!;
+    const { transferId } = c.req.valid('param');
+    const current = await transfers()?.load(transferId);
+    const request = current?.state.request;
+    // Owners see transfers of their own bank only; not found looks the same as not theirs.
+    const own = principal.role === 'admin' || (request && [request.from.bank, request.to.bank].includes(bankByName(principal.bank)?.id as never));
+    if (!current || !request || !own) throw problems.notFound(`no transfer ${transferId}`);
+    return c.json(view(current), 200) as never;
+  });
+}
+
+function mayStartFrom(principal: Principal, bank: z.infer<typeof bankId>): void {
+  if (principal.role === 'admin') return;
+  const own = bankByName(principal.bank);
+  if (principal.role === 'owner' && own?.id === bank) return;
+  throw problems.forbidden(own ? `You own ${own.name}; a transfer you start leaves from an account there, not at ${bankById(bank).name}.` : 'Only a bank’s owner starts transfers from its accounts.');
+}
+
+function view(current: ProcessInstance<TransferState>) {
+  const request = current.state.request!;
+  return {
+    transferId: request.transferId,
+    step: current.state.step,
+    done: current.done,
+    ...(current.state.reason ? { reason: current.state.reason } : {}),
+    ...(current.state.detail ? { detail: current.state.detail } : {}),
+    from: request.from,
+    to: request.to,
+    amountCents: request.amountCents,
+    requestedBy: request.requestedBy,
+    correlationId: current.correlationId,
+    statusUrl: `/api/banking/transfers/${request.transferId}`,
+    timeline: current.history.map((event) => {
+      const data = event.data as { input: { kind: string; step?: string; timer?: string; outcome?: string; code?: string }; state: TransferState };
+      const input = data.input;
+      const said = input.kind === 'answer' ? `${input.step} ${input.outcome}${input.code ? ` (${input.code})` : ''}` : input.kind === 'timer' ? `timer ${input.timer}` : input.kind;
+      return { at: event.occurredAt, input: said, step: data.state.step };
+    }),
+  };
+}
