@@ -11,8 +11,8 @@ const definition = { ...banking, processes: [transferProcess({ depositTimeoutMs:
 const running: Runtime[] = [];
 afterAll(() => Promise.all(running.map((runtime) => runtime.close())));
 
-async function start(name: string) {
-  const runtime = await createRuntime({ contexts: [definition], config: testConfig({ name, LOG_LEVEL: 'silent' }), tuning: { processIdleMs: 100, processQuietMs: 300 } });
+async function start(name: string, config = testConfig({ name, LOG_LEVEL: 'silent' })) {
+  const runtime = await createRuntime({ contexts: [definition], config, tuning: { processIdleMs: 100, processQuietMs: 300 } });
   running.push(runtime);
   const context = runtime.context('banking');
   const transfers = (context as unknown as { processes: Map<string, ProcessRunner<TransferState, TransferRequest>> }).processes.get('transfer')!;
@@ -115,5 +115,86 @@ describe('transfers through the API', () => {
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.errors ?? {})).toEqual(expect.arrayContaining(['amountCents', 'transferId']));
     expect(await api.storedEvents()).toBe(before);
+  });
+});
+
+describe('money is conserved', () => {
+  // Random transfers between three banks, accounts frozen and unfrozen under them, sends that
+  // fail at random in the process that started them, and the worker that sweeps replaced
+  // half-way: when everything has settled, no money was made or lost, and no transfer
+  // withdrew, deposited or refunded twice, or both deposited and refunded.
+  it('over random transfers, freezes, failed sends and a replaced worker', { timeout: 120_000 }, async () => {
+    const config = testConfig({ name: 'xfer-conserve', LOG_LEVEL: 'silent' });
+    const { context, balance, deposit, runtime: first } = await start('xfer-conserve', config);
+    const customers = ['C1', 'C2', 'C3'];
+    const banksOf = ['republic', 'scotia', 'first-citizens'] as const;
+    for (const customer of customers) for (const bank of banksOf) await deposit(customer, bank as 'republic', 10_000);
+    const total = async () => {
+      let sum = 0;
+      for (const customer of customers) for (const bank of banksOf) sum += await balance(customer, bank);
+      return sum;
+    };
+    const initial = await total();
+    // A gateway-like runtime without workers starts the transfers; its sends fail one time in three.
+    const gateway = await createRuntime({ contexts: [definition], config, workers: false });
+    running.push(gateway);
+    const starter = (gateway.context('banking') as unknown as { processes: Map<string, ProcessRunner<TransferState, TransferRequest>> }).processes.get('transfer')!;
+    const flaky = starter as unknown as { target: (name: string) => unknown };
+    const real = flaky.target;
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    flaky.target = (target: string) => {
+      if (random() < 0.33) throw new Error('the gateway lost its connection');
+      return real(target);
+    };
+    const ids: string[] = [];
+    let worker = first;
+    for (let i = 0; i < 40; i++) {
+      const from = banksOf[Math.floor(random() * 3)]!;
+      const to = banksOf.filter((b) => b !== from)[Math.floor(random() * 2)]!;
+      const customer = customers[Math.floor(random() * 3)]!;
+      if (random() < 0.15) await context.execute('account', 'freeze', { customer, bank: to }, { principal: principals.admin }).catch(() => undefined);
+      if (random() < 0.15) await context.execute('account', 'unfreeze', { customer, bank: to }, { principal: principals.admin }).catch(() => undefined);
+      const id = `c${i}`;
+      ids.push(id);
+      await starter.begin({ transferId: id, from: { customer, bank: from }, to: { customer, bank: to }, amountCents: Math.ceil(random() * 6_000), requestedBy: 'admin' }, { principal: principals.admin });
+      if (i === 20) {
+        // The worker that sweeps goes; another takes over.
+        await worker.close();
+        worker = (await start('xfer-conserve', config)).runtime;
+      }
+    }
+    const transfers = (worker.context('banking') as unknown as { processes: Map<string, ProcessRunner<TransferState, TransferRequest>> }).processes.get('transfer')!;
+    for (const id of ids) await finished(transfers, id);
+    const outcomes = new Map<string, string>();
+    for (const id of ids) {
+      const instance = await transfers.load(id);
+      if (instance) outcomes.set(id, instance.state.step);
+    }
+    expect(outcomes.size).toBe(ids.length);
+    expect([...outcomes.values()].every((step) => ['completed', 'compensated', 'rejected'].includes(step))).toBe(true);
+    expect(await total()).toBe(initial);
+    // Each transfer's effects, from the account streams.
+    const effects = new Map<string, { withdrawn: number; deposited: number; refunded: number }>();
+    for (const customer of customers) {
+      for (const bank of banksOf) {
+        for (const event of await context.readStream(`account-${customer}-${bank}`)) {
+          const data = event.data as { memo?: string; transferId?: string };
+          const id = /^transfer (\w+) to /.exec(data.memo ?? '')?.[1] ?? (data.transferId?.endsWith('-refund') ? data.transferId.slice(0, -7) : data.transferId);
+          if (!id) continue;
+          const effect = effects.get(id) ?? { withdrawn: 0, deposited: 0, refunded: 0 };
+          if (event.type === 'Withdrawn') effect.withdrawn++;
+          if (event.type === 'Deposited') effect[data.transferId?.endsWith('-refund') ? 'refunded' : 'deposited']++;
+          effects.set(id, effect);
+        }
+      }
+    }
+    for (const [id, step] of outcomes) {
+      const effect = effects.get(id) ?? { withdrawn: 0, deposited: 0, refunded: 0 };
+      const expected = { completed: { withdrawn: 1, deposited: 1, refunded: 0 }, compensated: { withdrawn: 1, deposited: 0, refunded: 1 }, rejected: { withdrawn: 0, deposited: 0, refunded: 0 } }[step as 'completed'];
+      expect({ id, ...effect }).toEqual({ id, ...expected });
+    }
+    // The run met every ending: moved, refunded (a frozen receiver), refused (too little at A).
+    expect(new Set(outcomes.values())).toEqual(new Set(['completed', 'compensated', 'rejected']));
   });
 });
