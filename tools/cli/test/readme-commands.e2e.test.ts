@@ -120,6 +120,7 @@ const plans: Plan[] = [
 
   // Long runs: started as written, stopped once they show they work.
   briefly('pnpm sim --seed 7', /^seed 7 running: /m),
+  briefly('pnpm sim --seed 7 --partitions 4', /^seed 7 running: .*4 feed partitions/m),
   briefly('pnpm sim --seeds 1..200', /^seed \d+ running: /m),
   briefly('pnpm sim --soak 30m', /^seed \d+ running: /m),
   briefly('pnpm --filter @eventloom/bench bench --quick', /^\s+raw\s+\d+\/s/m, { seconds: 90 }),

@@ -224,15 +224,23 @@ export class LocalContext implements ContextRuntime {
         try {
           decided = command.decide(parsed.data, state, { principal: request.principal, now });
         } catch (error) {
-          if (verified) throw error;
-          fresh = true;
-          continue;
+          if (!verified) {
+            fresh = true;
+            continue;
+          }
+          // A send of the same command (same key) may have landed meanwhile: its answer is
+          // this one's, not a refusal decided on the state it left.
+          const twin = key !== undefined ? await this.store.findIdempotency(stream, key, who) : undefined;
+          if (twin) return this.answerDuplicate(stream, twin, fingerprint);
+          throw error;
         }
         if (decided.length === 0) {
           if (!verified) {
             fresh = true;
             continue;
           }
+          const twin = key !== undefined ? await this.store.findIdempotency(stream, key, who) : undefined;
+          if (twin) return this.answerDuplicate(stream, twin, fingerprint);
           return { commandId, stream, events: [], duplicate: false };
         }
         const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
