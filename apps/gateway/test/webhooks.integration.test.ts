@@ -164,19 +164,7 @@ describe.skipIf(!haveAzurite)('webhook delivery on Azurite and Redis', () => {
     // Starting past any seq the feed will reach: the dispatcher has nothing to deliver to it.
     const subscription = await store.create({ url: 'https://receiver.example/hooks', contexts: ['counter'], owner: 'admin', start: { counter: Number.MAX_SAFE_INTEGER } });
     const at = Date.parse('2026-11-01T00:00:00Z');
-    const attempts = Array.from({ length: 1_150 }, (_, i) => ({
-      subscription: subscription.id,
-      eventId: `e${i}`,
-      context: 'counter',
-      seq: i + 1,
-      type: 'Incremented',
-      stream: 'counter-x',
-      attempt: 1,
-      ok: true,
-      status: 204,
-      latencyMs: 3,
-      at: new Date(at + i * 1000).toISOString(),
-    }));
+    const attempts = deliveredAttempts(subscription.id, 1_150, at);
     await store.record(attempts);
     const kept = await store.deliveries(subscription.id, 2_000);
     expect(kept).toHaveLength(keptAttempts);
@@ -299,19 +287,7 @@ describe.skipIf(!haveAzurite)('a delivery log write whose answer was lost', () =
     try {
       const store = new WebhookStore(runtime);
       const at = Date.parse('2026-11-01T00:00:00Z');
-      const attempts = Array.from({ length: 3 }, (_, i) => ({
-        subscription: 'lost-answer',
-        eventId: `e${i}`,
-        context: 'counter',
-        seq: i + 1,
-        type: 'Incremented',
-        stream: 'counter-x',
-        attempt: 1,
-        ok: true,
-        status: 204,
-        latencyMs: 3,
-        at: new Date(at + i * 1000).toISOString(),
-      }));
+      const attempts = deliveredAttempts('lost-answer', 3, at);
       await store.record(attempts);
       expect(lost).toBe(1);
       expect((await store.deliveries('lost-answer', 10)).map((a) => a.seq)).toEqual([3, 2, 1]);
@@ -321,3 +297,20 @@ describe.skipIf(!haveAzurite)('a delivery log write whose answer was lost', () =
     }
   });
 });
+
+/** `count` successful first attempts of one subscription, a second apart from `at`. */
+function deliveredAttempts(subscription: string, count: number, at: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    subscription,
+    eventId: `e${i}`,
+    context: 'counter',
+    seq: i + 1,
+    type: 'Incremented',
+    stream: 'counter-x',
+    attempt: 1,
+    ok: true,
+    status: 204,
+    latencyMs: 3,
+    at: new Date(at + i * 1000).toISOString(),
+  }));
+}

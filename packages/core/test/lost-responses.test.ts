@@ -21,6 +21,19 @@ const shop = defineContext({ name: 'shop', events: [Paid], aggregates: [], proje
 
 /** A runtime whose Table requests go through a proxy that loses the answer of the first write matching `lose`. */
 async function runtimeLosing(name: string, lose: (request: ProxiedRequest) => boolean, contexts: ContextDefinition[] = [counter]) {
+  const { cfg, proxy, lost } = await losingProxy(name, lose);
+  const runtime = closer.add(
+    await createRuntime({
+      contexts,
+      config: { ...cfg, AZURE_STORAGE_CONNECTION_STRING: connectionStringThrough(cfg.AZURE_STORAGE_CONNECTION_STRING, { table: proxy }) },
+      workers: false,
+    }),
+  );
+  return { cfg, runtime, lost };
+}
+
+/** A Table proxy that loses the answer of the first write matching `lose` (it lands; the caller hears nothing). */
+async function losingProxy(name: string, lose: (request: ProxiedRequest) => boolean) {
   const cfg = config(name);
   let lost = 0;
   const proxy = closer.add(
@@ -30,14 +43,7 @@ async function runtimeLosing(name: string, lose: (request: ProxiedRequest) => bo
       decide: (request): HttpFault => (lost === 0 && lose(request) ? (lost++, { kind: 'reset-after' }) : { kind: 'pass' }),
     }),
   );
-  const runtime = closer.add(
-    await createRuntime({
-      contexts,
-      config: { ...cfg, AZURE_STORAGE_CONNECTION_STRING: connectionStringThrough(cfg.AZURE_STORAGE_CONNECTION_STRING, { table: proxy }) },
-      workers: false,
-    }),
-  );
-  return { cfg, runtime, lost: () => lost };
+  return { cfg, proxy, lost: () => lost };
 }
 
 /** An insert into a table whose name ends so (names carry the test's prefix). */
@@ -92,17 +98,9 @@ const feedEntry = (seq: number, id = `e${seq}`): FeedColumns => ({
 
 /** A feed partition whose Table requests go through a proxy that loses the answer of the first write matching `lose`. */
 async function feedLosing(name: string, lose: (request: ProxiedRequest) => boolean) {
-  const cfg = config(name);
-  let lost = 0;
-  const proxy = closer.add(
-    await startHttpFaultProxy({
-      target: storageTarget(cfg.AZURE_STORAGE_CONNECTION_STRING, 'table'),
-      service: 'table',
-      decide: (request): HttpFault => (lost === 0 && lose(request) ? (lost++, { kind: 'reset-after' }) : { kind: 'pass' }),
-    }),
-  );
+  const { cfg, proxy, lost } = await losingProxy(name, lose);
   const storage = new Storage(connectionStringThrough(cfg.AZURE_STORAGE_CONNECTION_STRING, { table: proxy }), cfg.EVENTLOOM_PREFIX);
-  return { feed: new Feed(storage, 'counter', 1), direct: new Feed(storageOf(cfg), 'counter', 1), lost: () => lost };
+  return { feed: new Feed(storage, 'counter', 1), direct: new Feed(storageOf(cfg), 'counter', 1), lost };
 }
 
 describe('a feed append that meets rows already at its seqs', () => {
