@@ -21,7 +21,10 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** `preferred` when it is free, else any free port. */
-export async function portOrFree(preferred: number): Promise<number> {
-  return (await portIsFree(preferred)) ? preferred : freePort();
+/** `preferred` when it is free, else any free port; 0 asks for any free port. */
+export async function portOrFree(preferred: number | string): Promise<number> {
+  const port = typeof preferred === 'string' && preferred.trim() !== '' ? Number(preferred) : preferred;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${JSON.stringify(preferred)} is not a port: use 1-65535, or 0 for any free port`);
+  if (port === 0) return freePort();
+  return (await portIsFree(port)) ? port : freePort();
 }

@@ -17,8 +17,8 @@ const root = resolve(import.meta.dirname, '../../..');
 
 const program = new Command('eventloom up')
   .description('run Eventloom locally: Azurite, gateway, worker and portal')
-  .addOption(new Option('--gateway-port <port>', 'gateway port (another free one if taken)').env('EVENTLOOM_GATEWAY_PORT').default('8787'))
-  .addOption(new Option('--portal-port <port>', 'portal port (another free one if taken)').env('EVENTLOOM_PORTAL_PORT').default('5173'))
+  .addOption(new Option('--gateway-port <port>', 'gateway port (another free one if taken; 0 for any)').env('EVENTLOOM_GATEWAY_PORT').default('8787'))
+  .addOption(new Option('--portal-port <port>', 'portal port (another free one if taken; 0 for any)').env('EVENTLOOM_PORTAL_PORT').default('5173'))
   .addOption(new Option('--blob-port <port>', 'Azurite blob port, 0 for any free one').env('EVENTLOOM_BLOB_PORT').default('10000'))
   .addOption(new Option('--table-port <port>', 'Azurite table port, 0 for any free one').env('EVENTLOOM_TABLE_PORT').default('10002'))
   .option('--no-portal', 'do not build and start the portal')
@@ -148,10 +148,10 @@ async function main(): Promise<void> {
   if (!redis) {
     say(`WARNING: no Redis answers at ${redisUrl}; running single-process (in-process bus, workers inside the gateway). Start Redis or set REDIS_URL for the full setup.`);
   }
-  const gatewayPort = await portOrFree(Number(options.gatewayPort));
-  const portalPort = await portOrFree(Number(options.portalPort));
-  if (String(gatewayPort) !== options.gatewayPort) say(`port ${options.gatewayPort} is taken; the gateway gets ${gatewayPort}`);
-  if (String(portalPort) !== options.portalPort) say(`port ${options.portalPort} is taken; the portal gets ${portalPort}`);
+  const gatewayPort = await portOrFree(options.gatewayPort);
+  const portalPort = await portOrFree(options.portalPort);
+  if (String(gatewayPort) !== options.gatewayPort && Number(options.gatewayPort) !== 0) say(`port ${options.gatewayPort} is taken; the gateway gets ${gatewayPort}`);
+  if (String(portalPort) !== options.portalPort && Number(options.portalPort) !== 0) say(`port ${options.portalPort} is taken; the portal gets ${portalPort}`);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const portalUrl = `http://127.0.0.1:${portalPort}`;
 
