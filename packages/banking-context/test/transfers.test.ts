@@ -101,6 +101,23 @@ describe('transfers through the API', () => {
     expect(seen).toEqual([['republic', 6_000], ['scotia', 4_000]]);
   });
 
+  it('keeps a transfer its own: another caller reusing its id, or the same caller with other details, is refused and changes nothing; odd keys are refused', async () => {
+    const api = await bankingApi('xfer-hijack');
+    running.push(api.runtime);
+    await api.post('/accounts/U1001/republic/deposits', { amountCents: 10_000 }, 'republicOwner', { Prefer: 'wait=5' });
+    const body = { transferId: 'mine-1', from: { customer: 'U1001', bank: 'republic' }, to: { customer: 'U1001', bank: 'scotia' }, amountCents: 1_000 };
+    expect((await api.post('/transfers', body, 'republicOwner', { Prefer: 'wait=5' })).body).toMatchObject({ step: 'completed' });
+    const other = await api.post('/transfers', { ...body, amountCents: 9_000 }, 'admin');
+    expect(other.status).toBe(409);
+    const changed = await api.post('/transfers', { ...body, amountCents: 9_000 }, 'republicOwner');
+    expect(changed.status).toBe(409);
+    const status = await api.get('/transfers/mine-1', 'republicOwner');
+    expect(status.body).toMatchObject({ amountCents: 1_000, requestedBy: 'owner.republic', step: 'completed' });
+    expect(status.body.timeline).toHaveLength(3);
+    const proto = await api.post('/transfers', JSON.parse('{"__proto__":{"amountCents":1},"from":{"customer":"U1001","bank":"republic"},"to":{"customer":"U1001","bank":"scotia"},"amountCents":5}'), 'republicOwner');
+    expect(proto.status).toBe(400);
+  });
+
   it('refuses, starting nothing: a transfer from another bank’s account, within one bank, a consumer, bad fields', async () => {
     const api = await bankingApi('xfer-refuse');
     running.push(api.runtime);

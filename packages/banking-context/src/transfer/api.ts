@@ -90,8 +90,10 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
       current = await runner.load(instance);
     }
     if (!current) throw problems.unavailable(`transfer ${instance} was not recorded; send it again with the same transferId`);
-    // Another caller's transfer under the same id is not this caller's to see.
-    if (duplicate && current.state.request?.requestedBy !== principal.sub && principal.role !== 'admin') throw problems.conflict(`transfer ${instance} exists already; choose another transferId`);
+    // A repeat is the same caller's same transfer; anything else under its id is another transfer.
+    const first = current.state.request;
+    const same = first?.requestedBy === request.requestedBy && first.amountCents === request.amountCents && JSON.stringify([first.from, first.to]) === JSON.stringify([request.from, request.to]);
+    if (duplicate && !same) throw problems.conflict(`transfer ${instance} exists already with other details; choose another transferId`);
     return c.json({ ...view(current), duplicate }, current.done && waitSeconds > 0 ? 200 : 202) as never;
   });
 

@@ -141,6 +141,8 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const current = await this.load(instance);
       if (!current && input.kind !== 'start') throw new Error(`process ${this.definition.name}: instance ${instance} has not started`);
+      // An instance starts once, whoever sends its start again (idempotency keys are per caller).
+      if (current && input.kind === 'start') return false;
       // Cancelled or fired meanwhile (by another process): nothing to fire.
       if (input.kind === 'timer' && current && current.timers.get(input.timer) !== Number(key.slice(key.lastIndexOf(':') + 1))) return false;
       const now = this.clock();
