@@ -2,7 +2,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import type { EventStore } from '../store/event-store.ts';
-import { isConflict, isNotFound, isPreconditionFailed, isTransient, type Storage } from '../store/storage.ts';
+import { readJson } from '../projection/generations.ts';
+import { isConflict, isPreconditionFailed, isTransient, type Storage } from '../store/storage.ts';
 import { BlobLease } from '../worker/blob-lease.ts';
 import { Feed } from './feed.ts';
 import { MergedFeed, MergeJournal } from './merged-feed.ts';
@@ -138,17 +139,8 @@ async function growFeed(parts: LayoutParts, container: ContainerClient, old: Fee
 }
 
 async function readLayout(container: ContainerClient): Promise<{ layout: FeedLayout; etag: string } | undefined> {
-  const blob = container.getBlockBlobClient(blobName);
-  try {
-    // The content and its ETag from one response: a write in between cannot pair them wrongly.
-    const response = await blob.download(0);
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.readableStreamBody!) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    return { layout: JSON.parse(Buffer.concat(chunks).toString('utf8')) as FeedLayout, etag: response.etag! };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const read = await readJson<FeedLayout>(container, blobName);
+  return read && { layout: read.value, etag: read.etag };
 }
 
 /** Writes the layout over the version read (or as new); false when someone else wrote first. */
