@@ -30,6 +30,8 @@ const tally = defineProjection({
   },
 });
 const fragile = defineContext({ name: 'fragile', events: [Incremented], aggregates: [counter], projections: [tally] });
+/** The same over a feed of two partitions, the projection run per partition. */
+const spread = defineContext({ name: 'spread', feed: { partitions: 2 }, events: [Incremented], aggregates: [counter], projections: [{ ...tally, partitioned: true }] });
 
 const principals: Record<Role, Principal> = {
   admin: { sub: 'admin', role: 'admin' },
@@ -67,7 +69,7 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
   beforeAll(async () => {
     const logger = pino({ level: 'silent' });
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-admin-')));
-    const contexts = [counterContext, fragile];
+    const contexts = [counterContext, fragile, spread];
     runtime = await createRuntime({ contexts, config: testConfig({ name: 'adm', LOG_LEVEL: 'silent' }), logger });
     app = createGateway({ runtime, contexts, auth, logger });
     for (const role of Object.keys(principals) as Role[]) tokens[role] = (await auth.issue(principals[role])).token;
@@ -108,7 +110,7 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     // This process runs the workers: its relay and projections are held by its worker group id.
     expect(overview.contexts[0]!.relayWorker).toMatch(new RegExp(`:${process.pid}:`));
     expect(overview.contexts[0]!.projections[0]!.worker).toBe(overview.contexts[0]!.relayWorker);
-    expect(overview.contexts.map((c) => c.name)).toEqual(['counter', 'fragile']);
+    expect(overview.contexts.map((c) => c.name)).toEqual(['counter', 'fragile', 'spread']);
     expect(overview.contexts[0]!.projections[0]).toMatchObject({
       context: 'counter',
       name: 'counters',
@@ -188,7 +190,7 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
 
   it('names the known projections when asked to rebuild one that does not exist', async () => {
     const problem = await expectProblem(await call('/api/admin/rebuilds', { method: 'POST', body: JSON.stringify({ projection: 'nope' }) }), 404);
-    expect(problem).toMatchObject({ known: ['counter/counters', 'fragile/tally'] });
+    expect(problem).toMatchObject({ known: ['counter/counters', 'fragile/tally', 'spread/tally'] });
     expect((problem as { detail?: string }).detail).toContain('counter/counters');
     await expectProblem(await call('/api/admin/rebuilds', { method: 'POST', body: JSON.stringify({ context: 'nope' }) }), 404);
     await expectProblem(await call('/api/admin/rebuilds/counter/nope'), 404);
@@ -224,6 +226,35 @@ describe.skipIf(!haveAzurite)('admin API on Azurite and Redis', () => {
     expect(items.map((l) => l.state).sort()).toEqual(['retried', 'skipped']);
     expect(await runtime.context('fragile').views.get('Tally', 'tally', 'f2')).toBeUndefined();
     await expectProblem(await call('/api/admin/dead-letters/fragile/tally/99999/retry', { method: 'POST' }), 404);
+  }, 60_000);
+
+  it('shows a partitioned projection per partition and as a whole, and retries a parked event by the runner that parked it', async () => {
+    broken = true;
+    // Counters of both partitions, one unlucky.
+    const ids = Array.from({ length: 8 }, (_, i) => `sp${i}`);
+    for (const id of ids) await increment('spread', id, id === 'sp3' ? 13 : 2);
+    type Runner = { partition: number; checkpoint: number; lag: number; state: string; worker?: string };
+    const projection = await until('both partitions applied', async () => {
+      const body = (await (await call('/api/admin/projections')).json()) as { contexts: { name: string; partitions?: { head: number }[]; projections: (Record<string, unknown> & { partitions?: Runner[] })[] }[] };
+      const context = body.contexts.find((c) => c.name === 'spread')!;
+      const tallyView = context.projections[0]!;
+      return tallyView.checkpoint === 8 && tallyView.partitions?.every((p) => p.lag === 0 && p.state === 'live') ? { context, tallyView } : undefined;
+    });
+    expect(projection.tallyView.partitions!.map((p) => p.partition)).toEqual([0, 1]);
+    expect(projection.tallyView.partitions!.map((p) => p.checkpoint)).toEqual(projection.context.partitions!.map((p) => p.head));
+    expect(projection.tallyView.partitions!.every((p) => p.worker === projection.tallyView.worker)).toBe(true);
+
+    type Letter = { projection: string; seq: number; state: string };
+    const [letter] = await until('the unlucky event parked', async () => {
+      const { items } = (await (await call('/api/admin/dead-letters?context=spread&projection=tally')).json()) as { items: Letter[] };
+      return items.length === 1 ? items : undefined;
+    });
+    expect(letter!.projection).toMatch(/^tally(~p1)?$/);
+    broken = false;
+    const retried = await call(`/api/admin/dead-letters/spread/${letter!.projection}/${letter!.seq}/retry`, { method: 'POST' });
+    expect(retried.status).toBe(202);
+    await until('the retried event to reach the view', async () => (await runtime.context('spread').views.get('Tally', 'tally', 'sp3'))?.value === 13);
+    await expectProblem(await call(`/api/admin/dead-letters/spread/tally~p7/${letter!.seq}/retry`, { method: 'POST' }), 404);
   }, 60_000);
 
   it('streams rebuild progress and the projections overview to an admin', async () => {

@@ -8,6 +8,8 @@ import type { ContextRuntime } from './context/context-runtime.ts';
 import { LocalContext } from './context/local-context.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
+import { runnerKeys } from './projection/runner-keys.ts';
+import type { ProjectionDefinition } from './projection/define-projection.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
@@ -33,6 +35,8 @@ interface FeedWorkers {
 interface ProjectionWorker {
   context: string;
   source: string;
+  /** A partitioned projection's runner: the feed partition it applies. */
+  partition?: number;
   runner: ProjectionRunner;
   loop: LeasedLoop;
 }
@@ -123,7 +127,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
-    for (const p of projections) if (p.source === source && p.runner.checkpoint < head) p.loop.wake();
+    for (const p of projections) if (p.source === source && p.partition === undefined && p.runner.checkpoint < head) p.loop.wake();
+  };
+  /** Wakes the runners of partitioned projections of a feed partition that have not reached its head yet. */
+  const wakePartition = (context: string, notice: FeedNotice) => {
+    const partition = notice.partition ?? 0;
+    for (const p of projections) if (p.context === context && p.partition === partition && p.runner.checkpoint < notice.head) p.loop.wake();
   };
   const unsubscribe: (() => Promise<void>)[] = [];
 
@@ -137,7 +146,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const layouts = new Map<string, FeedLayout>();
     try {
       for (const context of contexts.values()) {
-        layouts.set(context.name, await settleFeedLayout({ context: context.name, storage, store: context.store, bus, log: context.log, leaseSeconds: tuning.leaseSeconds }, context.partitions.length));
+        const partitionedProjections = context.definition.projections.filter((p) => p.partitioned).map((p) => p.name);
+        layouts.set(
+          context.name,
+          await settleFeedLayout({ context: context.name, storage, store: context.store, bus, log: context.log, leaseSeconds: tuning.leaseSeconds, partitionedProjections }, context.partitions.length),
+        );
       }
     } catch (error) {
       await Promise.all([...contexts.values()].map((c) => c.progress.close()));
@@ -163,8 +176,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           },
         );
         workers.merger = { merger, loop: new LeasedLoop(lease, merger, loopOptions(tuning.relayIdleMs, context.log)) };
-        // Partition relays elsewhere placed entries: merge them.
-        unsubscribe.push(await bus.subscribe(channels.placed(context.name), () => workers.merger!.loop.wake()));
+        // Partition relays elsewhere placed entries: merge them (and apply them, per partition).
+        unsubscribe.push(
+          await bus.subscribe(channels.placed(context.name), (message) => {
+            workers.merger!.loop.wake();
+            context.progress.onPlaced(message as FeedNotice);
+            wakePartition(context.name, message as FeedNotice);
+          }),
+        );
       }
       const layout = layouts.get(context.name)!;
       for (const feed of context.partitions) {
@@ -182,9 +201,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             // A long placement lands a transaction at a time: the merger may take each at once.
             ...(workers.merger ? { onFlushed: () => workers.merger!.loop.wake() } : {}),
             onPlaced: (notice) => {
-              if (workers.merger) return workers.merger.loop.wake();
+              if (workers.merger) {
+                workers.merger.loop.wake();
+                context.progress.onPlaced(notice);
+                return wakePartition(context.name, notice);
+              }
               context.progress.onFeed(notice);
               wakeProjections(context.name, notice.head);
+              wakePartition(context.name, notice);
             },
           },
         );
@@ -201,27 +225,31 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         const sourceContext = contexts.get(source);
         // How the source's feed is laid out (its partitions) is in its definition.
         if (!sourceContext) throw new Error(`projection ${context.name}.${definition.name} reads context ${source}, which is not mounted here: mount it too`);
-        const lease = new BlobLease(container, `projection-${definition.name}`, tuning.leaseSeconds);
-        const runner = new ProjectionRunner({
-          context: context.name,
-          definition,
-          feed: sourceContext.feed,
-          viewsFor: async (generation) => {
-            const views = new Map<string, ViewStore>();
-            for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTable(table, generation)));
-            return views;
-          },
-          dropGeneration: (generation) => context.dropViewGeneration(definition.tables, generation),
-          container: () => storage.container(context.name),
-          deadLetters: await storage.table(context.name, 'DeadLetters'),
-          lease,
-          bus,
-          log: context.log,
-          upcast: (entry) => sourceContext.upcast(entry),
-          onChanged: (change) => context.progress.onView(change),
-          checkpointMs: tuning.checkpointMs,
-        });
-        projections.push({ context: context.name, source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
+        if (definition.partitioned && sourceContext !== context) throw new Error(`projection ${context.name}.${definition.name} is partitioned and reads context ${source}: a partitioned projection reads its own context's feed`);
+        // A partitioned projection: a runner (and lease) per feed partition, each over its partition.
+        for (const [p, key] of runnerKeys(definition, context.partitions.length).entries()) {
+          const lease = new BlobLease(container, `projection-${key}`, tuning.leaseSeconds);
+          const runner = new ProjectionRunner({
+            context: context.name,
+            definition,
+            ...(definition.partitioned ? { key, partition: { index: p, of: context.partitions.length }, feed: context.partitions[p]! } : { feed: sourceContext.feed }),
+            viewsFor: async (generation) => {
+              const views = new Map<string, ViewStore>();
+              for (const table of definition.tables) views.set(table, tableViewStore(await context.viewTable(table, generation)));
+              return views;
+            },
+            dropGeneration: (generation) => context.dropViewGeneration(definition.tables, generation),
+            container: () => storage.container(context.name),
+            deadLetters: await storage.table(context.name, 'DeadLetters'),
+            lease,
+            bus,
+            log: context.log,
+            upcast: (entry) => sourceContext.upcast(entry),
+            onChanged: (change) => context.progress.onView(change),
+            checkpointMs: tuning.checkpointMs,
+          });
+          projections.push({ context: context.name, source, ...(definition.partitioned ? { partition: p } : {}), runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
+        }
       }
     }
     for (const context of contexts.values()) {
@@ -234,7 +262,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const sources = new Set(projections.map((p) => p.source));
     for (const source of sources) {
       unsubscribe.push(
-        await bus.subscribe(channels.feed(source), (message) => wakeProjections(source, (message as FeedNotice).head)),
+        await bus.subscribe(channels.feed(source), (message) => {
+          wakeProjections(source, (message as FeedNotice).head);
+          // An unpartitioned feed's notice is its one partition's.
+          if ((contexts.get(source)?.partitions.length ?? 0) === 1) wakePartition(source, message as FeedNotice);
+        }),
       );
     }
     for (const context of contexts.values()) {
@@ -242,9 +274,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         await bus.subscribe(channels.rebuild(context.name), (message) => {
           const { projection, state } = message as { projection: string; state: string };
           if (state !== 'requested' && state !== 'cancel-requested' && state !== 'retry-requested') return;
-          const worker = projections.find((p) => p.context === context.name && p.runner.name === projection);
-          worker?.runner.wakeRequests();
-          worker?.loop.wake();
+          for (const worker of projections.filter((p) => p.context === context.name && p.runner.name === projection)) {
+            worker.runner.wakeRequests();
+            worker.loop.wake();
+          }
         }),
       );
     }
@@ -274,7 +307,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const { context, runner, loop } of projections) {
       if (!loop.engaged) continue;
       const value: WorkerBeat = { state: state(loop), worker: workerId, checkpoint: runner.checkpoint, deadLetters: runner.deadLetterCount, ...(loop.lastError ? { error: loop.lastError } : {}) };
-      writes.push(bus.remember(beatKey(context, runner.name), value, beatTtlSeconds));
+      writes.push(bus.remember(beatKey(context, runner.key), value, beatTtlSeconds));
     }
     await Promise.all(writes);
   }
@@ -324,27 +357,34 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           const mergerBeat = context.merged && !mergerHere ? await bus.recall<WorkerBeat | null>(beatKey(context.name, mergerWorker)) : undefined;
           const placedHead = context.merged ? (mergerHere?.head ?? mergerBeat?.head ?? 0) : partitions[0]!.head;
           const head = placedHead || context.progress.head || (await context.feed.head());
+          /** One runner's standing: here, or what its worker says, else what it saved. */
+          const standingOf = async (definition: ProjectionDefinition, key: string, sourceHead: number): Promise<ProjectionStats> => {
+            const worker = projections.find((p) => p.context === context.name && p.runner.key === key);
+            const standing = (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): ProjectionStats => ({
+              name: definition.name,
+              checkpoint,
+              lag: Math.max(0, sourceHead - checkpoint),
+              state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
+              deadLetters,
+              ...(failed !== undefined ? { error: failed } : {}),
+              ...(holder !== undefined ? { worker: holder } : {}),
+            });
+            if (worker?.loop.engaged) return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount, workerId);
+            const [saved, beat] = await Promise.all([checkpointOf(context.name, key), bus.recall<WorkerBeat | null>(beatKey(context.name, key))]);
+            const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(key), beat?.checkpoint ?? 0);
+            if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
+            return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
+          };
           const stats = await Promise.all(
             context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
-              const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
-              const worker = projections.find((p) => p.context === context.name && p.runner.name === definition.name);
-              const standing = (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): ProjectionStats => ({
-                name: definition.name,
-                checkpoint,
-                lag: Math.max(0, sourceHead - checkpoint),
-                state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
-                deadLetters,
-                ...(failed !== undefined ? { error: failed } : {}),
-                ...(holder !== undefined ? { worker: holder } : {}),
-              });
-              if (worker?.loop.engaged) {
-                return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount, workerId);
+              if (!definition.partitioned) {
+                const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
+                return standingOf(definition, definition.name, sourceHead);
               }
-              // Run elsewhere (or nowhere): what its worker says, else what it saved.
-              const [saved, beat] = await Promise.all([checkpointOf(context.name, definition.name), bus.recall<WorkerBeat | null>(beatKey(context.name, definition.name))]);
-              const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(definition.name), beat?.checkpoint ?? 0);
-              if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
-              return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
+              // Per partition (each against its partition's head), and summed.
+              const keys = runnerKeys(definition, context.partitions.length);
+              const each = await Promise.all(keys.map((key, p) => standingOf(definition, key, partitions[p]!.head)));
+              return summed(definition.name, each);
             }),
           );
           const relayHolder = partitions[0]!.worker;
@@ -372,7 +412,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     footprint() {
       return {
         relays: [...feeds].flatMap(([context, { relays }]) => relays.map(({ relay, loop }) => ({ context, partition: relay.partition.index, active: loop.state === 'active', ...relay.footprint }))),
-        projections: projections.map(({ context, runner, loop }) => ({ context, name: runner.name, active: loop.state === 'active', ...runner.footprint })),
+        projections: projections.map(({ context, runner, loop, partition }) => ({ context, name: runner.name, ...(partition !== undefined ? { partition } : {}), active: loop.state === 'active', ...runner.footprint })),
         mergers: [...feeds].flatMap(([context, { merger }]) => (merger ? [{ context, active: merger.loop.state === 'active', head: merger.merger.head }] : [])),
       };
     },
@@ -403,7 +443,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       clearInterval(beats);
       await Promise.all(unsubscribe.map((stop) => stop()));
       const held = [
-        ...projections.filter((p) => p.loop.state === 'active').map((p) => beatKey(p.context, p.runner.name)),
+        ...projections.filter((p) => p.loop.state === 'active').map((p) => beatKey(p.context, p.runner.key)),
         ...[...feeds].flatMap(([name, { relays }]) => relays.filter((r) => r.loop.state === 'active').map((r) => beatKey(name, relayBeat(r.relay.partition.index)))),
         ...[...feeds].filter(([, f]) => f.merger?.loop.state === 'active').map(([name]) => beatKey(name, mergerWorker)),
       ];
@@ -416,6 +456,23 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   return runtime;
+}
+
+/** A partitioned projection as a whole: positions and lags added up, the worst state, and each partition's. */
+function summed(name: string, each: ProjectionStats[]): ProjectionStats {
+  const rank: ProjectionStats['state'][] = ['live', 'catching-up', 'standby', 'failed'];
+  const worst = each.reduce((state, p) => (rank.indexOf(p.state) > rank.indexOf(state) ? p.state : state), 'live' as ProjectionStats['state']);
+  const error = each.find((p) => p.error !== undefined)?.error;
+  return {
+    name,
+    checkpoint: each.reduce((sum, p) => sum + p.checkpoint, 0),
+    lag: each.reduce((sum, p) => sum + p.lag, 0),
+    state: worst,
+    deadLetters: each.reduce((sum, p) => sum + p.deadLetters, 0),
+    ...(error !== undefined ? { error } : {}),
+    ...(each[0]!.worker !== undefined ? { worker: each[0]!.worker } : {}),
+    partitions: each.map(({ name: _name, partitions: _partitions, ...standing }, partition) => ({ partition, ...standing })),
+  };
 }
 
 /**

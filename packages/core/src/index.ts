@@ -19,6 +19,7 @@ export * from './http/command-reply.ts';
 export type { RebuildRecord, RebuildState } from './projection/generations.ts';
 export type { RebuildProgress } from './projection/rebuild.ts';
 export type { DeadLetter, DeadLetterState } from './projection/runner.ts';
+export { parseRunnerKey, runnerKey } from './projection/runner-keys.ts';
 // Building blocks for platform workers beside the contexts (webhook delivery, key stores).
 export { Storage, isConflict, isNotFound, isPreconditionFailed, readBlobText, statusOf } from './store/storage.ts';
 export { BlobLease, LeaseLostError } from './worker/blob-lease.ts';

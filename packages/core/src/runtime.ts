@@ -58,6 +58,11 @@ export interface ProjectionStats {
   error?: string;
   /** The worker process that holds it, as its worker group names it (`single-process` without Redis). */
   worker?: string;
+  /**
+   * A partitioned projection: each partition's runner (its checkpoint and lag in that
+   * partition's seqs). The fields above then add them up, with the worst state.
+   */
+  partitions?: (Omit<ProjectionStats, 'name' | 'partitions'> & { partition: number })[];
 }
 
 export interface ContextStats {
@@ -94,7 +99,7 @@ export interface RuntimeCounters {
 
 export interface RuntimeFootprint {
   relays: { context: string; partition: number; active: boolean; cursors: number; hints: number; checks: number; markersSeen: number }[];
-  projections: { context: string; name: string; active: boolean; cachedRows: number; parked: number }[];
+  projections: { context: string; name: string; partition?: number; active: boolean; cachedRows: number; parked: number }[];
   /** Partitioned feeds' mergers. */
   mergers: { context: string; active: boolean; head: number }[];
 }

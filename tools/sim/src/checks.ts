@@ -128,7 +128,7 @@ async function viewRows(storage: Storage, table: string, generation: number): Pr
   try {
     for await (const entity of storage.tableClient(name).listEntities()) {
       if (entity._deleted === true) continue;
-      const { etag: _e, timestamp: _t, 'odata.metadata': _m, _seq: _s, ...row } = entity as Record<string, unknown>;
+      const { etag: _e, timestamp: _t, 'odata.metadata': _m, _seq: _s, _p: _p, ...row } = entity as Record<string, unknown>;
       rows.push(row);
     }
   } catch (error) {

@@ -124,7 +124,9 @@ export function drawDisruptions(random: Random, activeMs: number, profile: Fault
   const feed = feedLeases(partitions);
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'kill', role: random.chance(0.6) ? 'worker' : 'gateway' });
   for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'pause', ms: random.int(5000, 11000) });
-  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick([...feed, 'projection-balances', 'projection-audit', 'projection-payments']) });
+  // `balances` runs per partition: each partition's runner has its lease.
+  const balances = Array.from({ length: partitions }, (_, p) => (p === 0 ? 'projection-balances' : `projection-balances~p${p}`));
+  for (let i = random.int(0, scale); i > 0; i--) list.push({ at: at(), kind: 'steal-lease', lease: random.pick([...feed, ...balances, 'projection-audit', 'projection-payments']) });
   for (let i = random.int(0, scale); i > 0; i--) {
     const kind = random.weighted({ down: 3, hung: 3, restart: 4 });
     if (kind === 'restart') {

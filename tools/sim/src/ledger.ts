@@ -95,11 +95,15 @@ const accounts = defineAggregate({
  */
 export const fixedOps = new Set<string>();
 
-/** Balance per open account; a closed account's row is deleted (a tombstone underneath). */
+/**
+ * Balance per open account; a closed account's row is deleted (a tombstone underneath).
+ * A row is one account's stream, so it runs per feed partition (a runner and lease each).
+ */
 const balances = defineProjection({
   name: 'balances',
   tables: ['Balances'],
   handles: [Deposited.type, Withdrawn.type, Closed.type, Reopened.type],
+  partitioned: true,
   async apply(entry, { view }) {
     const data = entry.data as { account: string; cents?: number };
     const table = view('Balances');

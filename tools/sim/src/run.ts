@@ -306,16 +306,24 @@ async function drain(world: World, trace: Trace, receiver: Receiver): Promise<bo
       for (const entry of page) if (publishedTypes.has(entry.type)) published.push(entry.id);
       head = Number(page[page.length - 1]!.seq);
     }
-    const [letters, checkpoints] = await Promise.all([deadLetters(world), Promise.all(['balances', 'audit', 'payments'].map((p) => projectionState(world.storage, p)))]);
+    // `balances` runs per partition: each runner against its partition's head (the merged head at one partition).
+    const partitionHeads = world.partitions === 1 ? [head] : await Promise.all(ledgerPartitions(world.storage, world.partitions).map((p) => p.head()));
+    const runners = [
+      { key: 'audit', head },
+      { key: 'payments', head },
+      ...partitionHeads.map((partitionHead, p) => ({ key: p === 0 ? 'balances' : `balances~p${p}`, head: partitionHead })),
+    ];
+    const [letters, checkpoints] = await Promise.all([deadLetters(world), Promise.all(runners.map((r) => projectionState(world.storage, r.key)))]);
     const pending = letters.some((l) => l.state === 'retry-requested' || l.state === 'parked');
     const undelivered = published.some((id) => !receiver.times.has(id));
+    const behind = checkpoints.map((c, i) => Math.max(0, runners[i]!.head - c.seq));
     if (first) {
       first = false;
-      const backlog = published.filter((id) => !receiver.times.has(id)).length + Math.max(0, head - Math.min(...checkpoints.map((c) => c.seq)));
+      const backlog = published.filter((id) => !receiver.times.has(id)).length + Math.max(...behind);
       until += (backlog / catchUpMinRate) * 1000;
       trace.note('drain', `backlog at the heal: ${backlog} (bound ${Math.round((until - performance.now()) / 1000)} s)`);
     }
-    if (checkpoints.every((c) => c.seq >= head && !c.shadow) && !pending && !undelivered) {
+    if (behind.every((b) => b === 0) && checkpoints.every((c) => !c.shadow && !c.retiring) && !pending && !undelivered) {
       const store = await storeEvents(world.storage, 'ledger');
       if ([...store.values()].reduce((n, rows) => n + rows.length, 0) === head) {
         trace.note('drain', `caught up: ${head} events, views at the head`);
@@ -405,14 +413,14 @@ async function deadLetters(world: World): Promise<DeadLetter[]> {
   return gateway ? gateway.runtime.context('ledger').deadLetters() : [];
 }
 
-async function projectionState(storage: Storage, projection: string): Promise<{ seq: number; generation: number; shadow: boolean }> {
+async function projectionState(storage: Storage, projection: string): Promise<{ seq: number; generation: number; shadow: boolean; retiring: boolean }> {
   const blob = (await storage.container('ledger')).getBlockBlobClient(`leases/projection-${projection}.json`);
   try {
     const text = await readBlobText(blob);
-    const state = text ? (JSON.parse(text) as { seq?: number; generation?: number; shadow?: unknown }) : {};
-    return { seq: state.seq ?? 0, generation: state.generation ?? 0, shadow: state.shadow !== undefined };
+    const state = text ? (JSON.parse(text) as { seq?: number; generation?: number; shadow?: unknown; retiring?: unknown[] }) : {};
+    return { seq: state.seq ?? 0, generation: state.generation ?? 0, shadow: state.shadow !== undefined, retiring: (state.retiring?.length ?? 0) > 0 };
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return { seq: 0, generation: 0, shadow: false };
+    if ((error as { statusCode?: number }).statusCode === 404) return { seq: 0, generation: 0, shadow: false, retiring: false };
     throw error;
   }
 }

@@ -205,7 +205,8 @@ export class World {
     return [
       ...relays.filter((r) => r.active).map((r) => relayLease(r.partition)),
       ...mergers.filter((m) => m.active).map(() => 'merger'),
-      ...projections.filter((p) => p.active).map((p) => `projection-${p.name}`),
+      // A partitioned projection's runner of partition p > 0 has a lease of its own.
+      ...projections.filter((p) => p.active).map((p) => (p.partition ? `projection-${p.name}~p${p.partition}` : `projection-${p.name}`)),
     ];
   }
 

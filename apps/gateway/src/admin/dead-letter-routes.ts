@@ -1,4 +1,4 @@
-import { contextApp, defineRoute, problems, type DeadLetter as CoreDeadLetter, type Runtime } from '@eventloom/core';
+import { contextApp, defineRoute, parseRunnerKey, problems, type DeadLetter as CoreDeadLetter, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import type { ProjectionMonitor } from './projection-monitor.ts';
 import { DeadLetter, json, problem } from './schemas.ts';
@@ -7,7 +7,9 @@ import { contextNamed, projectionNamed } from './targets.ts';
 const tags = ['admin'];
 const roles = ['admin' as const];
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'a context or projection name');
-const Where = z.object({ context: name, projection: name, seq: z.coerce.number().int().min(1) });
+/** A letter names the runner that parked it: the projection, or `{projection}~p{partition}` for a partitioned one's. */
+const runner = z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}(~p[0-9]{1,2})?$/, 'a projection name, or a partitioned projection’s runner (name~p2)');
+const Where = z.object({ context: name, projection: runner, seq: z.coerce.number().int().min(1) });
 
 const list = defineRoute({
   method: 'get',
@@ -58,7 +60,8 @@ export function deadLetterRoutes(runtime: Runtime, monitor: ProjectionMonitor) {
   ] as const) {
     app.openapi(route, async (c) => {
       const { context, projection, seq } = c.req.valid('param');
-      const target = projectionNamed(runtime, context, projection);
+      // A partitioned projection's letter names the runner that parked it (`name~p2`).
+      const target = projectionNamed(runtime, context, parseRunnerKey(projection).projection);
       await target.context.resolveDeadLetter(projection, seq, action);
       monitor.forget();
       const letter = (await target.context.deadLetters(projection)).find((l) => l.seq === seq);

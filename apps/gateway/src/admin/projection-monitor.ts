@@ -1,4 +1,4 @@
-import { BlobLease, channels, type ContextRuntime, type ContextStats, type ProjectionStats, type RebuildProgress, type RebuildRecord, type Runtime } from '@eventloom/core';
+import { BlobLease, channels, parseRunnerKey, type ContextRuntime, type ContextStats, type ProjectionStats, type RebuildProgress, type RebuildRecord, type Runtime } from '@eventloom/core';
 import type { Logger } from 'pino';
 import type { OverviewView, ProjectionView, RebuildView } from './schemas.ts';
 
@@ -160,10 +160,12 @@ export class ProjectionMonitor {
       eventsPerSecond: this.rate(key, stats.checkpoint, at),
       state: stateOf(stats, rebuild, leased),
       generation: saved?.generation ?? 0,
-      deadLetters: letters.filter((l) => l.projection === name && (l.state === 'parked' || l.state === 'retry-requested')).length,
+      // A partitioned projection's letters name their runner (`name~p2`).
+      deadLetters: letters.filter((l) => parseRunnerKey(l.projection).projection === name && (l.state === 'parked' || l.state === 'retry-requested')).length,
       rebuild: rebuild as RebuildView | null,
       ...(stats.error !== undefined ? { error: stats.error } : {}),
       ...(stats.worker !== undefined && stats.state !== 'standby' ? { worker: stats.worker } : {}),
+      ...(stats.partitions ? { partitions: stats.partitions } : {}),
     };
   }
 

@@ -48,6 +48,20 @@ export const Projection = z
     rebuild: Rebuild.nullable(),
     error: z.string().optional().openapi({ description: 'The last error of its worker, while it keeps failing' }),
     worker: z.string().optional().openapi({ description: 'The worker process that holds it (host:pid:id, or single-process)' }),
+    partitions: z
+      .array(
+        z.object({
+          partition: z.number().int(),
+          checkpoint: z.number().int(),
+          lag: z.number().int(),
+          state: z.enum(['live', 'catching-up', 'standby', 'failed']),
+          deadLetters: z.number().int(),
+          error: z.string().optional(),
+          worker: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "A partitioned projection: each feed partition's runner, its checkpoint and lag in that partition's seqs (the fields above add them up)" }),
   })
   .openapi('ProjectionStatus');
 

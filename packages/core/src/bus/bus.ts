@@ -79,6 +79,9 @@ export function compareLogIds(a: string, b: string): number {
 export interface ViewChange {
   context: string;
   projection: string;
+  /** A partitioned projection's runner (its key, see runner-keys.ts) and feed partition: `seq` is then that partition's. */
+  runner?: string;
+  partition?: number;
   /** Highest feed seq whose effects are now visible in this projection's views. */
   seq: number;
   /** Streams touched in the batch, so listeners can filter. */

@@ -8,6 +8,8 @@ import type { EventDefinition } from '../events/define-event.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
 import { issuesToErrors, problems } from '../http/problem.ts';
 import type { DeadLetter } from '../projection/runner.ts';
+import type { ProjectionDefinition } from '../projection/define-projection.ts';
+import { parseRunnerKey, runnerKeys } from '../projection/runner-keys.ts';
 import { Generations } from '../projection/generations.ts';
 import { GenerationalViews, viewTableParts } from './views.ts';
 import { cancelRebuild, rebuildStatus, requestRebuild } from '../projection/rebuild-requests.ts';
@@ -84,7 +86,13 @@ export class LocalContext implements ContextRuntime {
     this.eventTypes = new Map(definition.events.map((e) => [e.type, e]));
     this.aggregates = new Map(definition.aggregates.map((a) => [a.name, a]));
     const ownProjections = definition.projections.filter((p) => !p.source || p.source === definition.name);
-    this.progress = new Progress(definition.name, ownProjections.map((p) => p.name), loadCheckpoint);
+    // A partitioned projection over one partition is one runner over the feed, as any other.
+    const partitioned = (p: ProjectionDefinition) => p.partitioned === true && this.partitions.length > 1;
+    this.progress = new Progress(
+      definition.name,
+      ownProjections.flatMap((p) => (partitioned(p) ? runnerKeys(p, this.partitions.length).map((key, partition) => ({ key, partition })) : [{ key: p.name }])),
+      loadCheckpoint,
+    );
     this.generations = new Generations(() => storage.container(definition.name));
     this.views = new GenerationalViews(storage, definition, this.generations);
   }
@@ -113,10 +121,13 @@ export class LocalContext implements ContextRuntime {
     status: (projection: string) => rebuildStatus(this, projection),
   };
 
+  /** Parked events, of one projection (all its partitions' runners) or of all; a letter names its runner. */
   async deadLetters(projection?: string): Promise<DeadLetter[]> {
     const table = await this.storage.table(this.name, 'DeadLetters');
     const letters: DeadLetter[] = [];
-    const filter = projection ? { filter: odata`PartitionKey eq ${projection}` } : {};
+    const definition = projection === undefined ? undefined : this.definition.projections.find((p) => p.name === projection);
+    const keys = definition ? runnerKeys(definition, this.partitions.length) : projection === undefined ? [] : [projection];
+    const filter = keys.length > 0 ? { filter: keys.map((key) => odata`PartitionKey eq ${key}`).join(' or ') } : {};
     for await (const row of table.listEntities<DeadLetter>({ queryOptions: filter })) {
       letters.push({
         projection: row.projection,
@@ -140,7 +151,10 @@ export class LocalContext implements ContextRuntime {
    * already would apply its event twice.
    */
   async resolveDeadLetter(projection: string, seq: number, action: 'retry' | 'skip'): Promise<void> {
-    if (!this.hasProjection(projection)) throw problems.notFound(`context ${this.name} has no projection ${projection}`);
+    // A partitioned projection's letter names its runner (`name~p2`).
+    const { projection: name, partition } = parseRunnerKey(projection);
+    const definition = this.definition.projections.find((p) => p.name === name);
+    if (!definition || partition >= runnerKeys(definition, this.partitions.length).length) throw problems.notFound(`context ${this.name} has no projection ${projection}`);
     const table = await this.storage.table(this.name, 'DeadLetters');
     let letter: DeadLetter & { etag: string };
     try {
@@ -157,7 +171,7 @@ export class LocalContext implements ContextRuntime {
       if (isPreconditionFailed(error)) throw problems.conflict(`the dead letter at ${projection} seq ${seq} changed meanwhile; look again`);
       throw error;
     }
-    if (action === 'retry') void this.bus.publish(channels.rebuild(this.name), { context: this.name, projection, state: 'retry-requested' });
+    if (action === 'retry') void this.bus.publish(channels.rebuild(this.name), { context: this.name, projection: name, state: 'retry-requested' });
   }
 
   container(): Promise<ContainerClient> {

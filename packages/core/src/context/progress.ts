@@ -8,6 +8,25 @@ interface Waiter {
 
 const rememberedEvents = 200_000;
 
+/** A runner whose progress a command waits for: over the merged feed, or one partition's. */
+export interface Followed {
+  /** Its key (see runner-keys.ts). */
+  key: string;
+  /** Set for a partitioned projection's runner: its positions are this partition's seqs. */
+  partition?: number;
+}
+
+/** Forgets the oldest half of a map grown past its bound. */
+function trim<K, V>(map: Map<K, V>): void {
+  if (map.size <= rememberedEvents) return;
+  const excess = map.size - rememberedEvents / 2;
+  let i = 0;
+  for (const key of map.keys()) {
+    if (i++ >= excess) break;
+    map.delete(key);
+  }
+}
+
 /**
  * Follows a context's relay and projections through bus notices, so a command can
  * wait until its events are visible in every view (read-your-writes), whichever
@@ -15,15 +34,17 @@ const rememberedEvents = 200_000;
  */
 export class Progress {
   readonly context: string;
-  private readonly projections: string[];
+  private readonly projections: Followed[];
   private readonly seqOf = new Map<string, number>();
+  /** Where a partition's relay placed an event (for partitioned projections). */
+  private readonly placedAt = new Map<string, { partition: number; seq: number }>();
   private readonly projectionSeq = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
   private readonly loadCheckpoint: (projection: string) => Promise<number>;
   private unsubscribe: (() => Promise<void>)[] = [];
   head = 0;
 
-  constructor(context: string, projections: string[], loadCheckpoint: (projection: string) => Promise<number>) {
+  constructor(context: string, projections: Followed[], loadCheckpoint: (projection: string) => Promise<number>) {
     this.context = context;
     this.projections = projections;
     this.loadCheckpoint = loadCheckpoint;
@@ -34,7 +55,7 @@ export class Progress {
       await bus.subscribe(channels.feed(this.context), (message) => this.onFeed(message as FeedNotice)),
       await bus.subscribe(channels.viewChanged(this.context), (message) => this.onView(message as ViewChange)),
     );
-    await Promise.all(this.projections.map(async (name) => this.raise(name, await this.loadCheckpoint(name))));
+    await Promise.all(this.projections.map(async ({ key }) => this.raise(key, await this.loadCheckpoint(key))));
   }
 
   async close(): Promise<void> {
@@ -48,7 +69,11 @@ export class Progress {
     return this.seqOf.get(eventId);
   }
 
-  /** True when every event is in the feed and every projection has passed it. */
+  /**
+   * True when every event is in the feed and every projection has passed it: a runner
+   * over the merged feed its merged seq, a partition's runner (of its partition's
+   * events) its partition seq.
+   */
   applied(eventIds: string[]): boolean {
     let target = 0;
     for (const id of eventIds) {
@@ -56,7 +81,20 @@ export class Progress {
       if (seq === undefined) return false;
       target = Math.max(target, seq);
     }
-    return this.projections.every((name) => (this.projectionSeq.get(name) ?? 0) >= target);
+    for (const { key, partition } of this.projections) {
+      const at = this.projectionSeq.get(key) ?? 0;
+      if (partition === undefined) {
+        if (at < target) return false;
+        continue;
+      }
+      for (const id of eventIds) {
+        const placed = this.placedAt.get(id);
+        // In the merged feed, so placed in its partition; the notice saying where may be gone.
+        if (!placed) return false;
+        if (placed.partition === partition && at < placed.seq) return false;
+      }
+    }
+    return true;
   }
 
   wait(eventIds: string[], timeoutMs: number): Promise<boolean> {
@@ -79,20 +117,22 @@ export class Progress {
   onFeed(notice: FeedNotice): void {
     for (const entry of notice.entries) this.seqOf.set(entry.id, entry.seq);
     this.head = Math.max(this.head, notice.head);
-    if (this.seqOf.size > rememberedEvents) {
-      const excess = this.seqOf.size - rememberedEvents / 2;
-      let i = 0;
-      for (const key of this.seqOf.keys()) {
-        if (i++ >= excess) break;
-        this.seqOf.delete(key);
-      }
-    }
+    trim(this.seqOf);
+    this.settle();
+  }
+
+  /** Entries a partition's relay placed (partitioned feeds): where partitioned projections will find them. */
+  onPlaced(notice: FeedNotice): void {
+    if (!this.projections.some((p) => p.partition !== undefined)) return;
+    const partition = notice.partition ?? 0;
+    for (const entry of notice.entries) this.placedAt.set(entry.id, { partition, seq: entry.seq });
+    trim(this.placedAt);
     this.settle();
   }
 
   /** A projection moved (from the bus, or directly from a runner in this process). */
   onView(change: ViewChange): void {
-    this.raise(change.projection, change.seq);
+    this.raise(change.runner ?? change.projection, change.seq);
     this.settle();
   }
 

@@ -27,7 +27,7 @@ export async function readPage(views: ViewReader, table: string, query: ViewQuer
 }
 
 /** A view row as the API shows it: no table keys or bookkeeping columns. */
-export function withoutKeys<T extends Record<string, unknown>>(row: T): Omit<T, 'partitionKey' | 'rowKey' | '_seq'> {
-  const { partitionKey: _pk, rowKey: _rk, _seq, ...rest } = row;
+export function withoutKeys<T extends Record<string, unknown>>(row: T): Omit<T, 'partitionKey' | 'rowKey' | '_seq' | '_p'> {
+  const { partitionKey: _pk, rowKey: _rk, _seq, _p, ...rest } = row;
   return rest;
 }

@@ -35,6 +35,15 @@ export interface ProjectionDefinition {
   handles: string[];
   /** The feed it reads: its own context's (default) or another's, via a consumed contract. */
   source?: string;
+  /**
+   * Runs one runner per feed partition (each its own lease, so workers share the work)
+   * instead of one over the merged order. Declare it only when every row is written by
+   * events of streams of one partition — rows keyed by stream, for instance: a row
+   * written from two partitions is refused (the event is parked with a message saying
+   * so). Rows then see each stream's events in order, but no order across streams.
+   * Its context's partition count is pinned while it exists (see docs/design/partitioned-feeds.md).
+   */
+  partitioned?: boolean;
   apply: (entry: FeedEntry, context: ProjectionContext) => Promise<void>;
 }
 

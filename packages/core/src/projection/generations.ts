@@ -45,9 +45,13 @@ export interface ProjectionCheckpoint {
   /** The position of the last retry past `seq`: the next goes after it. */
   retriedAt?: number;
   /** A rebuild in progress: the shadow generation, how far it got, and what it parked past there. */
-  shadow?: { id: string; generation: number; seq: number; startedAt: string; parked?: DeadLetter[] };
+  shadow?: { id: string; generation: number; seq: number; startedAt: string; parked?: DeadLetter[]; following?: boolean };
+  /** The first runner of a partitioned projection: generations to drop once every partition has let go of them. */
+  retiring?: { generation: number; reason: 'swapped' | 'cancelled' }[];
   /** Highest generation ever used, so a name is never reused. */
   lastGeneration?: number;
+  /** Set when the position is one partition's (a partitioned projection over more than one partition): how many. */
+  partitioned?: number;
 }
 
 export const checkpointBlob = (projection: string) => `leases/projection-${projection}.json`;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
 import type { FeedEntry } from '../events/envelope.ts';
 import type { FeedReader } from '../relay/feed.ts';
+import type { FeedPartition } from '../relay/partitions.ts';
 import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
@@ -23,6 +24,13 @@ export type Parked = Map<number, DeadLetter>;
 export interface ProjectionParts {
   context: string;
   definition: ProjectionDefinition;
+  /**
+   * The runner's name for its lease, checkpoint and dead letters (see runner-keys.ts):
+   * the projection's name, or `{name}~p{p}` for a partitioned projection's partition p > 0.
+   */
+  key?: string;
+  /** Set for a partitioned projection: the feed partition this runner applies (`feed` is that partition's). */
+  partition?: FeedPartition;
   feed: FeedReader;
   /** The view tables of a generation, created if need be. */
   viewsFor: (generation: number) => Promise<Map<string, ViewStore>>;
@@ -87,12 +95,22 @@ export class ProjectionRunner implements LeasedWork {
     this.parts = parts;
     this.batchSize = batchSize;
     this.handles = new Set(parts.definition.handles);
-    this.letters = new DeadLetterBook(parts.deadLetters, parts.definition.name);
+    this.letters = new DeadLetterBook(parts.deadLetters, parts.key ?? parts.definition.name);
     this.rebuild = new Rebuild(this);
   }
 
   get name(): string {
     return this.parts.definition.name;
+  }
+
+  /** Lease, checkpoint, dead letters and progress go by this name. */
+  get key(): string {
+    return this.parts.key ?? this.parts.definition.name;
+  }
+
+  /** The partitions this projection runs over, one runner each (1 when it reads the merged order). */
+  get runners(): number {
+    return this.parts.partition?.of ?? 1;
   }
 
   /** Rows cached and parked events remembered: bounded by the cache size, not by history. */
@@ -102,6 +120,7 @@ export class ProjectionRunner implements LeasedWork {
 
   async start(): Promise<void> {
     const saved = await this.parts.lease.read<ProjectionCheckpoint>();
+    this.assertSameOrder(saved);
     this.checkpoint = saved?.seq ?? 0;
     this.savedCheckpoint = this.checkpoint;
     this.lastSave = performance.now();
@@ -112,6 +131,23 @@ export class ProjectionRunner implements LeasedWork {
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
+  }
+
+  /**
+   * A position counts events of one order: the merged feed's, or one partition's. A
+   * projection that changed between the two (at more than one partition) would read its
+   * position in the wrong order, so it stops and says what to do.
+   */
+  private assertSameOrder(saved: ProjectionCheckpoint | undefined): void {
+    if (!saved || (saved.seq === 0 && !saved.shadow)) return;
+    const was = saved.partitioned ?? 1;
+    const now = this.parts.partition?.of ?? 1;
+    if (was === now) return;
+    const order = (n: number) => (n === 1 ? 'over the merged feed' : `per partition (${n} partitions)`);
+    throw new Error(
+      `projection ${this.name} ran ${order(was)} and is now declared to run ${order(now)}: its checkpoint is not a position in that order. ` +
+        'Give the projection a new name (it fills from the start beside the old one) or undo the change.',
+    );
   }
 
   /** Stopping while holding the lease: keep the position reached. */
@@ -173,7 +209,7 @@ export class ProjectionRunner implements LeasedWork {
     const { seq, at } = this.retrying!;
     const [stored] = await this.parts.feed.read(seq - 1, 1);
     if (stored && stored.seq === seq) {
-      const buffer = new ViewBuffer(this.views, this.cache);
+      const buffer = new ViewBuffer(this.views, this.cache, this.parts.partition?.index);
       buffer.seq = at;
       const failure = await this.applyOne(stored, buffer);
       if (!failure) await buffer.flush();
@@ -190,6 +226,7 @@ export class ProjectionRunner implements LeasedWork {
     const state: ProjectionCheckpoint = {
       seq: this.checkpoint,
       generation: this.generation,
+      ...(this.parts.partition && this.parts.partition.of > 1 ? { partitioned: this.parts.partition.of } : {}),
       ...(this.parked.size > 0 ? { parked: [...this.parked.values()] } : {}),
       ...(this.retrying ? { retrying: this.retrying } : {}),
       ...(this.retriedAt > this.checkpoint ? { retriedAt: this.retriedAt } : {}),
@@ -232,12 +269,16 @@ export class ProjectionRunner implements LeasedWork {
       if (this.checkpoint !== this.savedCheckpoint) await this.save();
       return false;
     }
+    const before = this.checkpoint;
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
+    // A rebuild of a partitioned projection, caught up, follows the live batches until every partition is.
+    await this.rebuild.follow(entries, before);
     const change: ViewChange = {
       context: this.parts.context,
       projection: this.name,
+      ...(this.key !== this.name || this.parts.partition ? { runner: this.key, partition: this.parts.partition?.index ?? 0 } : {}),
       seq: last,
       streams: [...new Set(applied.map((e) => e.stream))],
       eventIds: applied.map((e) => e.id),
@@ -256,7 +297,7 @@ export class ProjectionRunner implements LeasedWork {
    * rows that disagree about an event, whatever their handlers did.
    */
   async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>, cache: RowCache | undefined, parked: Parked, generation: number): Promise<{ applied: FeedEntry[]; last: number }> {
-    const buffer = new ViewBuffer(views, cache);
+    const buffer = new ViewBuffer(views, cache, this.parts.partition?.index);
     const letters: DeadLetter[] = [];
     const fresh: DeadLetter[] = [];
     const applied: FeedEntry[] = [];
@@ -300,7 +341,7 @@ export class ProjectionRunner implements LeasedWork {
     }
     this.parts.log.error({ projection: this.name, seq: stored.seq, type: stored.type, err: lastError?.message }, 'event parked as a dead letter');
     return {
-      projection: this.name,
+      projection: this.key,
       seq: stored.seq,
       eventId: stored.id,
       type: stored.type,

@@ -1,6 +1,6 @@
 import type { ViewRow, ViewTable } from './define-projection.ts';
 import type { RowCache } from './row-cache.ts';
-import { RowMovedError, seqColumn, ViewConflictError, type RowWrite, type StoredRow, type ViewStore } from './view-store.ts';
+import { partitionColumn, RowMovedError, seqColumn, ViewConflictError, type RowWrite, type StoredRow, type ViewStore } from './view-store.ts';
 
 export { fromEntity, seqColumn, tableViewStore, ViewConflictError, type StoredRow, type ViewStore } from './view-store.ts';
 
@@ -31,10 +31,25 @@ export class ViewBuffer {
   private journal: { table: string; key: string; previous: Slot | undefined }[] = [];
   private readonly cache: RowCache | undefined;
   seq = 0;
+  /** Set for a partitioned projection: rows are tagged with it, and a row of another partition is refused. */
+  private readonly partition: number | undefined;
 
-  constructor(tables: Map<string, ViewStore>, cache?: RowCache) {
+  constructor(tables: Map<string, ViewStore>, cache?: RowCache, partition?: number) {
     this.tables = tables;
     this.cache = cache;
+    this.partition = partition;
+  }
+
+  /** The bookkeeping columns of a row this event writes. */
+  private stamp(): Record<string, number> {
+    return this.partition === undefined ? { [seqColumn]: this.seq } : { [seqColumn]: this.seq, [partitionColumn]: this.partition };
+  }
+
+  /** A partitioned projection's row belongs to the partition that wrote it first. */
+  private assertOurs(table: string, row: ViewRow | null): void {
+    if (this.partition === undefined || !row) return;
+    const owner = row[partitionColumn];
+    if (owner !== undefined && Number(owner) !== this.partition) throw new RowOfAnotherPartitionError(table, row, Number(owner), this.partition);
   }
 
   /** A property, not a method, so handlers may destructure it (`{ view }`). */
@@ -45,16 +60,18 @@ export class ViewBuffer {
       get: async (pk, rk) => (await this.slot(table, store, pk, rk)).row ?? undefined,
       update: async (pk, rk, change) => {
         const slot = await this.slot(table, store, pk, rk);
+        this.assertOurs(table, slot.row);
         const at = slot.row ? Number(slot.row[seqColumn] ?? 0) : (slot.deletedAt ?? 0);
         if (at >= this.seq) return;
         const next = change(slot.row ? { ...slot.row } : undefined);
-        this.set(table, pk, rk, { ...slot, dirty: true, row: next === null ? null : { ...next, partitionKey: pk, rowKey: rk, [seqColumn]: this.seq } });
+        this.set(table, pk, rk, { ...slot, dirty: true, row: next === null ? null : { ...next, partitionKey: pk, rowKey: rk, ...this.stamp() } });
       },
       put: (row) => {
         const key = joinKey(row.partitionKey, row.rowKey);
         const known = this.slots.get(table)?.get(key) ?? this.fromCache(table, row.partitionKey, row.rowKey);
         // A row not known here is written as new; if it exists, the write resolves it (see writeFenced).
-        this.set(table, row.partitionKey, row.rowKey, { base: known?.base ?? null, dirty: true, put: true, row: { ...row, [seqColumn]: this.seq } });
+        this.assertOurs(table, known?.row ?? null);
+        this.set(table, row.partitionKey, row.rowKey, { base: known?.base ?? null, dirty: true, put: true, row: { ...row, ...this.stamp() } });
       },
     };
   };
@@ -163,6 +180,20 @@ export class ViewBuffer {
     let slots = this.slots.get(table);
     if (!slots) this.slots.set(table, (slots = new Map()));
     return slots;
+  }
+}
+
+/**
+ * A projection declared partitioned wrote one row from two feed partitions: its runners
+ * would overwrite each other's work (each orders only its own partition's events).
+ */
+export class RowOfAnotherPartitionError extends Error {
+  constructor(table: string, row: ViewRow, owner: number, partition: number) {
+    super(
+      `view ${table} row ${row.partitionKey}/${row.rowKey} was written by events of feed partition ${owner} and now by one of partition ${partition}: ` +
+        'a partitioned projection must write each row from streams of one partition only (key rows by stream, or drop `partitioned: true`)',
+    );
+    this.name = 'RowOfAnotherPartitionError';
   }
 }
 

@@ -4,6 +4,8 @@ import type { ViewRow } from './define-projection.ts';
 
 /** Column on every view row: the feed seq of the event that last wrote it. */
 export const seqColumn = '_seq';
+/** Column on rows of a partitioned projection: the feed partition whose events wrote it. */
+export const partitionColumn = '_p';
 /** Column of a deleted row's tombstone (see ViewStore). */
 export const deletedColumn = '_deleted';
 

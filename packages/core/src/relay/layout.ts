@@ -2,7 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import type { EventStore } from '../store/event-store.ts';
-import { readJson } from '../projection/generations.ts';
+import { checkpointBlob, readJson, type ProjectionCheckpoint } from '../projection/generations.ts';
 import { isConflict, isPreconditionFailed, isTransient, type Storage } from '../store/storage.ts';
 import { BlobLease } from '../worker/blob-lease.ts';
 import { Feed } from './feed.ts';
@@ -39,6 +39,8 @@ export interface LayoutParts {
   leaseSeconds: number;
   /** How long to wait for the old layout's leases (its workers still running) before giving up. */
   waitMs?: number;
+  /** The context's partitioned projections: once they have run, they pin the partition count. */
+  partitionedProjections?: string[];
 }
 
 /**
@@ -76,8 +78,28 @@ async function settleOnce(parts: LayoutParts, container: ContainerClient, wanted
     if (wanted < layout.partitions) {
       throw new FeedLayoutError(`context ${parts.context}: its feed has ${layout.partitions} partitions and the definition asks for ${wanted}; a feed grows, it never shrinks`);
     }
+    await assertNotPinned(parts, container, layout.partitions, wanted);
     return growFeed(parts, container, layout, etag, wanted, deadline);
   }
+}
+
+/**
+ * A partitioned projection's rows are fenced by its partitions' seqs, and growth moves
+ * streams to partitions with seqs of their own: such a projection that has run would
+ * skip the moved streams' new events. So it pins the partition count; a projection of
+ * another name starts from nothing and runs at any count.
+ */
+async function assertNotPinned(parts: LayoutParts, container: ContainerClient, from: number, wanted: number): Promise<void> {
+  const pinning: string[] = [];
+  for (const name of parts.partitionedProjections ?? []) {
+    const saved = (await readJson<ProjectionCheckpoint>(container, checkpointBlob(name)))?.value;
+    if (saved && (saved.seq > 0 || saved.shadow)) pinning.push(name);
+  }
+  if (pinning.length === 0) return;
+  throw new FeedLayoutError(
+    `context ${parts.context}: its feed cannot grow from ${from} to ${wanted} partitions while partitioned projection${pinning.length > 1 ? 's' : ''} ${pinning.join(', ')} ` +
+      `(which ran at ${from}) ${pinning.length > 1 ? 'keep their' : 'keeps its'} rows by partition: keep ${from} partitions, or rename ${pinning.length > 1 ? 'them' : 'it'} in the same change (a renamed projection fills from the start at the new count)`,
+  );
 }
 
 /**

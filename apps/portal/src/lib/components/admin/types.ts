@@ -36,6 +36,8 @@ export interface ProjectionStatus {
 	error?: string;
 	/** The worker process that holds it (host:pid:id, or single-process). */
 	worker?: string;
+	/** A partitioned projection: each feed partition's runner (checkpoint and lag in its partition's seqs). */
+	partitions?: { partition: number; checkpoint: number; lag: number; state: 'live' | 'catching-up' | 'standby' | 'failed'; deadLetters: number; error?: string; worker?: string }[];
 }
 
 export interface ContextProjections {
