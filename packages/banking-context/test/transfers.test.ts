@@ -58,6 +58,27 @@ describe('cross-bank transfers on the store', () => {
     expect([await balance('U1001', 'republic'), await balance('U1001', 'scotia')]).toEqual([1_000, 0]);
   });
 
+  it("stores a transfer's refused withdrawal under its step's key: sent again once the funds are there, it answers the refusal and moves nothing", async () => {
+    const { context, balance, deposit } = await start('xfer-fence');
+    await deposit('U1001', 'republic', 1_000);
+    const withdraw = () =>
+      context.execute('account', 'withdraw', { customer: 'U1001', bank: 'republic', amountCents: 5_000, transfer: { id: 't-fence' } }, { principal: principals.admin, idempotencyKey: 'transfer:t-fence:withdraw' });
+    const first = await withdraw();
+    expect(first.events.map((e) => e.type)).toEqual(['TransferWithdrawalRefused']);
+    expect(first.events[0]!.data).toMatchObject({ transferId: 't-fence', code: 'insufficient-funds', amountCents: 5_000 });
+    // The funds arrive; a second sender of the step (a sweep that loaded the instance before the answer) sends it again.
+    await deposit('U1001', 'republic', 10_000);
+    const again = await withdraw();
+    expect(again.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id));
+    expect(await balance('U1001', 'republic')).toBe(11_000);
+    // Only the platform's process names a transfer: an owner's withdrawal with one is refused.
+    await expect(
+      context.execute('account', 'withdraw', { customer: 'U1001', bank: 'republic', amountCents: 5, transfer: { id: 't-x' } }, { principal: principals.republicOwner }),
+    ).rejects.toMatchObject({ status: 403 });
+    // People's refusals still write nothing.
+    await expect(context.execute('account', 'withdraw', { customer: 'U1001', bank: 'republic', amountCents: 50_000 }, { principal: principals.republicOwner })).rejects.toMatchObject({ status: 422 });
+  });
+
   it('refunds A when B is frozen, after fencing the deposit: money conserved, B untouched', async () => {
     const { transfers, balance, deposit, context } = await start('xfer-frozen');
     await deposit('U1001', 'republic', 50_000);

@@ -1,7 +1,7 @@
 import { defineAggregate, ProblemError, problems, type DecideContext, type EventEnvelope, type NewEvent } from '@eventloom/core';
 import { z } from 'zod';
 import { bankById, bankByName, bankId, type BankId } from '../banks.ts';
-import { AccountFrozen, AccountOpened, AccountUnfrozen, Deposited, TransferDepositExpired, Voided, Withdrawn } from './events.ts';
+import { AccountFrozen, AccountOpened, AccountUnfrozen, Deposited, TransferDepositExpired, TransferWithdrawalRefused, Voided, Withdrawn } from './events.ts';
 import { amountCents, customerId, formatCents, memo, transferId } from './fields.ts';
 import { markOf, mayMoveTransfers, rememberTransfers, transferInput, type TransferMark } from './transfers.ts';
 
@@ -21,9 +21,11 @@ export const maxBalanceCents = 1_000_000_000_000_000;
 export const accountStream = (customer: string, bank: BankId) => `account-${customer}-${bank}`;
 
 const accountKey = { customer: customerId, bank: bankId };
-export const withdrawInput = z.object({ ...accountKey, amountCents, memo: memo.optional() }).strict();
+const moneyInput = z.object({ ...accountKey, amountCents, memo: memo.optional() }).strict();
 /** A transfer's process sends `transfer`; people's deposits never do. */
-export const depositInput = withdrawInput.extend({ transfer: transferInput.optional() });
+export const depositInput = moneyInput.extend({ transfer: transferInput.optional() });
+/** A transfer's withdrawal names its transfer: its refusal is then stored (see the command). */
+export const withdrawInput = moneyInput.extend({ transfer: z.object({ id: transferId }).strict().optional() });
 export const voidInput = z.object({ ...accountKey, memo: memo.optional() }).strict();
 export const freezeInput = voidInput;
 export const expireTransferDepositInput = z.object({ ...accountKey, transferId }).strict();
@@ -67,15 +69,26 @@ export const account = defineAggregate({
       schema: withdrawInput,
       stream: (input: WithdrawInput) => accountStream(input.customer, input.bank),
       decide: (input: WithdrawInput, state: AccountState, context: DecideContext): NewEvent[] => {
-        mayTransact(context, input.bank);
-        notFrozen(input, state);
-        if (input.amountCents > state.balanceCents) {
-          throw problems.rejected(
-            'insufficient-funds',
-            `${input.customer} has ${formatCents(state.balanceCents)} at ${bankById(input.bank).name}; ` +
-              `a withdrawal of ${formatCents(input.amountCents)} would overdraw the account.`,
-            'amountCents',
-          );
+        if (input.transfer) mayMoveTransfers(context);
+        else mayTransact(context, input.bank);
+        const refused = refusalOf(() => {
+          notFrozen(input, state);
+          if (input.amountCents > state.balanceCents) {
+            throw problems.rejected(
+              'insufficient-funds',
+              `${input.customer} has ${formatCents(state.balanceCents)} at ${bankById(input.bank).name}; ` +
+                `a withdrawal of ${formatCents(input.amountCents)} would overdraw the account.`,
+              'amountCents',
+            );
+          }
+        });
+        if (refused) {
+          // A transfer's refusal is stored under the step's key: a second send of the step
+          // (a sweep racing the first) gets this answer too, and cannot land once funds arrive
+          // after the transfer was rejected. Anyone else's refusal stays a 422 that writes nothing.
+          if (!input.transfer) throw refused;
+          const code = refused.problem.type.slice(refused.problem.type.lastIndexOf('/') + 1);
+          return [TransferWithdrawalRefused({ ...key(input), amountCents: input.amountCents, transferId: input.transfer.id, code, detail: refused.problem.detail ?? refused.message })];
         }
         const balanceAfterCents = state.balanceCents - input.amountCents;
         return [Withdrawn({ ...key(input), amountCents: input.amountCents, balanceAfterCents, ...why(input) })];
@@ -159,6 +172,17 @@ export function mayTransact({ principal }: DecideContext, bank: BankId): void {
 }
 
 /** A frozen account moves no money, in or out, until its bank's owner unfreezes it. */
+/** A domain refusal (422) the check throws, or nothing; any other error goes on. */
+function refusalOf(check: () => void): ProblemError | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ProblemError && error.status === 422) return error;
+    throw error;
+  }
+}
+
 function notFrozen(input: { customer: string; bank: BankId }, state: AccountState): void {
   if (state.frozen) throw problems.rejected('account-frozen', `${theAccount(input)} is frozen: it takes no deposits or withdrawals until it is unfrozen.`);
 }

@@ -49,13 +49,19 @@ export const TransferDepositExpired = defineEvent('TransferDepositExpired', {
   description: "A transfer's deposit into this account timed out: from now on the account refuses it, and the transfer refunds the sender.",
 });
 
+export const TransferWithdrawalRefused = defineEvent('TransferWithdrawalRefused', {
+  schema: z.object({ ...account, amountCents: z.number().int().positive(), transferId: z.string(), code: z.string(), detail: z.string() }),
+  description:
+    "A transfer's withdrawal was refused (the account is frozen, or the funds are short): stored, so every send of the step gets this answer and none may land later. Nothing moved.",
+});
+
 export type AccountOpenedData = z.infer<typeof AccountOpened.schema>;
 export type DepositedData = z.infer<typeof Deposited.schema>;
 export type WithdrawnData = z.infer<typeof Withdrawn.schema>;
 export type VoidedData = z.infer<typeof Voided.schema>;
 
 /** Every banking event: a first transaction's in the order it writes them, then the rest. */
-export const accountEvents = [AccountOpened, Deposited, Withdrawn, Voided, AccountFrozen, AccountUnfrozen, TransferDepositExpired];
+export const accountEvents = [AccountOpened, Deposited, Withdrawn, Voided, AccountFrozen, AccountUnfrozen, TransferDepositExpired, TransferWithdrawalRefused];
 export const accountEventTypes = [
   AccountOpened.type,
   Deposited.type,
@@ -64,5 +70,6 @@ export const accountEventTypes = [
   AccountFrozen.type,
   AccountUnfrozen.type,
   TransferDepositExpired.type,
+  TransferWithdrawalRefused.type,
 ] as const;
 export type AccountEventType = (typeof accountEventTypes)[number];

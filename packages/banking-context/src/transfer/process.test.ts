@@ -12,7 +12,7 @@ const request: TransferRequest = {
 const transfer = transferProcess({ depositTimeoutMs: 30_000, graceMs: 2_000 });
 const at = new Date('2026-12-07T10:00:00Z');
 
-const withdraw = { step: 'withdraw', context: 'banking', aggregate: 'account', command: 'withdraw', input: { customer: 'U1001', bank: 'republic', amountCents: 25_000, memo: 'transfer t-1001 to scotia' } };
+const withdraw = { step: 'withdraw', context: 'banking', aggregate: 'account', command: 'withdraw', input: { customer: 'U1001', bank: 'republic', amountCents: 25_000, memo: 'transfer t-1001 to scotia', transfer: { id: 't-1001' } } };
 const deposit = (notAfter: string) => ({
   step: 'deposit',
   context: 'banking',
@@ -46,6 +46,13 @@ describe('the transfer process', () => {
 
   it('is rejected, moving nothing, when A refuses', () => {
     processFlow(transfer).given([started(request)]).when(refused('withdraw', 'insufficient-funds')).then({ send: [], done: true, state: { step: 'rejected', reason: 'insufficient-funds' } });
+  });
+
+  it('is rejected when A stores its refusal (the answer every send of the step gets), with its code and detail', () => {
+    processFlow(transfer)
+      .given([started(request)])
+      .when(accepted('withdraw', stored('TransferWithdrawalRefused', { transferId: 't-1001', code: 'account-frozen', detail: 'The account is frozen.' })))
+      .then({ send: [], done: true, state: { step: 'rejected', reason: 'account-frozen', detail: 'The account is frozen.' } });
   });
 
   it('when B refuses, fences the deposit before refunding (a second send could still land), then is compensated', () => {

@@ -10,10 +10,10 @@ import { amountCents, customerId } from '../account/fields.ts';
  * compensated; A refuses → rejected, nothing moved. A refusal writes nothing, so a second
  * send of the same step may be decided otherwise later: that is why a refused or silent
  * deposit is fenced by the expiry before anything is refunded (an expiry refused with
- * `deposit-landed` means the transfer completed). The withdrawal has no such fence yet: a
- * refused withdrawal sent again by a second process at the moment funds arrive could land
- * after the transfer was rejected (docs/design/process-managers.md, "a refusal must be as
- * durable as a success"). The decisions only: not wired to the runtime yet.
+ * `deposit-landed` means the transfer completed). The withdrawal names its transfer, so
+ * A stores its refusal (`TransferWithdrawalRefused`) under the step's key: a second send
+ * of the step gets the same answer and cannot land once funds arrive after the transfer
+ * was rejected (docs/design/process-managers.md, "a refusal must be as durable as a success").
  */
 
 const account = z.object({ customer: customerId, bank: bankId });
@@ -43,8 +43,9 @@ export interface TransferState {
   detail?: string;
 }
 
-/** The event a withdrawal stores. */
+/** The events a transfer's withdrawal stores: the money out, or its refusal. */
 const withdrawn = 'Withdrawn';
+const withdrawalRefused = 'TransferWithdrawalRefused';
 /** How long a refund may take to land (it is a transfer deposit at A: a repeat lands once). */
 const refundWindowMs = 60 * 60 * 1000;
 
@@ -86,15 +87,22 @@ export function transferProcess(options: TransferOptions = {}) {
     decide: (state, input, { now }): ProcessDecision<TransferState> => {
       if (input.kind === 'start') {
         const { transferId, from, to, amountCents } = input.data;
-        return { state: { step: 'withdrawing', request: input.data }, send: [send('withdraw', 'withdraw', { ...from, amountCents, memo: `transfer ${transferId} to ${to.bank}` })] };
+        return {
+          state: { step: 'withdrawing', request: input.data },
+          send: [send('withdraw', 'withdraw', { ...from, amountCents, memo: `transfer ${transferId} to ${to.bank}`, transfer: { id: transferId } })],
+        };
       }
       const request = state.request!;
       const stored = (answer: ProcessInput<TransferRequest>) => (answer.kind === 'answer' && answer.outcome === 'accepted' ? answer.events.map((e) => e.type) : []);
       const refusal = (answer: ProcessInput<TransferRequest>): { code: string; detail: string } | undefined =>
         answer.kind === 'answer' && answer.outcome === 'refused' ? { code: answer.code, detail: answer.detail } : undefined;
+      const storedRefusal = (answer: ProcessInput<TransferRequest>): { code: string; detail: string } | undefined => {
+        const event = answer.kind === 'answer' && answer.outcome === 'accepted' ? answer.events.find((e) => e.type === withdrawalRefused) : undefined;
+        return event && { code: (event.data as { code: string }).code, detail: (event.data as { detail: string }).detail };
+      };
 
       if (input.kind === 'answer' && input.step === 'withdraw' && state.step === 'withdrawing') {
-        const refused = refusal(input);
+        const refused = refusal(input) ?? storedRefusal(input);
         if (refused) return { state: { ...state, step: 'rejected', reason: refused.code, detail: refused.detail }, done: true };
         if (!stored(input).includes(withdrawn)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
         const notAfter = new Date(now.getTime() + timeoutMs).toISOString();
