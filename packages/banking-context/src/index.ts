@@ -10,6 +10,7 @@ import { eventLog } from './event-log/projection.ts';
 import { seedDemo } from './seed.ts';
 import { transferRoutes } from './transfer/api.ts';
 import { transferProcess } from './transfer/process.ts';
+import { transfers } from './transfer/projection.ts';
 
 const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
 /** Money movements are published thin: a consumer fetches the transaction with a key scoped to banking. */
@@ -21,7 +22,7 @@ export default defineContext({
   title: 'Banking',
   events: accountEvents,
   aggregates: [account],
-  projections: [balances, eventLog],
+  projections: [balances, eventLog, transfers],
   // Cross-bank transfers (issue 13): POST /transfers starts one, GET /transfers/{id} follows it.
   processes: [transferProcess()],
   contracts: {

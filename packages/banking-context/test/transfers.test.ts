@@ -122,6 +122,42 @@ describe('transfers through the API', () => {
     expect(seen).toEqual([['republic', 6_000], ['scotia', 4_000]]);
   });
 
+  it('lists transfers newest first by bank and customer: owners see their bank’s (leaving or arriving), admins any; pages with the cursor', async () => {
+    const api = await bankingApi('xfer-list');
+    running.push(api.runtime);
+    await api.post('/accounts/U1001/republic/deposits', { amountCents: 10_000 }, 'republicOwner', { Prefer: 'wait=5' });
+    await api.post('/accounts/U1002/scotia/deposits', { amountCents: 10_000 }, 'scotiaOwner', { Prefer: 'wait=5' });
+    const send = (transferId: string, from: object, to: object, amountCents: number, as: 'republicOwner' | 'scotiaOwner') =>
+      api.post('/transfers', { transferId, from, to, amountCents }, as, { Prefer: 'wait=5' });
+    await send('l1', { customer: 'U1001', bank: 'republic' }, { customer: 'U1001', bank: 'scotia' }, 1_000, 'republicOwner');
+    await send('l2', { customer: 'U1002', bank: 'scotia' }, { customer: 'U1002', bank: 'first-citizens' }, 2_000, 'scotiaOwner');
+    await send('l3', { customer: 'U1001', bank: 'republic' }, { customer: 'U1001', bank: 'first-citizens' }, 99_000, 'republicOwner');
+    const ids = async (path: string, as: 'admin' | 'republicOwner' | 'scotiaOwner' | 'firstCitizensOwner') => {
+      for (let i = 0; ; i++) {
+        const reply = await api.get(path, as);
+        const items = reply.body.items as { transferId: string; step: string }[];
+        // The list follows each transfer's finished state a moment behind.
+        if (items.every((t) => t.step === 'completed' || t.step === 'rejected') || i > 50) return items.map((t) => `${t.transferId}:${t.step}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    expect(await ids('/transfers', 'admin')).toEqual(['l3:rejected', 'l2:completed', 'l1:completed']);
+    expect(await ids('/transfers', 'republicOwner')).toEqual(['l3:rejected', 'l1:completed']);
+    expect(await ids('/transfers', 'scotiaOwner')).toEqual(['l2:completed', 'l1:completed']);
+    expect(await ids('/transfers', 'firstCitizensOwner')).toEqual(['l3:rejected', 'l2:completed']);
+    expect(await ids('/transfers?customer=U1002', 'scotiaOwner')).toEqual(['l2:completed']);
+    expect(await ids('/transfers?customer=U1001', 'admin')).toEqual(['l3:rejected', 'l1:completed']);
+    expect(await ids('/transfers?bank=first-citizens&customer=U1001', 'admin')).toEqual(['l3:rejected']);
+    const first = await api.get('/transfers?limit=2', 'admin');
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items[0]).toMatchObject({ transferId: 'l3', fromBank: 'republic', toBank: 'first-citizens', amountCents: 99_000, reason: 'insufficient-funds', requestedBy: 'owner.republic' });
+    const rest = await api.get(`/transfers?limit=2&cursor=${encodeURIComponent(first.body.cursor)}`, 'admin');
+    expect(rest.body.items.map((t: { transferId: string }) => t.transferId)).toEqual(['l1']);
+    // Another bank's list is not an owner's to read; a bad cursor is a 400.
+    expect((await api.get('/transfers?bank=scotia', 'republicOwner')).status).toBe(403);
+    expect((await api.get('/transfers?cursor=nonsense', 'admin')).status).toBe(400);
+  });
+
   it('keeps a transfer its own: another caller reusing its id, or the same caller with other details, is refused and changes nothing; odd keys are refused', async () => {
     const api = await bankingApi('xfer-hijack');
     running.push(api.runtime);

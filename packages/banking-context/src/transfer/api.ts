@@ -1,9 +1,10 @@
-import { defineRoute, problems, type AppEnv, type ContextRuntime, type Principal, type ProcessInstance, type ProcessRunner } from '@eventloom/core';
+import { cursorParam, defineRoute, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime, type Principal, type ProcessInstance, type ProcessRunner } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
 import { bankById, bankByName, bankId } from '../banks.ts';
 import { amountCents, customerId } from '../account/fields.ts';
 import type { TransferRequest, TransferState } from './process.ts';
+import { transferPartitions, transfersTable } from './projection.ts';
 
 const transferIdField = z.string().regex(/^[A-Za-z0-9_-]{1,56}$/, 'transferId must be 1-56 letters, digits, _ or -');
 const Account = z.object({ customer: customerId, bank: bankId });
@@ -58,6 +59,48 @@ const start = defineRoute({
   },
 });
 
+const TransferSummary = z
+  .object({
+    transferId: z.string(),
+    step: TransferStatus.shape.step,
+    done: z.boolean(),
+    reason: z.string().optional(),
+    detail: z.string().optional(),
+    fromCustomer: z.string(),
+    fromBank: bankId,
+    toCustomer: z.string(),
+    toBank: bankId,
+    amountCents: z.number().int(),
+    requestedBy: z.string(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    correlationId: z.string(),
+  })
+  .openapi('TransferSummary');
+
+const list = defineRoute({
+  method: 'get',
+  path: '/transfers',
+  tags: ['banking'],
+  roles: ['owner', 'admin'],
+  summary: 'Transfers newest first, by bank and customer (owners: their bank’s, leaving or arriving); page with the cursor',
+  request: {
+    query: z.object({
+      bank: bankId.optional().openapi({ description: 'Owners: their own bank (the default); admins: any, or all banks' }),
+      customer: customerId.optional(),
+      limit: limitParam,
+      cursor: cursorParam,
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of transfers (the list follows each transfer a moment behind its status)',
+      content: { 'application/json': { schema: z.object({ items: z.array(TransferSummary), cursor: z.string().optional() }) } },
+    },
+    403: problem('An owner asking for another bank’s transfers'),
+  },
+});
+
 const status = defineRoute({
   method: 'get',
   path: '/transfers/{transferId}',
@@ -95,6 +138,26 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
     const same = first?.requestedBy === request.requestedBy && first.amountCents === request.amountCents && JSON.stringify([first.from, first.to]) === JSON.stringify([request.from, request.to]);
     if (duplicate && !same) throw problems.conflict(`transfer ${instance} exists already with other details; choose another transferId`);
     return c.json({ ...view(current), duplicate }, current.done && waitSeconds > 0 ? 200 : 202) as never;
+  });
+
+  app.openapi(list, async (c) => {
+    const principal = c.get('principal')!;
+    const query = c.req.valid('query');
+    let bank = query.bank;
+    if (principal.role !== 'admin') {
+      const own = bankByName(principal.bank)?.id;
+      if (!own || (bank && bank !== own)) throw problems.forbidden(`You see the transfers of ${own ? bankById(own).name : 'your bank'} only.`);
+      bank = own;
+    }
+    const partitionKey = bank
+      ? query.customer
+        ? transferPartitions.bankCustomer(bank, query.customer)
+        : transferPartitions.bank(bank)
+      : query.customer
+        ? transferPartitions.customer(query.customer)
+        : transferPartitions.all;
+    const page = await readPage(runtime.views, transfersTable, { partitionKey, limit: query.limit ?? 50, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    return c.json({ items: page.rows.map((row) => withoutKeys(row) as z.infer<typeof TransferSummary>), ...(page.cursor ? { cursor: page.cursor } : {}) }, 200);
   });
 
   app.openapi(status, async (c) => {

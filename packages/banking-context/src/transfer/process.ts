@@ -41,6 +41,8 @@ export interface TransferState {
   /** Why it did not complete: a refusal code, or `timeout`. */
   reason?: string;
   detail?: string;
+  /** When it started, by the process's clock (lists sort by it). */
+  startedAt?: string;
 }
 
 /** The events a transfer's withdrawal stores: the money out, or its refusal. */
@@ -88,7 +90,7 @@ export function transferProcess(options: TransferOptions = {}) {
       if (input.kind === 'start') {
         const { transferId, from, to, amountCents } = input.data;
         return {
-          state: { step: 'withdrawing', request: input.data },
+          state: { step: 'withdrawing', request: input.data, startedAt: now.toISOString() },
           send: [send('withdraw', 'withdraw', { ...from, amountCents, memo: `transfer ${transferId} to ${to.bank}`, transfer: { id: transferId } })],
         };
       }
@@ -128,7 +130,7 @@ export function transferProcess(options: TransferOptions = {}) {
 
       if (input.kind === 'answer' && input.step === 'expire' && state.step === 'expiring') {
         const refused = refusal(input);
-        if (refused?.code === 'deposit-landed') return { state: { step: 'completed', request }, done: true };
+        if (refused?.code === 'deposit-landed') return { state: { step: 'completed', request, ...(state.startedAt ? { startedAt: state.startedAt } : {}) }, done: true };
         if (refused) return { state: { ...state, step: 'attention', reason: refused.code, detail: refused.detail }, done: true };
         // Expired now, or before (a repeat stores nothing): the deposit can no longer land.
         return refund(state, now);
