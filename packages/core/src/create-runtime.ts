@@ -180,7 +180,6 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         unsubscribe.push(
           await bus.subscribe(channels.placed(context.name), (message) => {
             workers.merger!.loop.wake();
-            context.progress.onPlaced(message as FeedNotice);
             wakePartition(context.name, message as FeedNotice);
           }),
         );

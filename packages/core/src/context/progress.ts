@@ -55,6 +55,10 @@ export class Progress {
       await bus.subscribe(channels.feed(this.context), (message) => this.onFeed(message as FeedNotice)),
       await bus.subscribe(channels.viewChanged(this.context), (message) => this.onView(message as ViewChange)),
     );
+    // Where each partition's relay placed an event, wherever it ran (a gateway runs none).
+    if (this.projections.some((p) => p.partition !== undefined)) {
+      this.unsubscribe.push(await bus.subscribe(channels.placed(this.context), (message) => this.onPlaced(message as FeedNotice)));
+    }
     await Promise.all(this.projections.map(async ({ key }) => this.raise(key, await this.loadCheckpoint(key))));
   }
 
