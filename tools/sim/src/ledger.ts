@@ -1,5 +1,6 @@
 import { defineAggregate, defineContext, defineEvent, defineProjection, problems, type EventEnvelope } from '@eventloom/core';
 import { z } from 'zod';
+import { transferProcess } from './transfers.ts';
 
 /**
  * The simulator's own context: small enough to recompute by hand, wide enough to use
@@ -15,6 +16,8 @@ export const Withdrawn = defineEvent('Withdrawn', { schema: z.object({ op, accou
 export const Noted = defineEvent('Noted', { schema: z.object({ op, account, text: z.string() }) });
 export const Closed = defineEvent('Closed', { schema: z.object({ op, account }) });
 export const Reopened = defineEvent('Reopened', { schema: z.object({ op, account }) });
+/** A transfer's step refused (closed, insufficient funds): stored, so every send of the step gets this answer (transfers.ts). */
+export const TransferRefused = defineEvent('TransferRefused', { schema: z.object({ op, account, transfer: z.string(), code: z.string() }) });
 export const Paid = defineEvent('Paid', { schema: z.object({ key: z.string(), partition: z.string(), cents: z.number().int(), memo: z.string().optional() }) });
 
 interface AccountState {
@@ -23,6 +26,12 @@ interface AccountState {
 }
 
 export const accountStream = (id: string) => `acct-${id}`;
+
+/** A refusal: a 422 for people, an event for a transfer's step (durable under the step's key). */
+function refuse(input: { op: string; account: string; transfer?: string }, code: string, detail: string) {
+  if (!input.transfer) throw problems.rejected(code, detail);
+  return [TransferRefused({ op: input.op, account: input.account, transfer: input.transfer, code })];
+}
 
 const accounts = defineAggregate({
   name: 'account',
@@ -46,20 +55,22 @@ const accounts = defineAggregate({
   snapshotEvery: 10,
   commands: {
     deposit: {
-      schema: z.object({ op, account, cents: z.number().int().min(1).max(100_000), parts: z.number().int().min(1).max(40).default(1), poison: z.boolean().optional() }).strict(),
+      schema: z
+        .object({ op, account, cents: z.number().int().min(1).max(100_000), parts: z.number().int().min(1).max(40).default(1), poison: z.boolean().optional(), transfer: z.string().max(64).optional() })
+        .strict(),
       stream: (input: { account: string }) => accountStream(input.account),
-      decide(input: { op: string; account: string; cents: number; parts: number; poison?: boolean }, state: AccountState) {
-        if (!state.open) throw problems.rejected('closed', `account ${input.account} is closed`);
+      decide(input: { op: string; account: string; cents: number; parts: number; poison?: boolean; transfer?: string }, state: AccountState) {
+        if (!state.open) return refuse(input, 'closed', `account ${input.account} is closed`);
         // A deposit in parts is one command appending several events at once.
         return Array.from({ length: input.parts }, () => Deposited({ op: input.op, account: input.account, cents: input.cents, ...(input.poison ? { poison: true } : {}) }));
       },
     },
     withdraw: {
-      schema: z.object({ op, account, cents: z.number().int().min(1).max(100_000) }).strict(),
+      schema: z.object({ op, account, cents: z.number().int().min(1).max(100_000), transfer: z.string().max(64).optional() }).strict(),
       stream: (input: { account: string }) => accountStream(input.account),
-      decide(input: { op: string; account: string; cents: number }, state: AccountState) {
-        if (!state.open) throw problems.rejected('closed', `account ${input.account} is closed`);
-        if (state.balance < input.cents) throw problems.rejected('insufficient-funds', `balance ${state.balance} is below ${input.cents}`);
+      decide(input: { op: string; account: string; cents: number; transfer?: string }, state: AccountState) {
+        if (!state.open) return refuse(input, 'closed', `account ${input.account} is closed`);
+        if (state.balance < input.cents) return refuse(input, 'insufficient-funds', `balance ${state.balance} is below ${input.cents}`);
         return [Withdrawn({ op: input.op, account: input.account, cents: input.cents })];
       },
     },
@@ -172,8 +183,10 @@ export const truths = [balances, auditTruth, payments];
 
 export const ledger = defineContext({
   name: 'ledger',
-  events: [Deposited, Withdrawn, Noted, Closed, Reopened, Paid],
+  events: [Deposited, Withdrawn, Noted, Closed, Reopened, Paid, TransferRefused],
   aggregates: [accounts],
+  // Money moved between accounts by a process: withdraw, a timer, deposit, or refund (transfers.ts).
+  processes: [transferProcess],
   projections: [balances, audit, payments],
   // What consumers receive (the webhook deliveries): every event but the notes.
   contracts: {

@@ -7,6 +7,13 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const groupTakeoverWarning = 'warn:lease holder left the worker group; its lease is broken';
 const groupTakeovers = (result: SeedResult) => result.counts[groupTakeoverWarning] ?? 0;
 
+/** How the run's transfers ended (`transfers completed` and the like, counted by the final checks). */
+function transfers(result: SeedResult): string {
+  const endings = Object.entries(result.counts).filter(([kind]) => kind.startsWith('transfers '));
+  const total = endings.reduce((n, [, v]) => n + v, 0);
+  return `${total} transfers${endings.length ? ` (${endings.map(([kind, n]) => `${n} ${kind.slice(10)}`).join(', ')})` : ''}`;
+}
+
 /** One line per passing seed; the failures and the trace that led to them for a failing one. */
 export function report(result: SeedResult, withTrace = false): string {
   const faults = Object.entries(result.counts)
@@ -16,7 +23,7 @@ export function report(result: SeedResult, withTrace = false): string {
   const line =
     `seed ${result.seed} ${result.ok ? 'passed' : 'FAILED'} (${result.profile}, ${partitionsText(result.partitions)}, ${seconds(result.durationMs)}` +
     `${result.catchUpMs !== undefined ? `, caught up ${seconds(result.catchUpMs)} after the faults` : ''}): ` +
-    `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments, ${result.counts['webhook deliveries'] ?? 0} webhook deliveries (${result.counts['webhook redeliveries'] ?? 0} again); ` +
+    `${result.counts.commands ?? 0} commands, ${result.counts.payments ?? 0} payments, ${transfers(result)}, ${result.counts['webhook deliveries'] ?? 0} webhook deliveries (${result.counts['webhook redeliveries'] ?? 0} again); ` +
     `request faults: ${faults || 'none'}; ` +
     `disruptions: ${result.counts.fault ?? 0}; leases taken from a gone worker: ${groupTakeovers(result)}`;
   if (result.ok && !withTrace) return line;

@@ -4,6 +4,7 @@ import { checkFeed, checkOperations, checkPartitions, checkViews, FeedTail, type
 import { drawDisruptions, drawProfile, type Disruption } from './faults.ts';
 import { fixedOps, publishedTypes } from './ledger.ts';
 import { drawPartitions, ledgerFeed, ledgerPartitions, partitionsText } from './ledger-feed.ts';
+import { checkTransfers, unfinishedTransfers } from './transfers.ts';
 import { Random } from './random.ts';
 import { Trace } from './trace.ts';
 import { Receiver, subscribe } from './webhooks.ts';
@@ -61,6 +62,9 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
   const world = new World(seed, env, profile, partitions, random, trace);
   const activeMs = options.activeMs ?? random.fork('length').int(8_000, 16_000);
   const disruptions = drawDisruptions(random.fork('disruptions'), activeMs, profile, partitions);
+  // The transfer process's sweep lease, broken under its holder now and then (its own draws: the others stay as they were).
+  const processFaults = random.fork('process-faults');
+  if (processFaults.chance(0.5)) disruptions.push({ at: processFaults.int(500, activeMs - 500), kind: 'steal-lease', lease: 'process-transfer' });
   const failures: string[] = [];
   const workload = new Workload(world);
   let catchUpMs: number | undefined;
@@ -102,7 +106,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     if (world.alive('worker').length === 0) await world.spawn('worker');
     if (world.alive('gateway').length === 0) await world.spawn('gateway');
     const healed = performance.now();
-    const caughtUp = await drain(world, trace, receiver);
+    const caughtUp = await drain(world, trace, receiver, workload);
     catchUpMs = caughtUp ? Math.round(performance.now() - healed) : undefined;
     tail.stop();
     holders.stop();
@@ -291,7 +295,7 @@ function watchHolders(world: World): { stop(): void } {
 }
 
 /** Waits until the feed holds every stored event and each projection has reached the feed's head, no request left pending. */
-async function drain(world: World, trace: Trace, receiver: Receiver): Promise<boolean> {
+async function drain(world: World, trace: Trace, receiver: Receiver, workload: Workload): Promise<boolean> {
   let until = performance.now() + catchUpBoundMs;
   let first = true;
   const feed = ledgerFeed(world.storage, world.partitions);
@@ -325,7 +329,8 @@ async function drain(world: World, trace: Trace, receiver: Receiver): Promise<bo
     }
     if (behind.every((b) => b === 0) && checkpoints.every((c) => !c.shadow && !c.retiring) && !pending && !undelivered) {
       const store = await storeEvents(world.storage, 'ledger');
-      if ([...store.values()].reduce((n, rows) => n + rows.length, 0) === head) {
+      // Every transfer finished too: its last step may still wait for a timer or a sweep.
+      if ([...store.values()].reduce((n, rows) => n + rows.length, 0) === head && unfinishedTransfers(store, workload.book.transfers).length === 0) {
         trace.note('drain', `caught up: ${head} events, views at the head`);
         return true;
       }
@@ -344,6 +349,9 @@ async function finalChecks(world: World, workload: Workload, caughtUp: boolean, 
   problems.push(...checkFeed(store, entries));
   if (world.partitions > 1) problems.push(...checkPartitions(await Promise.all(ledgerPartitions(world.storage, world.partitions).map((partition) => wholeFeed(partition)))));
   problems.push(...(await checkOperations(world.storage, store, workload.book)));
+  const endings = new Map<string, number>();
+  problems.push(...checkTransfers(store, workload.book.transfers, endings));
+  for (const [ending, n] of endings) world.trace.count(`transfers ${ending}`, n);
   const excluded = new Map<string, Exclusions>();
   for (const name of ['balances', 'audit', 'payments']) {
     const { generation } = await projectionState(world.storage, name);

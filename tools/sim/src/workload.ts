@@ -1,5 +1,6 @@
 import { ProblemError, type CommandAccepted, type IngestItem, type IngestResult, type Runtime } from '@eventloom/core';
 import { Paid } from './ledger.ts';
+import type { TransferRecord } from './transfers.ts';
 import { ProcessDied, type SimProcess } from './process.ts';
 import type { Random } from './random.ts';
 import { sleep, type World } from './world.ts';
@@ -52,6 +53,8 @@ export function otherCallerViolation(first: CommandRecord, other: CommandRecord,
 export class Book {
   readonly commands: CommandRecord[] = [];
   readonly ingested = new Map<string, IngestRecord>();
+  /** Transfers started through the ledger's process (transfers.ts). */
+  readonly transfers: TransferRecord[] = [];
   /** Broken promises seen as they happened (an idempotency key answered wrongly). */
   readonly violations: string[] = [];
 }
@@ -88,7 +91,33 @@ export class Workload {
    * the same operations whatever the speed of the machine (`stop` cuts a run short).
    */
   async run(clients: number, operations: number, stop: () => boolean): Promise<void> {
-    await Promise.all(Array.from({ length: clients }, (_, i) => this.client(this.world.random.fork('client', i), operations, stop)));
+    await Promise.all([
+      ...Array.from({ length: clients }, (_, i) => this.client(this.world.random.fork('client', i), operations, stop)),
+      // Its own draws: the other clients send what they sent before transfers existed.
+      this.transferClient(this.world.random.fork('transfers'), Math.ceil(operations / 4), stop),
+    ]);
+  }
+
+  /** Starts transfers between the busy accounts; an unanswered start is sent again with its id (it starts once). */
+  private async transferClient(random: Random, count: number, stop: () => boolean): Promise<void> {
+    for (let n = 1; n <= count && !stop(); n++) {
+      await sleep(random.int(100, 700));
+      // Now and then to a quiet account, which may be closed: the deposit is refused and the sender refunded.
+      const [from, to] = [random.pick(this.accounts), random.chance(0.3) ? random.pick(this.quiet) : random.pick(this.accounts)];
+      if (from === to) continue;
+      const record: TransferRecord = { id: `s${this.world.seed}t${n}`, request: { transferId: `s${this.world.seed}t${n}`, from, to, cents: random.int(1, 400) }, outcome: 'unknown' };
+      this.book.transfers.push(record);
+      for (let attempt = 1; attempt <= 6 && record.outcome === 'unknown'; attempt++) {
+        const answer = await this.call(random, (runtime) => {
+          const runner = runtime.context('ledger').processes?.get('transfer');
+          if (!runner) throw new Error('the ledger runs no transfer process');
+          return runner.begin(record.request, { principal: { sub: random.pick(callers), role: 'owner' } });
+        });
+        if (answer.kind === 'answer') record.outcome = 'started';
+        else if (answer.kind === 'refused') record.outcome = 'refused';
+        else await sleep(random.int(100, 800));
+      }
+    }
   }
 
   private async client(random: Random, operations: number, stop: () => boolean): Promise<void> {
