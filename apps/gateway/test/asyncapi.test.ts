@@ -28,8 +28,16 @@ describe('the AsyncAPI document of the published contracts', () => {
       'banking.Deposited.v1',
       'banking.Withdrawn.v1',
       'banking.Voided.v1',
+      'banking.TransferStarted.v1',
+      'banking.TransferCompleted.v1',
+      'banking.TransferCompensated.v1',
+      'banking.TransferRejected.v1',
+      'banking.TransferNeedsAttention.v1',
       'ledger.Noted.v1',
     ]);
+    // A transfer's lifecycle is published as notifications (the link follows the transfer).
+    expect(messages['banking.TransferCompensated.v1']!['x-eventloom-style']).toBe('notification');
+    expect(schemas0(doc)['banking.TransferCompensated.v1']!.required).toEqual(expect.arrayContaining(['transferId', 'from', 'to', 'amountCents', 'reason']));
     // Internal events are not documented.
     expect(JSON.stringify(doc)).not.toContain('Audited');
     const deposited = messages['banking.Deposited.v1']!;
@@ -50,3 +58,7 @@ describe('the AsyncAPI document of the published contracts', () => {
     expect(body.servers.gateway.host).toBe('gateway.test:8787');
   });
 });
+
+function schemas0(doc: ReturnType<typeof asyncApiDocument>) {
+  return doc.components.schemas as Record<string, { required: string[] }>;
+}

@@ -11,16 +11,18 @@ import { seedDemo } from './seed.ts';
 import { transferRoutes } from './transfer/api.ts';
 import { transferProcess } from './transfer/process.ts';
 import { transfers } from './transfer/projection.ts';
+import { TransferCompensated, TransferCompleted, TransferNeedsAttention, TransferRejected, TransferStarted, transferEvents } from './transfer/events.ts';
 
 const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
 /** Money movements are published thin: a consumer fetches the transaction with a key scoped to banking. */
 const transactionLink = (_data: unknown, _stream: string, event: EventEnvelope) => `/events/${event.id}`;
+const transferLink = (data: unknown) => `/transfers/${encodeURIComponent((data as { transferId: string }).transferId)}`;
 
 /** Seed 000: customers' accounts at three banks, watched and operated by the banks' owners. */
 export default defineContext({
   name: 'banking',
   title: 'Banking',
-  events: accountEvents,
+  events: [...accountEvents, ...transferEvents],
   aggregates: [account],
   projections: [balances, eventLog, transfers],
   // Cross-bank transfers (issue 13): POST /transfers starts one, GET /transfers/{id} follows it.
@@ -31,6 +33,12 @@ export default defineContext({
       { event: Deposited, style: 'notification', link: transactionLink, description: 'Money went in; the link serves the transaction (amount, balance after).' },
       { event: Withdrawn, style: 'notification', link: transactionLink, description: 'Money came out; the link serves the transaction (amount, balance after).' },
       { event: Voided, style: 'notification', link: transactionLink, description: 'A zero-amount registration at a bank; the link serves the transaction.' },
+      // A transfer's lifecycle (issue 13): what happened, and a link to the transfer's status.
+      { event: TransferStarted, style: 'notification', link: transferLink, description: 'An owner started moving money to another bank; the link follows the transfer.' },
+      { event: TransferCompleted, style: 'notification', link: transferLink, description: 'The money reached the other bank.' },
+      { event: TransferCompensated, style: 'notification', link: transferLink, description: 'The other bank refused or was silent (`reason`); the money went back.' },
+      { event: TransferRejected, style: 'notification', link: transferLink, description: 'The first bank refused the withdrawal (`reason`); nothing moved.' },
+      { event: TransferNeedsAttention, style: 'notification', link: transferLink, description: 'The transfer stopped where a person must look; the money is withdrawn and not yet back.' },
     ],
   },
   routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) {

@@ -295,7 +295,7 @@ describe('API document', () => {
       'GET /api/banking/events owner,admin,consumer',
       'GET /api/banking/events/{eventId} owner,admin,consumer',
       'GET /api/banking/transfers owner,admin',
-      'GET /api/banking/transfers/{transferId} owner,admin',
+      'GET /api/banking/transfers/{transferId} owner,admin,consumer',
       'POST /api/banking/accounts/{customer}/{bank}/deposits owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/freeze owner,admin',
       'POST /api/banking/accounts/{customer}/{bank}/unfreeze owner,admin',

@@ -51,10 +51,12 @@ describe('cross-bank transfers on the store', () => {
   });
 
   it('is rejected with nothing moved when A has too little', async () => {
-    const { transfers, balance, deposit } = await start('xfer-short');
+    const { transfers, balance, deposit, context } = await start('xfer-short');
     await deposit('U1001', 'republic', 1_000);
     await transfers.begin(request('t2', 5_000), { principal: principals.admin });
     expect(await finished(transfers, 't2')).toMatchObject({ state: { step: 'rejected', reason: 'insufficient-funds' } });
+    const [rejected] = (await transfers.load('t2'))!.history.length ? (await context.readStream('transfer-t2')).filter((e) => e.type === 'TransferRejected') : [];
+    expect(rejected!.data).toMatchObject({ transferId: 't2', reason: 'insufficient-funds', amountCents: 5_000 });
     expect([await balance('U1001', 'republic'), await balance('U1001', 'scotia')]).toEqual([1_000, 0]);
   });
 
@@ -86,6 +88,10 @@ describe('cross-bank transfers on the store', () => {
     await context.execute('account', 'freeze', { customer: 'U1001', bank: 'scotia' }, { principal: principals.admin });
     await transfers.begin(request('t3', 20_000), { principal: principals.admin });
     expect(await finished(transfers, 't3')).toMatchObject({ state: { step: 'compensated', reason: 'account-frozen' } });
+    expect((await context.readStream('transfer-t3')).filter((e) => e.type !== 'ProcessStepped').map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([
+      ['TransferStarted', undefined],
+      ['TransferCompensated', 'account-frozen'],
+    ]);
     expect([await balance('U1001', 'republic'), await balance('U1001', 'scotia')]).toEqual([50_000, 10]);
     // Unfrozen later, the transfer's deposit can no longer land: it was expired before the refund.
     await context.execute('account', 'unfreeze', { customer: 'U1001', bank: 'scotia' }, { principal: principals.admin });
@@ -108,6 +114,14 @@ describe('transfers through the API', () => {
     // The receiving bank's owner may follow it; a third bank's owner may not see it exists.
     expect((await api.get('/transfers/api-1', 'scotiaOwner')).body).toMatchObject({ step: 'completed' });
     expect((await api.get('/transfers/api-1', 'firstCitizensOwner')).status).toBe(404);
+    // Its lifecycle is published: started and completed, stored once with the decisions, linking here.
+    const lifecycle = (await api.context.readStream('transfer-api-1')).filter((e) => e.type !== 'ProcessStepped');
+    expect(lifecycle.map((e) => e.type)).toEqual(['TransferStarted', 'TransferCompleted']);
+    expect(lifecycle[0]!.data).toEqual({ transferId: 'api-1', from: body.from, to: body.to, amountCents: 4_000, requestedBy: 'owner.republic' });
+    const published = api.context.definition.contracts!.published!.find((c) => c.event.type === 'TransferCompleted')!;
+    expect(published.link!(lifecycle[1]!.data, 'transfer-api-1', lifecycle[1]!)).toBe('/transfers/api-1');
+    // A consumer system following that link reads the transfer.
+    expect((await api.get('/transfers/api-1', 'consumer')).body).toMatchObject({ transferId: 'api-1', step: 'completed' });
     // Sent again: the same transfer, nothing moved twice.
     const again = await api.post('/transfers', body, 'republicOwner');
     expect(again.body).toMatchObject({ transferId: 'api-1', duplicate: true, step: 'completed' });

@@ -1,4 +1,4 @@
-import { cursorParam, defineRoute, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime, type Principal, type ProcessInstance, type ProcessRunner } from '@eventloom/core';
+import { cursorParam, defineRoute, limitParam, problems, processStepped, readPage, withoutKeys, type AppEnv, type ContextRuntime, type Principal, type ProcessInstance, type ProcessRunner } from '@eventloom/core';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
 import { bankById, bankByName, bankId } from '../banks.ts';
@@ -105,12 +105,13 @@ const status = defineRoute({
   method: 'get',
   path: '/transfers/{transferId}',
   tags: ['banking'],
-  roles: ['owner', 'admin'],
+  // Consumers follow the links of the transfer's published events here.
+  roles: ['owner', 'admin', 'consumer'],
   summary: 'A transfer: its step, why it did not complete, and its timeline',
   request: { params: z.object({ transferId: transferIdField }) },
   responses: {
     200: { description: 'The transfer', content: { 'application/json': { schema: TransferStatus } } },
-    403: problem('An owner of neither bank'),
+    403: problem('A caller without banking in its scope'),
     404: problem('No such transfer'),
   },
 });
@@ -166,7 +167,8 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
     const current = await transfers()?.load(transferId);
     const request = current?.state.request;
     // Owners see transfers of their own bank only; not found looks the same as not theirs.
-    const own = principal.role === 'admin' || (request && [request.from.bank, request.to.bank].includes(bankByName(principal.bank)?.id as never));
+    // A consumer with banking in its scope (the gateway checked) reads what the feed links to.
+    const own = principal.role !== 'owner' || (request && [request.from.bank, request.to.bank].includes(bankByName(principal.bank)?.id as never));
     if (!current || !request || !own) throw problems.notFound(`no transfer ${transferId}`);
     return c.json(view(current), 200) as never;
   });
@@ -193,7 +195,8 @@ function view(current: ProcessInstance<TransferState>) {
     requestedBy: request.requestedBy,
     correlationId: current.correlationId,
     statusUrl: `/api/banking/transfers/${request.transferId}`,
-    timeline: current.history.map((event) => {
+    // The steps (a decision's published events stand beside it in the stream).
+    timeline: current.history.filter((event) => event.type === processStepped).map((event) => {
       const data = event.data as { input: { kind: string; step?: string; timer?: string; outcome?: string; code?: string }; state: TransferState };
       const input = data.input;
       const said = input.kind === 'answer' ? `${input.step} ${input.outcome}${input.code ? ` (${input.code})` : ''}` : input.kind === 'timer' ? `timer ${input.timer}` : input.kind;

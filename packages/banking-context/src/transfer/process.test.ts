@@ -39,7 +39,15 @@ describe('the transfer process', () => {
       .given([started(request)])
       .when(accepted('withdraw', stored('Withdrawn')))
       .then({ send: [deposit('2026-12-07T10:00:30.000Z')], schedule: [{ timer: 'depositTimeout', afterMs: 32_000 }], state: { step: 'depositing' } });
-    withdrawnFlow().when(accepted('deposit', stored('Deposited'))).then({ cancel: ['depositTimeout'], done: true, state: { step: 'completed' } });
+    withdrawnFlow()
+      .when(accepted('deposit', stored('Deposited')))
+      .then({
+        cancel: ['depositTimeout'],
+        done: true,
+        state: { step: 'completed' },
+        // What consumers hear: the transfer completed (published, with a link to it).
+        emit: [{ type: 'TransferCompleted', data: { transferId: 't-1001', from: request.from, to: request.to, amountCents: 25_000 }, schemaVersion: 1 }],
+      });
     // A repeat of a deposit that had landed stores nothing, and still means it landed.
     withdrawnFlow().when(accepted('deposit', [])).then({ done: true, state: { step: 'completed' } });
   });

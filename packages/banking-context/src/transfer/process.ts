@@ -2,6 +2,7 @@ import { defineProcess, type ProcessCommand, type ProcessDecision, type ProcessI
 import { z } from 'zod';
 import { bankId } from '../banks.ts';
 import { amountCents, customerId } from '../account/fields.ts';
+import { TransferCompensated, TransferCompleted, TransferNeedsAttention, TransferRejected, TransferStarted } from './events.ts';
 
 /**
  * A cross-bank transfer (issue 13), orchestrated: withdraw at A → deposit at B (with the
@@ -63,6 +64,16 @@ export function transferProcess(options: TransferOptions = {}) {
   const graceMs = options.graceMs ?? 2_000;
   const send = (step: string, command: string, input: Record<string, unknown>): ProcessCommand => ({ step, context: 'banking', aggregate: 'account', command, input });
 
+  /** The transfer's end: its state, and the published event that says so. */
+  const end = (state: TransferState, step: 'completed' | 'compensated' | 'rejected' | 'attention', reason?: string, detail?: string): ProcessDecision<TransferState> => {
+    const { transferId, from, to, amountCents } = state.request!;
+    const facts = { transferId, from, to, amountCents };
+    const why = reason ?? state.reason ?? 'unknown';
+    const emit =
+      step === 'completed' ? TransferCompleted(facts) : step === 'compensated' ? TransferCompensated({ ...facts, reason: why }) : step === 'rejected' ? TransferRejected({ ...facts, reason: why }) : TransferNeedsAttention({ ...facts, reason: why });
+    return { state: { ...state, step, ...(reason ? { reason } : {}), ...(detail ? { detail } : {}) }, done: true, emit: [emit] };
+  };
+
   const refund = (state: TransferState, now: Date): ProcessDecision<TransferState> => {
     const { transferId, from, to, amountCents } = state.request!;
     const transfer = { id: `${transferId}-refund`, notAfter: new Date(now.getTime() + refundWindowMs).toISOString() };
@@ -92,6 +103,7 @@ export function transferProcess(options: TransferOptions = {}) {
         return {
           state: { step: 'withdrawing', request: input.data, startedAt: now.toISOString() },
           send: [send('withdraw', 'withdraw', { ...from, amountCents, memo: `transfer ${transferId} to ${to.bank}`, transfer: { id: transferId } })],
+          emit: [TransferStarted({ transferId, from, to, amountCents, requestedBy: input.data.requestedBy })],
         };
       }
       const request = state.request!;
@@ -105,8 +117,8 @@ export function transferProcess(options: TransferOptions = {}) {
 
       if (input.kind === 'answer' && input.step === 'withdraw' && state.step === 'withdrawing') {
         const refused = refusal(input) ?? storedRefusal(input);
-        if (refused) return { state: { ...state, step: 'rejected', reason: refused.code, detail: refused.detail }, done: true };
-        if (!stored(input).includes(withdrawn)) return { state: { ...state, step: 'attention', reason: 'unexpected-answer' }, done: true };
+        if (refused) return end(state, 'rejected', refused.code, refused.detail);
+        if (!stored(input).includes(withdrawn)) return end(state, 'attention', 'unexpected-answer');
         const notAfter = new Date(now.getTime() + timeoutMs).toISOString();
         return {
           state: { ...state, step: 'depositing' },
@@ -120,7 +132,7 @@ export function transferProcess(options: TransferOptions = {}) {
         // Refused now, but a second send of the step could still land: fence it first.
         if (refused) return state.step === 'expiring' ? { state } : expire(state, refused.code, refused.detail);
         // Stored now, or earlier (a repeat of a landed transfer deposit stores nothing).
-        return { state: { ...state, step: 'completed' }, cancel: ['depositTimeout'], done: true };
+        return { ...end(state, 'completed'), cancel: ['depositTimeout'] };
       }
 
       if (input.kind === 'timer' && state.step === 'depositing') {
@@ -130,16 +142,16 @@ export function transferProcess(options: TransferOptions = {}) {
 
       if (input.kind === 'answer' && input.step === 'expire' && state.step === 'expiring') {
         const refused = refusal(input);
-        if (refused?.code === 'deposit-landed') return { state: { step: 'completed', request, ...(state.startedAt ? { startedAt: state.startedAt } : {}) }, done: true };
-        if (refused) return { state: { ...state, step: 'attention', reason: refused.code, detail: refused.detail }, done: true };
+        if (refused?.code === 'deposit-landed') return end({ step: 'completed', request, ...(state.startedAt ? { startedAt: state.startedAt } : {}) }, 'completed');
+        if (refused) return end(state, 'attention', refused.code, refused.detail);
         // Expired now, or before (a repeat stores nothing): the deposit can no longer land.
         return refund(state, now);
       }
 
       if (input.kind === 'answer' && input.step === 'refund' && state.step === 'refunding') {
         const refused = refusal(input);
-        if (refused) return { state: { ...state, step: 'attention', reason: refused.code, detail: `the refund was refused: ${refused.detail}` }, done: true };
-        return { state: { ...state, step: 'compensated' }, done: true };
+        if (refused) return end(state, 'attention', refused.code, `the refund was refused: ${refused.detail}`);
+        return end(state, 'compensated');
       }
       // Anything else (an answer the state has moved past): recorded, nothing more to do.
       return { state };

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FeedEntry } from '../events/envelope.ts';
+import type { FeedEntry, NewEvent } from '../events/envelope.ts';
 
 /**
  * A process manager (seed 003's orchestrated saga): an instance per business
@@ -48,6 +48,13 @@ export interface ProcessDecision<TState> {
   cancel?: string[];
   /** The instance has finished: later inputs are recorded and ignored. */
   done?: boolean;
+  /**
+   * Events the instance publishes (its lifecycle, for other contexts and consumers):
+   * stored in its stream with the decision, in one append, so each is stored once with
+   * the input that led to it. Declare them in the context's `events` and publish them
+   * in its contracts like any other event.
+   */
+  emit?: NewEvent[];
 }
 
 export interface ProcessDecideContext {

@@ -165,7 +165,7 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
         await this.store.append(
           stream,
           current?.version ?? 0,
-          [{ type: processStepped, data }],
+          [{ type: processStepped, data }, ...(decision.emit ?? [])],
           { who, correlationId: current?.correlationId ?? correlationId, causationId: inputId(input), occurredAt: new Date(now).toISOString() },
           { idempotency: { key, commandId: uuidv7(), request: key } },
         );

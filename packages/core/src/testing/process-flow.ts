@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { NewEvent } from '../events/envelope.ts';
 import type { ProcessCommand, ProcessDecision, ProcessDefinition, ProcessInput } from '../process/define-process.ts';
 
 /** Time passes on the flow's clock: timers that fall due fire, in due order. */
@@ -20,6 +21,8 @@ export interface FlowOutcome<TState> {
   cancel: string[];
   /** Timers that fired during an `advance`. */
   fired: string[];
+  /** Events the decisions published. */
+  emit: NewEvent[];
   done: boolean;
 }
 
@@ -74,7 +77,7 @@ export class ProcessFlow<TState, TStart> {
   }
 
   private apply(input: ProcessInput<TStart> | Advance): FlowOutcome<TState> {
-    const outcome: FlowOutcome<TState> = { state: this.state, send: [], schedule: [], cancel: [], fired: [], done: this.done };
+    const outcome: FlowOutcome<TState> = { state: this.state, send: [], schedule: [], cancel: [], fired: [], emit: [], done: this.done };
     if (input.kind === 'advance') {
       const until = this.nowMs + input.ms;
       for (;;) {
@@ -91,7 +94,7 @@ export class ProcessFlow<TState, TStart> {
   }
 
   private decide(input: ProcessInput<TStart>): FlowOutcome<TState> {
-    const none: FlowOutcome<TState> = { state: this.state, send: [], schedule: [], cancel: [], fired: [], done: this.done };
+    const none: FlowOutcome<TState> = { state: this.state, send: [], schedule: [], cancel: [], fired: [], emit: [], done: this.done };
     if (input.kind === 'start') {
       const data = this.definition.start.schema.parse(input.data);
       input = { kind: 'start', data };
@@ -121,7 +124,7 @@ export class ProcessFlow<TState, TStart> {
     }
     this.state = decision.state;
     this.done = decision.done ?? false;
-    return { state: this.state, send: decision.send ?? [], schedule: decision.schedule ?? [], cancel: decision.cancel ?? [], fired: [], done: this.done };
+    return { state: this.state, send: decision.send ?? [], schedule: decision.schedule ?? [], cancel: decision.cancel ?? [], fired: [], emit: decision.emit ?? [], done: this.done };
   }
 }
 
@@ -130,6 +133,7 @@ function merge<TState>(into: FlowOutcome<TState>, next: FlowOutcome<TState>): Fl
   into.send.push(...next.send);
   into.schedule.push(...next.schedule);
   into.cancel.push(...next.cancel);
+  into.emit.push(...next.emit);
   into.done = next.done;
   return into;
 }
@@ -147,7 +151,7 @@ export class FlowAssertions<TState> {
    */
   then(expected: Expected<TState>): FlowOutcome<TState> {
     const problems: string[] = [];
-    for (const part of ['send', 'schedule', 'cancel', 'fired', 'done'] as const) {
+    for (const part of ['send', 'schedule', 'cancel', 'fired', 'emit', 'done'] as const) {
       if (expected[part] === undefined) continue;
       if (!isDeepStrictEqual(this.outcome[part], expected[part])) {
         problems.push(`${part}: expected\n${JSON.stringify(expected[part], null, 2)}\nbut got\n${JSON.stringify(this.outcome[part], null, 2)}`);
