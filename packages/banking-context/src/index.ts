@@ -7,6 +7,7 @@ import { balanceRoutes } from './balances/api.ts';
 import { balances } from './balances/projection.ts';
 import { eventLogRoutes } from './event-log/api.ts';
 import { eventLog } from './event-log/projection.ts';
+import { freezeOnAlert } from './alert-reaction/freeze-on-alert.ts';
 import { seedDemo } from './seed.ts';
 import { transferRoutes } from './transfer/api.ts';
 import { transferProcess } from './transfer/process.ts';
@@ -27,6 +28,8 @@ export default defineContext({
   projections: [balances, eventLog, transfers],
   // Cross-bank transfers (issue 13): POST /transfers starts one, GET /transfers/{id} follows it.
   processes: [transferProcess()],
+  // Choreographed: an alert reporting decides with `freeze` freezes the receiving account here.
+  reactions: [freezeOnAlert],
   contracts: {
     published: [
       { event: AccountOpened, style: 'state', link: customerLink, description: 'A customer has an account at a bank from now on.' },
@@ -40,6 +43,7 @@ export default defineContext({
       { event: TransferRejected, style: 'notification', link: transferLink, description: 'The first bank refused the withdrawal (`reason`); nothing moved.' },
       { event: TransferNeedsAttention, style: 'notification', link: transferLink, description: 'The transfer stopped where a person must look; the money is withdrawn and not yet back.' },
     ],
+    consumed: [{ from: 'reporting', events: ['AlertDecided'] }],
   },
   routes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime) {
     accountRoutes(app, runtime);

@@ -14,6 +14,7 @@ import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
 import { ProcessRunner } from './process/process-runner.ts';
+import { ReactionRunner } from './reaction/reaction-runner.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, PartitionStats, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
@@ -124,10 +125,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const mergers = () => [...feeds.values()].flatMap((f) => (f.merger ? [f.merger] : []));
   const projections: ProjectionWorker[] = [];
   const processLoops: LeasedLoop[] = [];
+  /** Reactions to other contexts' published events, each a leased loop over its source's feed. */
+  const reactions: { source: string; runner: ReactionRunner; loop: LeasedLoop }[] = [];
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
     for (const p of projections) if (p.source === source && p.partition === undefined && p.runner.checkpoint < head) p.loop.wake();
+    for (const r of reactions) if (r.source === source && r.runner.checkpoint < head) r.loop.wake();
   };
   /** Wakes the runners of partitioned projections of a feed partition that have not reached its head yet. */
   const wakePartition = (context: string, notice: FeedNotice) => {
@@ -258,7 +262,36 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         processLoops.push(new LeasedLoop(lease, runner, loopOptions(tuning.processIdleMs ?? 1000, context.log)));
       }
     }
-    const sources = new Set(projections.map((p) => p.source));
+    for (const context of contexts.values()) {
+      const container = await storage.container(context.name);
+      for (const definition of context.definition.reactions ?? []) {
+        const source = contexts.get(definition.source);
+        if (!source) {
+          // A process that mounts only some contexts (a test, a split deployment) leaves it to one that mounts both.
+          context.log.warn({ reaction: definition.name, source: definition.source }, `reaction ${context.name}.${definition.name} does not run here: context ${definition.source} is not mounted in this process`);
+          continue;
+        }
+        const published = new Set(source.definition.contracts?.published?.map((c) => c.event.type));
+        const unpublished = definition.events.filter((type) => !published.has(type));
+        if (unpublished.length > 0) throw new Error(`reaction ${context.name}.${definition.name} reacts to ${unpublished.join(', ')}, which ${source.name} does not publish`);
+        const lease = new BlobLease(container, `reaction-${definition.name}`, tuning.leaseSeconds);
+        const runner = new ReactionRunner({
+          definition,
+          context: context.name,
+          feed: source.feed,
+          upcast: (entry) => source.upcast(entry),
+          target: (name) => {
+            const target = contexts.get(name);
+            if (!target) throw new Error(`reaction ${definition.name} sends to context ${name}, which is not mounted here`);
+            return target;
+          },
+          lease,
+          log: context.log,
+        });
+        reactions.push({ source: definition.source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
+      }
+    }
+    const sources = new Set([...projections.map((p) => p.source), ...reactions.map((r) => r.source)]);
     for (const source of sources) {
       unsubscribe.push(
         await bus.subscribe(channels.feed(source), (message) => {
@@ -280,7 +313,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }),
       );
     }
-    for (const loop of [...[...allRelays(), ...mergers(), ...projections].map((w) => w.loop), ...processLoops]) {
+    for (const loop of [...[...allRelays(), ...mergers(), ...projections, ...reactions].map((w) => w.loop), ...processLoops]) {
       group?.join(loop);
       loop.start();
     }
@@ -446,7 +479,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...[...feeds].flatMap(([name, { relays }]) => relays.filter((r) => r.loop.state === 'active').map((r) => beatKey(name, relayBeat(r.relay.partition.index)))),
         ...[...feeds].filter(([, f]) => f.merger?.loop.state === 'active').map(([name]) => beatKey(name, mergerWorker)),
       ];
-      await Promise.all([...projections.map((p) => p.loop.stop()), ...allRelays().map((r) => r.loop.stop()), ...mergers().map((m) => m.loop.stop()), ...processLoops.map((loop) => loop.stop())]);
+      await Promise.all([
+        ...projections.map((p) => p.loop.stop()),
+        ...reactions.map((r) => r.loop.stop()),
+        ...allRelays().map((r) => r.loop.stop()),
+        ...mergers().map((m) => m.loop.stop()),
+        ...processLoops.map((loop) => loop.stop()),
+      ]);
       await group?.stop();
       // Gone now: say so rather than let the last word linger until it expires.
       await Promise.all(held.map((key) => bus.remember(key, null, 1)));

@@ -2,6 +2,7 @@ export * from './auth/principal.ts';
 export * from './bus/bus.ts';
 export * from './command/define-aggregate.ts';
 export * from './process/define-process.ts';
+export * from './reaction/define-reaction.ts';
 export { ProcessRunner, processStepped, type ProcessInstance, type SteppedData } from './process/process-runner.ts';
 export * from './config.ts';
 export * from './context/context-runtime.ts';

@@ -241,9 +241,32 @@ describe('reports over generated orders and a banking story', () => {
     expect(Object.keys(missingNote.body.errors)).toEqual(['note']);
     expect((await stack.post('/api/reporting/alerts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/decisions', { decision: 'dismissed', note: 'x' })).status).toBe(404);
 
-    const decided = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'investigated', note: 'Savings moved between own accounts.' }, 'republicOwner', { Prefer: 'wait=5' });
+    // Freezing the account that received the money is the receiving bank's call, and only while investigated.
+    const ownerOf = { republic: 'republicOwner', scotia: 'scotiaOwner' } as const;
+    const receiving = ownerOf[first!.deposit.bank as 'republic' | 'scotia'];
+    const sending = ownerOf[first!.withdrawal.bank as 'republic' | 'scotia'];
+    const notTheirs = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'investigated', note: 'freeze it', freezeReceivingAccount: true }, sending);
+    expect(notTheirs.status).toBe(403);
+    const dismissedFreeze = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'dismissed', note: 'fine', freezeReceivingAccount: true }, receiving);
+    expect(dismissedFreeze.status).toBe(400);
+    expect(Object.keys(dismissedFreeze.body.errors)).toEqual(['freeze']);
+
+    const decided = await stack.post(
+      `/api/reporting/alerts/${first!.id}/decisions`,
+      { decision: 'investigated', note: 'Savings moved between own accounts.', freezeReceivingAccount: true },
+      receiving,
+      { Prefer: 'wait=5' },
+    );
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
     expect(decided.body.status).toBe('applied');
+    // Choreography: banking heard the published decision and froze the receiving account, once.
+    const account = `account-U7-${first!.deposit.bank}`;
+    const banking = stack.runtime.context('banking');
+    await eventually('the receiving account frozen', async () => (await banking.loadState<{ frozen?: boolean }>('account', account)).state.frozen === true);
+    const frozen = (await banking.readStream(account)).filter((e) => e.type === 'AccountFrozen');
+    expect(frozen).toHaveLength(1);
+    expect(frozen[0]!.who).toBe('reaction:freezeonalert');
+    expect((frozen[0]!.data as { memo: string }).memo).toBe(`cross-bank alert ${first!.id}: Savings moved between own accounts.`);
     expect((await stack.post(`/api/reporting/alerts/${second!.id}/decisions`, { decision: 'dismissed', note: 'Known payroll.' }, 'admin', { Prefer: 'wait=5' })).status).toBe(200);
 
     const again = await stack.post(`/api/reporting/alerts/${first!.id}/decisions`, { decision: 'dismissed', note: 'changed my mind' }, 'admin');
@@ -253,7 +276,7 @@ describe('reports over generated orders and a banking story', () => {
     const open = await stack.get('/api/reporting/alerts?state=open', 'consumer');
     expect(open.body.items.map((a: { id: string }) => a.id)).not.toContain(first!.id);
     const one = await stack.get(`/api/reporting/alerts/${first!.id}`, 'consumer');
-    expect(one.body).toMatchObject({ state: 'investigated', decision: { decision: 'investigated', note: 'Savings moved between own accounts.', by: 'owner.republic' } });
+    expect(one.body).toMatchObject({ state: 'investigated', decision: { decision: 'investigated', note: 'Savings moved between own accounts.', by: receiving === 'republicOwner' ? 'owner.republic' : 'owner.scotia' } });
     const decidedList = await stack.get('/api/reporting/alerts?state=decided', 'admin');
     expect(decidedList.body.items.map((a: { id: string }) => a.id).sort()).toEqual([first!.id, second!.id].sort());
     expect(decidedList.body.counts).toMatchObject({ investigated: 1, dismissed: 1 });

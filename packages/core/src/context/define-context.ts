@@ -5,6 +5,7 @@ import type { EventEnvelope } from '../events/envelope.ts';
 import type { AppEnv } from '../http/routes.ts';
 import type { ProjectionDefinition } from '../projection/define-projection.ts';
 import type { ProcessDefinition } from '../process/define-process.ts';
+import type { ReactionDefinition } from '../reaction/define-reaction.ts';
 import { assertPartitionCount } from '../relay/partitions.ts';
 import type { ContextRuntime } from './context-runtime.ts';
 
@@ -51,6 +52,11 @@ export interface ContextDefinition {
    */
   // biome-ignore lint: processes differ in state and start types
   processes?: ProcessDefinition<any, any>[];
+  /**
+   * Reactions to other contexts' published events (choreography: docs/sagas.md). Each
+   * reads a source named in `contracts.consumed`, for events listed there.
+   */
+  reactions?: ReactionDefinition[];
   /** Runs once at `up` when the context's store is empty (demo data). */
   seed?: (runtime: ContextRuntime) => Promise<void>;
 }
@@ -82,6 +88,17 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
     if (processNames.has(process.name)) throw new Error(`context ${definition.name}: process ${process.name} is defined twice`);
     if (process.context !== definition.name) throw new Error(`context ${definition.name}: process ${process.name} says it belongs to context ${process.context}`);
     processNames.add(process.name);
+  }
+  const reactionNames = new Set<string>();
+  for (const reaction of definition.reactions ?? []) {
+    if (reactionNames.has(reaction.name)) throw new Error(`context ${definition.name}: reaction ${reaction.name} is defined twice`);
+    reactionNames.add(reaction.name);
+    // Through contracts only: what it reads is what this context says it consumes.
+    const consumed = definition.contracts?.consumed?.find((c) => c.from === reaction.source);
+    const missing = reaction.events.filter((type) => !consumed?.events.includes(type));
+    if (missing.length > 0) {
+      throw new Error(`context ${definition.name}: reaction ${reaction.name} reacts to ${missing.join(', ')} of ${reaction.source}; list ${missing.length > 1 ? 'them' : 'it'} in contracts.consumed (from: '${reaction.source}')`);
+    }
   }
   const names = new Set<string>();
   for (const projection of definition.projections) {

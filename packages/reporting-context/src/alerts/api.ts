@@ -32,7 +32,17 @@ const Alert = z
   })
   .openapi('CrossBankAlert');
 const IdParam = z.object({ id: alertId });
-const DecisionBody = z.object({ decision: decideInput.shape.decision, note: decideInput.shape.note }).strict().openapi('AlertDecision');
+const DecisionBody = z
+  .object({
+    decision: decideInput.shape.decision,
+    note: decideInput.shape.note,
+    freezeReceivingAccount: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'With `investigated`: ask banking to freeze the account that received the deposit (its bank’s owner or an admin only)' }),
+  })
+  .strict()
+  .openapi('AlertDecision');
 const Accepted = z.object({ commandId: z.string(), status: z.enum(['accepted', 'applied']), statusUrl: z.string() }).passthrough();
 
 const listAlerts = defineRoute({
@@ -83,7 +93,7 @@ const decide = defineRoute({
     200: { description: 'Decided and in the view (with Prefer: wait)', content: { 'application/json': { schema: Accepted } } },
     202: { description: 'Decided; the view follows', content: { 'application/json': { schema: Accepted } } },
     400: { description: 'Invalid decision or note' },
-    403: { description: 'An owner whose bank is on neither side of the alert' },
+    403: { description: 'An owner whose bank is on neither side of the alert, or who asks to freeze another bank’s account' },
     404: { description: 'No such alert' },
     422: { description: '`alert-decided`: the alert was decided before' },
   },
@@ -139,7 +149,13 @@ export function alertRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): 
     if (principal.role === 'owner' && !involves(alert, principal.bank)) {
       throw problems.forbidden(`This alert is between ${alert.withdrawal.bankName} and ${alert.deposit.bankName}; an owner decides only alerts that involve their bank.`);
     }
-    const accepted = await runtime.execute('alert', 'decide', { alertId: id, ...c.req.valid('json') }, commandRequest(c));
+    const { freezeReceivingAccount, ...decision } = c.req.valid('json');
+    // Freezing acts at the receiving bank: its owner's call (or an admin's), not the other side's.
+    if (freezeReceivingAccount && principal.role === 'owner' && bankByName(principal.bank)?.id !== alert.deposit.bank) {
+      throw problems.forbidden(`Only ${alert.deposit.bankName}'s owner (or an admin) may freeze the account that received the deposit.`);
+    }
+    const freeze = freezeReceivingAccount ? { freeze: { customer: alert.customer, bank: alert.deposit.bank } } : {};
+    const accepted = await runtime.execute('alert', 'decide', { alertId: id, ...decision, ...freeze }, commandRequest(c));
     return answerCommand(c, runtime, accepted) as never;
   });
 }

@@ -15,8 +15,11 @@ export const decideInput = z
       .trim()
       .min(1, 'say what you found or why it is dismissed')
       .max(1000, 'note may be at most 1000 characters'),
+    /** The receiving account to freeze while the alert is investigated (the API fills it from the alert). */
+    freeze: z.object({ customer: z.string().min(1).max(64), bank: z.string().min(1).max(64) }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .refine((input) => !input.freeze || input.decision === 'investigated', { path: ['freeze'], message: 'an account is frozen only while an alert is investigated' });
 export type DecideInput = z.infer<typeof decideInput>;
 
 export interface AlertState {
@@ -49,7 +52,7 @@ export const alert = defineAggregate({
             'decision',
           );
         }
-        return [AlertDecided({ alertId: input.alertId.toLowerCase(), decision: input.decision, note: input.note })];
+        return [AlertDecided({ alertId: input.alertId.toLowerCase(), decision: input.decision, note: input.note, ...(input.freeze ? { freeze: input.freeze } : {}) })];
       },
     },
   },
