@@ -9,7 +9,6 @@ import { LocalContext } from './context/local-context.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { runnerKeys } from './projection/runner-keys.ts';
-import type { ProjectionDefinition } from './projection/define-projection.ts';
 import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
@@ -17,55 +16,11 @@ import { ProcessRunner } from './process/process-runner.ts';
 import { ReactionRunner } from './reaction/reaction-runner.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
-import type { ContextStats, Health, PartitionStats, ProjectionStats, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
+import type { ContextStats, Health, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
+import { beatEveryMs, beatKey, beatTtlSeconds, contextStats, mergerWorker, relayBeat, type FeedWorkers, type ProjectionWorker, type StatsSources, type WorkerBeat } from './runtime-stats.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { WorkerGroup } from './worker/group.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
-
-interface RelayWorker {
-  relay: Relay;
-  loop: LeasedLoop;
-}
-
-/** The loops that write one context's feed: a relay per partition, and a merger when there are several. */
-interface FeedWorkers {
-  relays: RelayWorker[];
-  merger?: { merger: Merger; loop: LeasedLoop };
-}
-
-interface ProjectionWorker {
-  context: string;
-  source: string;
-  /** A partitioned projection's runner: the feed partition it applies. */
-  partition?: number;
-  runner: ProjectionRunner;
-  loop: LeasedLoop;
-}
-
-/**
- * What a worker process says about the loops it runs (or keeps failing to run), so
- * a gateway without workers can tell live from failed from nobody there.
- */
-interface WorkerBeat {
-  state: 'active' | 'failed';
-  error?: string;
-  /** Projection: live checkpoint and parked events. */
-  checkpoint?: number;
-  deadLetters?: number;
-  /** Relay: feed (or partition) head and the last commit-to-feed lag; merger: merged head. */
-  head?: number;
-  lagMs?: number;
-  /** The worker process that holds it (its worker group id, or `single-process`). */
-  worker?: string;
-}
-
-const beatEveryMs = 2000;
-const beatTtlSeconds = 6;
-const beatKey = (context: string, worker: string) => `eventloom:worker:${context}:${worker}`;
-const relayWorker = '~relay';
-/** Beat names of a partition's relay (partition 0 keeps the unpartitioned feed's). */
-const relayBeat = (partition: number) => (partition === 0 ? relayWorker : `${relayWorker}-p${partition}`);
-const mergerWorker = '~merger';
 
 const defaultTuning: Tuning = {
   ...defaultStoreTuning,
@@ -373,64 +328,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return { ok: storageHealth.ok && redisOk, storage: storageHealth, redis };
     },
     async stats(): Promise<ContextStats[]> {
-      return Promise.all(
-        [...contexts.values()].map(async (context) => {
-          const local = feeds.get(context.name);
-          // Each partition's relay: here, or what its worker says.
-          const partitions = await Promise.all(
-            context.partitions.map(async (feed): Promise<PartitionStats> => {
-              const here = local?.relays[feed.partition];
-              if (here?.loop.engaged) return { partition: feed.partition, head: here.relay.head, lagMs: here.relay.lastLagMs, worker: workerId };
-              const beat = await bus.recall<WorkerBeat | null>(beatKey(context.name, relayBeat(feed.partition)));
-              return { partition: feed.partition, head: beat?.head ?? 0, lagMs: beat?.lagMs ?? 0, ...(beat?.worker ? { worker: beat.worker } : {}) };
-            }),
-          );
-          const mergerHere = local?.merger?.loop.engaged ? local.merger.merger : undefined;
-          const mergerBeat = context.merged && !mergerHere ? await bus.recall<WorkerBeat | null>(beatKey(context.name, mergerWorker)) : undefined;
-          const placedHead = context.merged ? (mergerHere?.head ?? mergerBeat?.head ?? 0) : partitions[0]!.head;
-          const head = placedHead || context.progress.head || (await context.feed.head());
-          /** One runner's standing: here, or what its worker says, else what it saved. */
-          const standingOf = async (definition: ProjectionDefinition, key: string, sourceHead: number): Promise<ProjectionStats> => {
-            const worker = projections.find((p) => p.context === context.name && p.runner.key === key);
-            const standing = (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): ProjectionStats => ({
-              name: definition.name,
-              checkpoint,
-              lag: Math.max(0, sourceHead - checkpoint),
-              state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
-              deadLetters,
-              ...(failed !== undefined ? { error: failed } : {}),
-              ...(holder !== undefined ? { worker: holder } : {}),
-            });
-            if (worker?.loop.engaged) return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount, workerId);
-            const [saved, beat] = await Promise.all([checkpointOf(context.name, key), bus.recall<WorkerBeat | null>(beatKey(context.name, key))]);
-            const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(key), beat?.checkpoint ?? 0);
-            if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
-            return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
-          };
-          const stats = await Promise.all(
-            context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
-              if (!definition.partitioned) {
-                const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
-                return standingOf(definition, definition.name, sourceHead);
-              }
-              // Per partition (each against its partition's head), and summed.
-              const keys = runnerKeys(definition, context.partitions.length);
-              const each = await Promise.all(keys.map((key, p) => standingOf(definition, key, partitions[p]!.head)));
-              return summed(definition.name, each);
-            }),
-          );
-          const relayHolder = partitions[0]!.worker;
-          const mergerHolder = mergerHere ? workerId : mergerBeat?.worker;
-          return {
-            name: context.name,
-            feedHead: head,
-            relayLag: Math.max(...partitions.map((p) => p.lagMs)),
-            ...(relayHolder ? { relayWorker: relayHolder } : {}),
-            ...(context.merged ? { partitions, ...(mergerHolder ? { mergerWorker: mergerHolder } : {}) } : {}),
-            projections: stats,
-          };
-        }),
-      );
+      const sources: StatsSources = { bus, workerId, feeds, projections, contexts, checkpointOf };
+      return Promise.all([...contexts.values()].map((context) => contextStats(sources, context)));
     },
     counters() {
       const appends: Record<string, number> = {};
@@ -494,23 +393,6 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   return runtime;
-}
-
-/** A partitioned projection as a whole: positions and lags added up, the worst state, and each partition's. */
-function summed(name: string, each: ProjectionStats[]): ProjectionStats {
-  const rank: ProjectionStats['state'][] = ['live', 'catching-up', 'standby', 'failed'];
-  const worst = each.reduce((state, p) => (rank.indexOf(p.state) > rank.indexOf(state) ? p.state : state), 'live' as ProjectionStats['state']);
-  const error = each.find((p) => p.error !== undefined)?.error;
-  return {
-    name,
-    checkpoint: each.reduce((sum, p) => sum + p.checkpoint, 0),
-    lag: each.reduce((sum, p) => sum + p.lag, 0),
-    state: worst,
-    deadLetters: each.reduce((sum, p) => sum + p.deadLetters, 0),
-    ...(error !== undefined ? { error } : {}),
-    ...(each[0]!.worker !== undefined ? { worker: each[0]!.worker } : {}),
-    partitions: each.map(({ name: _name, partitions: _partitions, ...standing }, partition) => ({ partition, ...standing })),
-  };
 }
 
 /**
