@@ -10,6 +10,7 @@ import {
 	transact,
 	type TransactionInput,
 } from '#lib/components/banking/gateway.server.ts';
+import { toFormErrors } from '#lib/components/banking/form-errors.ts';
 import { parseDollars } from '#lib/components/banking/money.ts';
 import type { Balance, BankTotal } from '#lib/components/banking/types.ts';
 import { problemMessage, type FieldErrors } from '#lib/server/problem.ts';
@@ -107,7 +108,7 @@ export const actions: Actions = {
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
 			if (error instanceof GatewayError) {
-				const { fields, rest } = toFormErrors(error.problem.errors ?? {});
+				const { fields, rest } = toFormErrors(error.problem.errors ?? {}, formField);
 				if (amountError) fields.amount = [amountError];
 				const message = Object.keys(fields).length > 0 && rest.length === 0 ? null : [problemMessage(error.problem), ...rest].join(' ');
 				return refused(error.status, values, fields, message);
@@ -117,24 +118,6 @@ export const actions: Actions = {
 		}
 	},
 };
-
-/** The gateway's field errors on the form's fields; errors on anything else stay a general message. */
-function toFormErrors(errors: FieldErrors): { fields: FieldErrors; rest: string[] } {
-	const fields: FieldErrors = {};
-	const rest: string[] = [];
-	for (const [name, messages] of Object.entries(errors)) {
-		const field = formField[name];
-		// The form asks for dollars; cents in a message would only puzzle.
-		if (field) fields[field] = messages.map(inDollars);
-		else rest.push(...messages.map((message) => `${name}: ${message}`));
-	}
-	return { fields, rest };
-}
-
-/** "amountCents may be at most 10000000000 ($100,000,000.00)" → "The amount may be at most $100,000,000.00". */
-function inDollars(message: string): string {
-	return message.replace(/^amountCents\b/, 'The amount').replace(/\b\d+ \((\$[\d,.]+)\)/, '$1');
-}
 
 function refused(status: number, values: TransactionForm, errors: FieldErrors, message: string | null) {
 	return fail(status, { values, errors, message });

@@ -5,7 +5,17 @@
 import type { Cookies } from '@sveltejs/kit';
 import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
 import { endSessionOn401 } from '#lib/server/session.ts';
-import type { Balance, BankTotal, Customer, CustomerAsOf, EventDetail, LogPage, TransactionReply } from './types.ts';
+import type {
+	Balance,
+	BankTotal,
+	Customer,
+	CustomerAsOf,
+	EventDetail,
+	LogPage,
+	TransactionReply,
+	TransferPage,
+	TransferStatus,
+} from './types.ts';
 
 const api = '/api/banking';
 
@@ -78,6 +88,44 @@ export async function transact(token: string, input: TransactionInput, idempoten
 	const headers: Record<string, string> = { prefer: 'wait=5' };
 	if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
 	return (await callGateway<TransactionReply>(`${api}/transactions`, { token, headers, body: input })).body;
+}
+
+export interface TransferInput {
+	/** Ours: the same id sent twice starts one transfer. */
+	transferId: string;
+	from: { customer: string; bank: string };
+	to: { customer: string; bank: string };
+	/** Left out when the form's amount is not dollars: the gateway refuses it and names the other wrong fields. */
+	amountCents?: number;
+}
+
+/**
+ * Starts a transfer (or finds the one already started under its id). `Prefer: wait`
+ * holds the reply until it has finished, up to `waitSeconds`; a slower one answers
+ * unfinished and its page follows it.
+ */
+export async function startTransfer(token: string, request: TransferInput, waitSeconds = 5): Promise<TransferStatus> {
+	return (await callGateway<TransferStatus>(`${api}/transfers`, { token, headers: { prefer: `wait=${waitSeconds}` }, body: request })).body;
+}
+
+export interface TransferQuery {
+	bank?: string | undefined;
+	customer?: string | undefined;
+	limit?: number | undefined;
+	cursor?: string | undefined;
+}
+
+/** Transfers newest first: an owner's bank's (leaving or arriving), or any for an admin. */
+export async function listTransfers(token: string, query: TransferQuery = {}): Promise<TransferPage> {
+	const params = new URLSearchParams();
+	for (const [name, value] of Object.entries(query)) {
+		if (value !== undefined && value !== '') params.set(name, String(value));
+	}
+	return (await callGateway<TransferPage>(`${api}/transfers?${params}`, { token })).body;
+}
+
+export async function readTransfer(token: string, transferId: string): Promise<TransferStatus> {
+	return (await callGateway<TransferStatus>(`${api}/transfers/${encodeURIComponent(transferId)}`, { token })).body;
 }
 
 /**

@@ -101,3 +101,53 @@ export interface TransactionReply {
 	balanceAfterCents?: number;
 	events: { id: string; type: string; occurredAt: string }[];
 }
+
+/** Where a cross-bank transfer stands; the last three (and `attention`) are final. */
+export const transferSteps = ['withdrawing', 'depositing', 'expiring', 'refunding', 'completed', 'compensated', 'rejected', 'attention'] as const;
+export type TransferStep = (typeof transferSteps)[number];
+
+export interface TransferAccount {
+	customer: string;
+	bank: string;
+}
+
+export interface TransferStatus {
+	transferId: string;
+	step: TransferStep;
+	done: boolean;
+	/** Why it did not complete: a refusal code (`account-frozen`, `insufficient-funds`), or `timeout`. */
+	reason?: string;
+	detail?: string;
+	from: TransferAccount;
+	to: TransferAccount;
+	amountCents: number;
+	requestedBy: string;
+	correlationId: string;
+	statusUrl: string;
+	duplicate?: boolean;
+	/** Each input the transfer met (`start`, `withdraw accepted`, `timer depositTimeout`) and the step it led to. */
+	timeline: { at: string; input: string; step: string }[];
+}
+
+/** A row of the transfers list, which follows each transfer a moment behind its status. */
+export interface TransferSummary {
+	transferId: string;
+	step: TransferStep;
+	done: boolean;
+	reason?: string;
+	detail?: string;
+	fromCustomer: string;
+	fromBank: string;
+	toCustomer: string;
+	toBank: string;
+	amountCents: number;
+	requestedBy: string;
+	startedAt: string;
+	updatedAt: string;
+	correlationId: string;
+}
+
+export interface TransferPage {
+	items: TransferSummary[];
+	cursor?: string;
+}
