@@ -149,9 +149,8 @@ describe('transfer pages', () => {
 		await sendTransfer(page, { toBank: 'scotia', amount: '1,000.00' });
 		expect(await step(page)).toBe('rejected');
 		expect(await page.getByTestId('transfer-reason').textContent()).toContain('insufficient-funds');
-		// Republic stores the refusal under the step's key (a second send must get the same answer),
-		// so the withdrawal's answer is an accepted command that led to `rejected`.
-		expect(await timeline(page)).toEqual(['start', 'withdraw accepted']);
+		// Republic stored the refusal under the step's key (a second send gets the same answer); it reads as a refusal.
+		expect(await timeline(page)).toEqual(['start', 'withdraw refused (insufficient-funds)']);
 		expect(await page.getByTestId('timeline-entry').last().locator('.badge').getAttribute('data-step')).toBe('rejected');
 		// $100 in, $40 sent, $25 sent and refunded, $1,000 refused: $60 at Republic, $40 at Scotia.
 		await expect.poll(balances, { timeout: 10_000 }).toEqual({ republic: 6_000, scotia: 4_000 });

@@ -168,6 +168,7 @@ describe('transfers through the API', () => {
     const rest = await api.get(`/transfers?limit=2&cursor=${encodeURIComponent(first.body.cursor)}`, 'admin');
     expect(rest.body.items.map((t: { transferId: string }) => t.transferId)).toEqual(['l1']);
     // Another bank's list is not an owner's to read; a bad cursor is a 400.
+    expect((await api.get('/transfers/l3', 'republicOwner')).body.timeline.map((t: { input: string }) => t.input)).toEqual(['start', 'withdraw refused (insufficient-funds)']);
     expect((await api.get('/transfers?bank=scotia', 'republicOwner')).status).toBe(403);
     expect((await api.get('/transfers?cursor=nonsense', 'admin')).status).toBe(400);
   });

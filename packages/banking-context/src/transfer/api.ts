@@ -197,9 +197,13 @@ function view(current: ProcessInstance<TransferState>) {
     statusUrl: `/api/banking/transfers/${request.transferId}`,
     // The steps (a decision's published events stand beside it in the stream).
     timeline: current.history.filter((event) => event.type === processStepped).map((event) => {
-      const data = event.data as { input: { kind: string; step?: string; timer?: string; outcome?: string; code?: string }; state: TransferState };
+      const data = event.data as { input: { kind: string; step?: string; timer?: string; outcome?: string; code?: string; events?: { type: string; data: { code?: string } }[] }; state: TransferState };
       const input = data.input;
-      const said = input.kind === 'answer' ? `${input.step} ${input.outcome}${input.code ? ` (${input.code})` : ''}` : input.kind === 'timer' ? `timer ${input.timer}` : input.kind;
+      // A refusal the account stored (so every send of the step gets it) reads as the refusal it is.
+      const storedRefusal = input.events?.find((e) => e.type === 'TransferWithdrawalRefused');
+      const outcome = storedRefusal ? 'refused' : input.outcome;
+      const code = storedRefusal?.data.code ?? input.code;
+      const said = input.kind === 'answer' ? `${input.step} ${outcome}${code ? ` (${code})` : ''}` : input.kind === 'timer' ? `timer ${input.timer}` : input.kind;
       return { at: event.occurredAt, input: said, step: data.state.step };
     }),
   };
