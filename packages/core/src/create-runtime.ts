@@ -79,7 +79,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const allRelays = () => [...feeds.values()].flatMap((f) => f.relays);
   const mergers = () => [...feeds.values()].flatMap((f) => (f.merger ? [f.merger] : []));
   const projections: ProjectionWorker[] = [];
-  const processLoops: LeasedLoop[] = [];
+  const processLoops: { runner: ProcessRunner<unknown, unknown>; loop: LeasedLoop }[] = [];
+  let assisting: NodeJS.Timeout | undefined;
   /** Reactions to other contexts' published events, each a leased loop over its source's feed. */
   const reactions: { source: string; runner: ReactionRunner; loop: LeasedLoop }[] = [];
   let beats: NodeJS.Timeout | undefined;
@@ -214,7 +215,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       const container = await storage.container(context.name);
       for (const runner of context.processes.values()) {
         const lease = new BlobLease(container, `process-${runner.definition.name}`, tuning.leaseSeconds);
-        processLoops.push(new LeasedLoop(lease, runner, loopOptions(tuning.processIdleMs ?? 1000, context.log)));
+        processLoops.push({ runner: runner as ProcessRunner<unknown, unknown>, loop: new LeasedLoop(lease, runner, loopOptions(tuning.processIdleMs ?? 1000, context.log)) });
       }
     }
     for (const context of contexts.values()) {
@@ -268,12 +269,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }),
       );
     }
-    for (const loop of [...[...allRelays(), ...mergers(), ...projections, ...reactions].map((w) => w.loop), ...processLoops]) {
+    for (const loop of [...allRelays(), ...mergers(), ...projections, ...reactions, ...processLoops].map((w) => w.loop)) {
       group?.join(loop);
       loop.start();
     }
     beats = setInterval(() => void beat(), beatEveryMs);
     beats.unref();
+    // A worker that does not hold a process's sweep still fires what is overdue (its holder may be dead).
+    if (processLoops.length > 0) {
+      let busy = false;
+      assisting = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void Promise.all(processLoops.filter(({ loop }) => loop.state !== 'active').map(({ runner }) => runner.assist(tuning.processOverdueMs ?? 2000)))
+          .catch((error: Error) => log.warn({ err: error.message }, 'overdue process work not advanced; trying again'))
+          .finally(() => (busy = false));
+      }, 1000);
+      assisting.unref();
+    }
   }
 
   /** Tells other processes about the loops this one holds or fails at. */
@@ -372,6 +385,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     async close() {
       clearInterval(beats);
+      clearInterval(assisting);
       await Promise.all(unsubscribe.map((stop) => stop()));
       const held = [
         ...projections.filter((p) => p.loop.state === 'active').map((p) => beatKey(p.context, p.runner.key)),
@@ -383,7 +397,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...reactions.map((r) => r.loop.stop()),
         ...allRelays().map((r) => r.loop.stop()),
         ...mergers().map((m) => m.loop.stop()),
-        ...processLoops.map((loop) => loop.stop()),
+        ...processLoops.map(({ loop }) => loop.stop()),
       ]);
       await group?.stop();
       // Gone now: say so rather than let the last word linger until it expires.

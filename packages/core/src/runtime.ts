@@ -27,6 +27,12 @@ export interface Tuning extends StoreTuning {
   processIdleMs?: number;
   /** How long a finished process instance's pending row stays unchanged before it goes (default 60 s). */
   processQuietMs?: number;
+  /**
+   * Work of a process overdue by this long (a timer, an unanswered step) is advanced by a
+   * worker that does not hold its sweep too (default 2 s): a dead holder delays it by
+   * about this, not by the lease's takeover.
+   */
+  processOverdueMs?: number;
 }
 
 export interface RuntimeOptions {

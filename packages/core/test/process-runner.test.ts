@@ -9,7 +9,9 @@ import { problems } from '../src/http/problem.ts';
 import { defineProcess, type ProcessCommand } from '../src/process/define-process.ts';
 import type { ProcessRunner } from '../src/process/process-runner.ts';
 import type { Runtime } from '../src/runtime.ts';
-import { Closer, config, local, owner, waitUntil } from './helpers.ts';
+import { Closer, config, local, owner, storageOf, waitUntil } from './helpers.ts';
+import { MemoryBus } from '../src/bus/memory-bus.ts';
+import { BlobLease } from '../src/worker/blob-lease.ts';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -171,6 +173,25 @@ describe('process managers', () => {
     expect([await coins(worker, 'a5'), await coins(worker, 'b5')]).toEqual([0, 10]);
     const takes = (await worker.context('pots').readStream('pot-a5')).filter((e) => e.type === 'Taken');
     expect(takes).toHaveLength(1);
+  });
+
+  it("fires a timer while the sweep's lease is held by a worker that died: another worker advances what is overdue, once", async () => {
+    const cfg = config('pm-dead-holder');
+    // A holder that died: it took the sweep's lease (60 s) and will never renew it or sweep.
+    const ghost = new BlobLease(await storageOf(cfg).container('pots'), 'process-move', 60);
+    expect(await ghost.tryAcquire('a worker that died')).toBe(true);
+    // One process alone (no worker group to notice the dead holder): only the lease's expiry would free the sweep.
+    const worker = closer.add(await createRuntime({ contexts: [pots], config: cfg, bus: new MemoryBus(), tuning: { ...tuning, processOverdueMs: 500 } }));
+    await fill(worker, 'a7', 40);
+    await runner(worker).begin({ id: 'm7', from: 'a7', to: 'stall7', amount: 25 }, { principal: owner });
+    await waitUntil('the timeout fired and the coins came back', async () => (await runner(worker).load('m7'))?.done === true, 20_000);
+    expect(await runner(worker).load('m7')).toMatchObject({ state: { step: 'given-back', reason: 'timeout' } });
+    expect(await coins(worker, 'a7')).toBe(40);
+    // The dead holder still held the sweep's lease all along.
+    expect(await ghost.inspect()).toMatchObject({ leased: true, holder: 'a worker that died' });
+    const inputs = (await runner(worker).load('m7'))!.history.map((e) => (e.data as { input: { kind: string } }).input);
+    expect(inputs.filter((input) => input.kind === 'timer')).toHaveLength(1);
+    await ghost.release();
   });
 
   it('two processes advancing one instance at once send each step once and record each answer once', async () => {

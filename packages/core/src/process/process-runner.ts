@@ -260,6 +260,30 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
     this.seen.delete(instance);
   }
 
+  /**
+   * Advances the instances whose work is overdue by `overdueMs` (a timer due, a step not
+   * answered), whoever holds the sweep's lease: a worker that does not hold it calls this
+   * now and then, so a holder that died (or froze) delays a timer by about `overdueMs`,
+   * not by the lease's takeover. Safe beside the holder's sweep: every input is recorded
+   * once whoever records it, and every step is sent with its key.
+   */
+  async assist(overdueMs: number): Promise<number> {
+    const table = await this.pending;
+    const late = this.clock() - overdueMs;
+    const instances: string[] = [];
+    for await (const row of table.listEntities<{ nextDue?: number }>({ queryOptions: { filter: odata`PartitionKey eq ${this.definition.name}`, select: ['RowKey', 'nextDue'] } })) {
+      if (row.nextDue !== undefined && Number(row.nextDue) <= late) instances.push(row.rowKey!);
+    }
+    await mapLimit(instances, 4, async (instance) => {
+      try {
+        await this.advance(instance);
+      } catch (error) {
+        if (statusOf(error) === undefined && !(error instanceof ConcurrencyError)) throw error;
+      }
+    });
+    return instances.length;
+  }
+
   // The sweep, under the process's lease.
 
   async start(): Promise<void> {
