@@ -13,7 +13,8 @@ import { tableViewStore, type ViewStore } from './projection/view-buffer.ts';
 import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } from './relay/layout.ts';
 import { Merger } from './relay/merger.ts';
 import { ProcessRunner } from './process/process-runner.ts';
-import { ReactionRunner } from './reaction/reaction-runner.ts';
+import { FeedFollower } from './reaction/feed-follower.ts';
+import { reactionActor } from './reaction/reaction-runner.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
@@ -82,7 +83,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const processLoops: { runner: ProcessRunner<unknown, unknown>; loop: LeasedLoop }[] = [];
   let assisting: NodeJS.Timeout | undefined;
   /** Reactions to other contexts' published events, each a leased loop over its source's feed. */
-  const reactions: { source: string; runner: ReactionRunner; loop: LeasedLoop }[] = [];
+  const reactions: { source: string; runner: FeedFollower; loop: LeasedLoop }[] = [];
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
@@ -216,6 +217,29 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       for (const runner of context.processes.values()) {
         const lease = new BlobLease(container, `process-${runner.definition.name}`, tuning.leaseSeconds);
         processLoops.push({ runner: runner as ProcessRunner<unknown, unknown>, loop: new LeasedLoop(lease, runner, loopOptions(tuning.processIdleMs ?? 1000, context.log)) });
+        // Other contexts' published events it takes as inputs: a follower per source feed.
+        for (const listen of runner.definition.listens ?? []) {
+          const source = contexts.get(listen.source);
+          if (!source) {
+            context.log.warn({ process: runner.definition.name, source: listen.source }, `process ${runner.definition.name} hears nothing of ${listen.source} here: it is not mounted in this process`);
+            continue;
+          }
+          assertPublished(`process ${context.name}.${runner.definition.name}`, source, listen.events);
+          const followLease = new BlobLease(container, `process-${runner.definition.name}-${listen.source}`, tuning.leaseSeconds);
+          const follower = new FeedFollower({
+            name: `process ${runner.definition.name} (events of ${listen.source})`,
+            types: listen.events,
+            feed: source.feed,
+            upcast: (entry) => source.upcast(entry),
+            act: async (entry) => {
+              const instance = listen.instance(entry);
+              return instance !== undefined && (await runner.deliver(instance, entry));
+            },
+            lease: followLease,
+            log: context.log,
+          });
+          reactions.push({ source: listen.source, runner: follower, loop: new LeasedLoop(followLease, follower, loopOptions(tuning.projectionIdleMs, context.log)) });
+        }
       }
     }
     for (const context of contexts.values()) {
@@ -227,20 +251,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           context.log.warn({ reaction: definition.name, source: definition.source }, `reaction ${context.name}.${definition.name} does not run here: context ${definition.source} is not mounted in this process`);
           continue;
         }
-        const published = new Set(source.definition.contracts?.published?.map((c) => c.event.type));
-        const unpublished = definition.events.filter((type) => !published.has(type));
-        if (unpublished.length > 0) throw new Error(`reaction ${context.name}.${definition.name} reacts to ${unpublished.join(', ')}, which ${source.name} does not publish`);
+        assertPublished(`reaction ${context.name}.${definition.name}`, source, definition.events);
         const lease = new BlobLease(container, `reaction-${definition.name}`, tuning.leaseSeconds);
-        const runner = new ReactionRunner({
-          definition,
-          context: context.name,
+        const target = (name: string) => {
+          const found = contexts.get(name);
+          if (!found) throw new Error(`reaction ${definition.name} sends to context ${name}, which is not mounted here`);
+          return found;
+        };
+        const runner = new FeedFollower({
+          name: `reaction ${definition.name}`,
+          types: definition.events,
           feed: source.feed,
           upcast: (entry) => source.upcast(entry),
-          target: (name) => {
-            const target = contexts.get(name);
-            if (!target) throw new Error(`reaction ${definition.name} sends to context ${name}, which is not mounted here`);
-            return target;
-          },
+          act: reactionActor(definition, context.name, target, context.log),
           lease,
           log: context.log,
         });
@@ -407,6 +430,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   return runtime;
+}
+
+/** What a reaction or a process reads of another context must be in that context's published contracts. */
+function assertPublished(who: string, source: LocalContext, events: string[]): void {
+  const published = new Set(source.definition.contracts?.published?.map((c) => c.event.type));
+  const unpublished = events.filter((type) => !published.has(type));
+  if (unpublished.length > 0) throw new Error(`${who} reacts to ${unpublished.join(', ')}, which ${source.name} does not publish`);
 }
 
 /**

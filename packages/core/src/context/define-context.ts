@@ -89,16 +89,20 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
     if (process.context !== definition.name) throw new Error(`context ${definition.name}: process ${process.name} says it belongs to context ${process.context}`);
     processNames.add(process.name);
   }
+  // Through contracts only: what a reaction or a process reads of another context is what this one says it consumes.
+  const assertConsumed = (who: string, source: string, events: string[]) => {
+    const consumed = definition.contracts?.consumed?.find((c) => c.from === source);
+    const missing = events.filter((type) => !consumed?.events.includes(type));
+    if (missing.length > 0) {
+      throw new Error(`context ${definition.name}: ${who} reacts to ${missing.join(', ')} of ${source}; list ${missing.length > 1 ? 'them' : 'it'} in contracts.consumed (from: '${source}')`);
+    }
+  };
+  for (const process of definition.processes ?? []) for (const listen of process.listens ?? []) assertConsumed(`process ${process.name}`, listen.source, listen.events);
   const reactionNames = new Set<string>();
   for (const reaction of definition.reactions ?? []) {
     if (reactionNames.has(reaction.name)) throw new Error(`context ${definition.name}: reaction ${reaction.name} is defined twice`);
     reactionNames.add(reaction.name);
-    // Through contracts only: what it reads is what this context says it consumes.
-    const consumed = definition.contracts?.consumed?.find((c) => c.from === reaction.source);
-    const missing = reaction.events.filter((type) => !consumed?.events.includes(type));
-    if (missing.length > 0) {
-      throw new Error(`context ${definition.name}: reaction ${reaction.name} reacts to ${missing.join(', ')} of ${reaction.source}; list ${missing.length > 1 ? 'them' : 'it'} in contracts.consumed (from: '${reaction.source}')`);
-    }
+    assertConsumed(`reaction ${reaction.name}`, reaction.source, reaction.events);
   }
   const names = new Set<string>();
   for (const projection of definition.projections) {

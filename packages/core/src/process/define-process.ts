@@ -82,6 +82,13 @@ export interface ProcessDefinition<TState, TStart> {
   decide: (state: TState, input: ProcessInput<TStart>, context: ProcessDecideContext) => ProcessDecision<TState>;
   /** Timer names it schedules (a decision scheduling another is a bug caught in tests). */
   timers?: string[];
+  /**
+   * Published events of other contexts it takes as inputs (`{ kind: 'event' }`), read
+   * through its context's consumed contracts: `instance` names the instance an event
+   * concerns (undefined: none). Each event is recorded once (keyed by its id), by an
+   * instance that has started and not finished; others ignore it.
+   */
+  listens?: { source: string; events: string[]; instance: (event: FeedEntry) => string | undefined }[];
 }
 
 const namePattern = /^[a-z][a-z0-9]{1,30}$/;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
 import type { ContextRuntime } from '../context/context-runtime.ts';
-import type { EventEnvelope } from '../events/envelope.ts';
+import type { EventEnvelope, FeedEntry } from '../events/envelope.ts';
 import { ProblemError, problemBase } from '../http/problem.ts';
 import { ConcurrencyError, DuplicateCommandError, type EventStore } from '../store/event-store.ts';
 import { isNotFound, isPreconditionFailed, statusOf } from '../store/storage.ts';
@@ -258,6 +258,19 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
       if (!isNotFound(error) && !isPreconditionFailed(error)) throw error;
     }
     this.seen.delete(instance);
+  }
+
+  /**
+   * Another context's published event for `instance` (see `listens`): recorded once
+   * (keyed by the event's id) if the instance has started and not finished, then what
+   * it decided is carried out. True when it was recorded now.
+   */
+  async deliver(instance: string, event: FeedEntry): Promise<boolean> {
+    const current = await this.load(instance);
+    if (!current || current.done) return false;
+    const recorded = await this.record(instance, { kind: 'event', event }, `event:${event.id}`, current.correlationId, this.principal.sub);
+    await this.advance(instance);
+    return recorded;
   }
 
   /**
