@@ -47,7 +47,10 @@ describe('cross-bank transfers on the store', () => {
     expect(await finished(transfers, 't1')).toMatchObject({ state: { step: 'completed' } });
     expect([await balance('U1001', 'republic'), await balance('U1001', 'scotia')]).toEqual([75_000, 25_000]);
     const [landed] = (await context.readStream('account-U1001-scotia')).filter((e) => e.type === 'Deposited');
-    expect(landed!.data).toMatchObject({ transferId: 't1', amountCents: 25_000 });
+    // Made on the platform's authority, it records who started the transfer and carries the transfer's correlation id.
+    expect(landed!.data).toMatchObject({ transferId: 't1', amountCents: 25_000, requestedBy: 'owner.republic' });
+    expect(landed!.who).toBe('process:transfer');
+    expect(landed!.correlationId).toBe((await transfers.load('t1'))!.correlationId);
   });
 
   it('is rejected with nothing moved when A has too little', async () => {

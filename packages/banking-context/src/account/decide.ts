@@ -61,7 +61,7 @@ export const account = defineAggregate({
         if (balanceAfterCents > maxBalanceCents) {
           throw problems.rejected('balance-limit', `An account may hold at most ${formatCents(maxBalanceCents)}.`, 'amountCents');
         }
-        const transfer = input.transfer ? { transferId: input.transfer.id } : {};
+        const transfer = input.transfer ? { transferId: input.transfer.id, ...(input.transfer.requestedBy ? { requestedBy: input.transfer.requestedBy } : {}) } : {};
         return [...opening(input, state), Deposited({ ...key(input), amountCents: input.amountCents, balanceAfterCents, ...why(input), ...transfer })];
       },
     },

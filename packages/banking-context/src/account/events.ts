@@ -20,6 +20,8 @@ export const Deposited = defineEvent('Deposited', {
     memo,
     /** Set when the money is a transfer's: the transfer process deposited it. */
     transferId: z.string().optional(),
+    /** A transfer's deposit: the owner who started the transfer (the process deposits on the platform's authority). */
+    requestedBy: z.string().optional(),
   }),
   description: 'Money went into an account (with `transferId` when a transfer brought it).',
 });

@@ -34,6 +34,8 @@ export const transferInput = z
   .object({
     id: transferId,
     notAfter: z.iso.datetime({ offset: true, error: 'notAfter must be an ISO 8601 instant, e.g. 2026-01-31T12:00:00Z' }),
+    /** Who started the transfer (the owner at the sending bank): recorded with the deposit made on the platform's authority. */
+    requestedBy: z.string().min(1).max(128).optional(),
   })
   .strict();
 

@@ -18,7 +18,7 @@ const deposit = (notAfter: string) => ({
   context: 'banking',
   aggregate: 'account',
   command: 'deposit',
-  input: { customer: 'U1001', bank: 'scotia', amountCents: 25_000, memo: 'transfer t-1001 from republic', transfer: { id: 't-1001', notAfter } },
+  input: { customer: 'U1001', bank: 'scotia', amountCents: 25_000, memo: 'transfer t-1001 from republic', transfer: { id: 't-1001', notAfter, requestedBy: 'owner.republic' } },
 });
 const expire = { step: 'expire', context: 'banking', aggregate: 'account', command: 'expireTransferDeposit', input: { customer: 'U1001', bank: 'scotia', transferId: 't-1001' } };
 const refund = (notAfter: string) => ({

@@ -122,7 +122,14 @@ export function transferProcess(options: TransferOptions = {}) {
         const notAfter = new Date(now.getTime() + timeoutMs).toISOString();
         return {
           state: { ...state, step: 'depositing' },
-          send: [send('deposit', 'deposit', { ...request.to, amountCents: request.amountCents, memo: `transfer ${request.transferId} from ${request.from.bank}`, transfer: { id: request.transferId, notAfter } })],
+          send: [
+            send('deposit', 'deposit', {
+              ...request.to,
+              amountCents: request.amountCents,
+              memo: `transfer ${request.transferId} from ${request.from.bank}`,
+              transfer: { id: request.transferId, notAfter, requestedBy: request.requestedBy },
+            }),
+          ],
           schedule: [{ timer: 'depositTimeout', afterMs: timeoutMs + graceMs }],
         };
       }
