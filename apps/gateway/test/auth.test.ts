@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { loadAuth } from '../src/auth/auth.ts';
+import { algorithm, loadSigningKeys } from '../src/auth/keys.ts';
 import { expectProblem, testGateway } from './test-gateway.ts';
 
 async function plainAccounts(home: string) {
@@ -45,6 +47,25 @@ describe('local accounts and tokens', () => {
 
     const me = await app.request('/auth/me', { headers: { Authorization: `Bearer ${issued.token}` } });
     expect(await me.json()).toMatchObject({ sub: 'owner.republic', role: 'owner', bank: 'Republic Bank' });
+  });
+
+  it('never takes a token it verified before for valid past its expiry', async () => {
+    const { home } = await testGateway();
+    const auth = await loadAuth(home);
+    const keys = await loadSigningKeys(home);
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: algorithm, kid: keys.kid, typ: 'JWT' })
+      .setSubject('admin')
+      .setIssuer('eventloom')
+      .setAudience('eventloom')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 2)
+      .sign(keys.privateKey);
+    expect(await auth.verify(shortLived)).toMatchObject({ sub: 'admin', role: 'admin' });
+    expect(await auth.verify(shortLived)).toMatchObject({ sub: 'admin' });
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await expect(auth.verify(shortLived)).rejects.toThrow(/exp/);
   });
 
   it('refuses a wrong password and an unknown user alike with 401', async () => {

@@ -72,6 +72,8 @@ export class Workload {
   private readonly world: World;
   readonly book = new Book();
   private ops = 0;
+  /** True once the run's time is up: a request without an answer is not sent again after that. */
+  private stop: () => boolean = () => false;
   private keys = 0;
   /** Busy accounts, and many quiet ones (written now and then: their streams retire in between). */
   private readonly accounts = [...Array.from({ length: 10 }, (_, i) => `a${i}`), 'long'];
@@ -91,6 +93,7 @@ export class Workload {
    * the same operations whatever the speed of the machine (`stop` cuts a run short).
    */
   async run(clients: number, operations: number, stop: () => boolean): Promise<void> {
+    this.stop = stop;
     await Promise.all([
       ...Array.from({ length: clients }, (_, i) => this.client(this.world.random.fork('client', i), operations, stop)),
       // Its own draws: the other clients send what they sent before transfers existed.
@@ -107,7 +110,7 @@ export class Workload {
       if (from === to) continue;
       const record: TransferRecord = { id: `s${this.world.seed}t${n}`, request: { transferId: `s${this.world.seed}t${n}`, from, to, cents: random.int(1, 400) }, outcome: 'unknown' };
       this.book.transfers.push(record);
-      for (let attempt = 1; attempt <= 6 && record.outcome === 'unknown'; attempt++) {
+      for (let attempt = 1; attempt <= 6 && record.outcome === 'unknown' && (attempt === 1 || !stop()); attempt++) {
         const answer = await this.call(random, (runtime) => {
           const runner = runtime.context('ledger').processes?.get('transfer');
           if (!runner) throw new Error('the ledger runs no transfer process');
@@ -147,7 +150,7 @@ export class Workload {
   /** Sends a command; with a key, again and again until an answer comes. */
   private async send(random: Random, record: CommandRecord, input: Record<string, unknown>): Promise<CommandAccepted | undefined> {
     const attempts = record.key ? 6 : 1;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; attempt <= attempts && (attempt === 1 || !this.stop()); attempt++) {
       const answer = await this.call(random, (runtime) =>
         runtime.context('ledger').execute('account', record.command, input, { principal: { sub: record.caller, role: 'owner' }, ...(record.key ? { idempotencyKey: record.key } : {}) }),
       );
@@ -215,7 +218,7 @@ export class Workload {
       items.push({ key, partition, event: Paid({ key, partition, cents: random.int(1, 1000), ...(memo ? { memo } : {}) }) });
       if (!resend && !this.book.ingested.has(key)) this.book.ingested.set(key, { key, partition, outcome: 'unknown' });
     }
-    for (let attempt = 1; attempt <= 4; attempt++) {
+    for (let attempt = 1; attempt <= 4 && (attempt === 1 || !this.stop()); attempt++) {
       const answer = await this.call(random, (runtime) => runtime.context('ledger').ingest(items, { principal: { sub: 'ingest', role: 'consumer' } }));
       if (answer.kind === 'answer') {
         for (const result of answer.value as IngestResult[]) {

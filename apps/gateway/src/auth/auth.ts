@@ -7,6 +7,9 @@ const issuer = 'eventloom';
 const audience = 'eventloom';
 const roles: readonly Role[] = ['owner', 'admin', 'consumer'];
 export const tokenLifetimeSeconds = 8 * 60 * 60;
+/** Verified tokens are remembered this long (never past their expiry), this many at most. */
+const verifiedForMs = 60_000;
+const verifiedMax = 10_000;
 
 export interface IssuedToken {
   token: string;
@@ -42,6 +45,7 @@ export async function loadAuth(home: string): Promise<Auth> {
     return { token, expiresAt: new Date(exp * 1000).toISOString(), principal };
   };
 
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return {
     issue,
     async signIn(username, password) {
@@ -49,16 +53,24 @@ export async function loadAuth(home: string): Promise<Auth> {
       return principal ? issue(principal) : undefined;
     },
     async verify(token) {
+      const now = Date.now();
+      const known = verified.get(token);
+      if (known && known.until > now) return known.principal;
       const { payload } = await jwtVerify(token, keys.publicKey, { issuer, audience, algorithms: [algorithm] });
       const role = payload.role as Role;
       if (typeof payload.sub !== 'string' || !roles.includes(role)) throw new Error('token lacks sub or role');
-      return {
+      const principal: Principal = {
         sub: payload.sub,
         role,
         ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
         ...(typeof payload.bank === 'string' ? { bank: payload.bank } : {}),
         ...(Array.isArray(payload.contexts) ? { contexts: payload.contexts.map(String) } : {}),
       };
+      // A signature check costs more than the rest of a small request: each token is checked
+      // once a minute at most, and never trusted past its expiry.
+      if (verified.size >= verifiedMax) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, until: Math.min(now + verifiedForMs, (payload.exp ?? 0) * 1000) });
+      return principal;
     },
     jwks: { keys: [keys.publicJwk] },
   };
