@@ -128,6 +128,8 @@ const plans: Plan[] = [
   briefly('pnpm --filter @eventloom/bench bench --only append,long --out /tmp/b.json', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only workers', /Azurite \(in-memory\).*\n\n\[workers\]/),
   briefly('pnpm --filter @eventloom/bench bench --quick --only throttled', /Azurite \(in-memory\).*\n\n\[throttled\]/),
+  // The profile of the gateway path, for one second (DURATION_MS) on the run's Azurite (the README says to start one).
+  run('node --cpu-prof --cpu-prof-dir=/tmp/prof tools/bench/src/profile/gateway-deposits.ts', { env: () => ({ DURATION_MS: '1000' }), expect: /deposits in 1000 ms: \d+\/s/, seconds: 90 }),
   // Load and abuse: each starts its stack of its own and its clients.
   ...['pnpm load', 'pnpm load --clients 20 --duration 10s', 'pnpm load --no-hostile', 'pnpm load --json /tmp/load.json'].map((c) => briefly(c, /^load: \d+ clients for \d+ s$/m, { seconds: 120 })),
   briefly('pnpm load --gateway http://127.0.0.1:8787', /^load: \d+ clients for \d+ s$/m, { where: 'stack', seconds: 120 }),

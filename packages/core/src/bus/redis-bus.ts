@@ -42,7 +42,8 @@ export class RedisBus implements Bus {
     this.namespace = namespace;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
-    this.publisher = new Redis(url, { ...common, commandTimeout: this.commandTimeoutMs });
+    // Commands issued in one tick (a command's status, hint and wake-up) go out in one write.
+    this.publisher = new Redis(url, { ...common, commandTimeout: this.commandTimeoutMs, enableAutoPipelining: true });
     this.subscriber = new Redis(url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
