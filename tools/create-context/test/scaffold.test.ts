@@ -3,6 +3,9 @@
  * package type-checks, its tests pass, the schema check is green, and the real
  * gateway (apps/gateway/src/main.ts, on the Azurite and Redis of this test run)
  * answers its routes under /api/shipping. Nothing is edited by hand in between.
+ * A working tree that has a `shipping` context already (a team followed the guide)
+ * gets the next free name (`shipping2`, …): the test does not depend on the contexts
+ * a team has added.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `shipping`, or the first `shipping{n}` that is not a package or a mounted context of this tree. */
+function freeName(): string {
+  const host = readFileSync(join(repoRoot, 'apps/gateway/src/host.ts'), 'utf8');
+  const taken = (name: string) => existsSync(join(repoRoot, 'packages', `${name}-context`)) || new RegExp(`\\b${name}\\b`).test(host) || existsSync(join(repoRoot, 'schemas', name));
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? 'shipping' : `shipping${n}`;
+    if (!taken(name)) return name;
+  }
+}
+const name = freeName();
 const copy = mkdtempSync(join(tmpdir(), 'eventloom-create-context-'));
 const children = new Set<ChildProcess>();
 
@@ -85,7 +99,7 @@ let scaffoldOutput = '';
 
 beforeAll(async () => {
   copyWorkingTree();
-  scaffoldOutput = await run(process.execPath, ['tools/create-context/src/main.ts', 'shipping'], 180_000);
+  scaffoldOutput = await run(process.execPath, ['tools/create-context/src/main.ts', name], 180_000);
 }, 200_000);
 
 afterAll(() => {
@@ -93,29 +107,29 @@ afterAll(() => {
   if (!process.env.EVENTLOOM_KEEP_SCAFFOLD) rmSync(copy, { recursive: true, force: true });
 });
 
-describe('pnpm create-context shipping', () => {
+describe(`pnpm create-context ${name}`, () => {
   it('creates the package, mounts it in the gateway and records its schema', () => {
-    expect(scaffoldOutput).toContain('The shipping context is ready');
+    expect(scaffoldOutput).toContain(`The ${name} context is ready`);
     for (const file of ['package.json', 'README.md', 'tsconfig.json', 'src/index.ts', 'src/contracts.ts', 'src/item/decide.ts', 'src/item/item.test.ts', 'test/api.test.ts']) {
-      expect(existsSync(join(copy, 'packages/shipping-context', file)), file).toBe(true);
+      expect(existsSync(join(copy, `packages/${name}-context`, file)), file).toBe(true);
     }
     const host = readFileSync(join(copy, 'apps/gateway/src/host.ts'), 'utf8');
-    expect(host).toContain("import shipping from '@eventloom/shipping-context';");
-    expect(host).toMatch(/export const contexts[^=]*= \[[^\]]*\bshipping\b[^\]]*\]/);
-    expect(JSON.parse(readFileSync(join(copy, 'apps/gateway/package.json'), 'utf8')).dependencies['@eventloom/shipping-context']).toBe('workspace:*');
-    expect(existsSync(join(copy, 'apps/gateway/node_modules/@eventloom/shipping-context/package.json'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(copy, 'schemas/shipping/ItemCreated.v1.json'), 'utf8'))).toMatchObject({ title: 'shipping.ItemCreated v1' });
+    expect(host).toContain(`import ${name} from '@eventloom/${name}-context';`);
+    expect(host).toMatch(new RegExp(`export const contexts[^=]*= \\[[^\\]]*\\b${name}\\b[^\\]]*\\]`));
+    expect(JSON.parse(readFileSync(join(copy, 'apps/gateway/package.json'), 'utf8')).dependencies[`@eventloom/${name}-context`]).toBe('workspace:*');
+    expect(existsSync(join(copy, `apps/gateway/node_modules/@eventloom/${name}-context/package.json`))).toBe(true);
+    expect(JSON.parse(readFileSync(join(copy, `schemas/${name}/ItemCreated.v1.json`), 'utf8'))).toMatchObject({ title: `${name}.ItemCreated v1` });
     // docs/add-a-context.md's next step, in the copy made a repository for it.
     const git = (...args: string[]) => spawnSync('git', args, { cwd: copy, encoding: 'utf8' });
     git('init', '-q');
-    expect(git('add', 'schemas/shipping').status).toBe(0);
-    expect(git('status', '--porcelain', 'schemas/shipping').stdout).toContain('A  schemas/shipping/ItemCreated.v1.json');
+    expect(git('add', `schemas/${name}`).status).toBe(0);
+    expect(git('status', '--porcelain', `schemas/${name}`).stdout).toContain(`A  schemas/${name}/ItemCreated.v1.json`);
   });
 
-  it('refuses a second shipping, a reserved name and a bad name, saying why', async () => {
-    const refusal = (name: string) => run(process.execPath, ['tools/create-context/src/main.ts', name], 30_000);
+  it(`refuses a second ${name}, a reserved name and a bad name, saying why`, async () => {
+    const refusal = (asked: string) => run(process.execPath, ['tools/create-context/src/main.ts', asked], 30_000);
     await Promise.all([
-      expect(refusal('shipping')).rejects.toThrow('"shipping" exists already (packages/shipping-context)'),
+      expect(refusal(name)).rejects.toThrow(`"${name}" exists already (packages/${name}-context)`),
       expect(refusal('admin')).rejects.toThrow('"admin" is reserved'),
       expect(refusal('Billing')).rejects.toThrow('did you mean "billing"?'),
     ]);
@@ -124,16 +138,16 @@ describe('pnpm create-context shipping', () => {
   // One step, run side by side: each waits mostly on its own process. The package's
   // tests run on this run's Azurite and Redis (the root config would start a second
   // Azurite and load every project), with the same timeouts as the root config.
-  it('type-checks, passes its own tests and the schema check, and answers under /api/shipping', { timeout: 240_000 }, async () => {
+  it(`type-checks, passes its own tests and the schema check, and answers under /api/${name}`, { timeout: 240_000 }, async () => {
     writeFileSync(
-      join(copy, 'vitest.shipping.config.ts'),
-      "export default { test: { include: ['packages/shipping-context/{src,test}/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 30_000 } };\n",
+      join(copy, 'vitest.scaffolded.config.ts'),
+      `export default { test: { include: ['packages/${name}-context/{src,test}/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 30_000 } };\n`,
     );
     const [types, lint, tests, schemas] = await Promise.all([
-      run('pnpm', ['--filter', '@eventloom/shipping-context', 'run', 'check-types'], 180_000),
-      run('pnpm', ['--filter', '@eventloom/shipping-context', 'run', 'lint'], 180_000),
-      run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.shipping.config.ts'], 180_000),
-      run(process.execPath, ['tools/schema-check/src/main.ts', '--context', 'shipping'], 60_000),
+      run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'check-types'], 180_000),
+      run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'lint'], 180_000),
+      run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.scaffolded.config.ts'], 180_000),
+      run(process.execPath, ['tools/schema-check/src/main.ts', '--context', name], 60_000),
       gatewayAnswers(),
     ]);
     expect(types).toContain('tsc -p tsconfig.json');
@@ -169,18 +183,18 @@ async function gatewayAnswers(): Promise<void> {
   const { token } = (await signIn.json()) as { token: string };
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
 
-  const created = await fetch(`${url}/api/shipping/items`, {
+  const created = await fetch(`${url}/api/${name}/items`, {
     method: 'POST',
     headers: { ...headers, Prefer: 'wait=10' },
     body: JSON.stringify({ id: 'parcel-1', title: 'First parcel' }),
   });
   expect(created.status, await created.clone().text()).toBe(200);
-  const item = await fetch(`${url}/api/shipping/items/parcel-1`, { headers });
+  const item = await fetch(`${url}/api/${name}/items/parcel-1`, { headers });
   expect(await item.json()).toMatchObject({ id: 'parcel-1', title: 'First parcel', renames: 0 });
-  expect((await fetch(`${url}/api/shipping/items`)).status).toBe(401);
+  expect((await fetch(`${url}/api/${name}/items`)).status).toBe(401);
 
   const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/shipping/items', '/api/shipping/items/{id}', '/api/shipping/items/{id}/rename']));
+  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining([`/api/${name}/items`, `/api/${name}/items/{id}`, `/api/${name}/items/{id}/rename`]));
 
   gateway.kill('SIGTERM');
   await new Promise((resolve) => gateway.once('close', resolve));
