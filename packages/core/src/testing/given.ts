@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Principal } from '../auth/principal.ts';
 import type { AggregateDefinition, CommandMap } from '../command/define-aggregate.ts';
 import type { EventEnvelope, FeedEntry, NewEvent } from '../events/envelope.ts';
-import { ProblemError } from '../http/problem.ts';
+import { issuesToErrors, ProblemError, problems } from '../http/problem.ts';
 import type { ProjectionDefinition, ViewRow } from '../projection/define-projection.ts';
 import { ViewBuffer } from '../projection/view-buffer.ts';
 import { deletedColumn, isTombstone, RowMovedError, seqColumn, type RowWrite, type StoredRow, type ViewStore } from '../projection/view-store.ts';
@@ -40,11 +40,50 @@ export function decider<TState, TCommands extends CommandMap<TState>>(aggregate:
         when<K extends keyof TCommands & string>(command: K, input: unknown, options: { principal?: Principal; now?: Date } = {}) {
           const definition = aggregate.commands[command];
           if (!definition) throw new Error(`aggregate ${aggregate.name} has no command ${command}`);
+          const decide = (parsed: unknown) => definition.decide(parsed, state, { principal: options.principal ?? testPrincipal, now: options.now ?? new Date('2026-01-01T00:00:00Z') });
+          /** What the command came to: its events, a refusal, or its input's issues (as the gateway would answer 400). */
+          const outcome = (): { events: NewEvent[] } | { refused: ProblemError } | { invalid: Record<string, string[]> } => {
+            const parsed = definition.schema.safeParse(input);
+            if (!parsed.success) return { invalid: issuesToErrors(parsed.error.issues) };
+            try {
+              return { events: decide(parsed.data) };
+            } catch (error) {
+              if (!(error instanceof ProblemError)) throw error;
+              const errors = (error.problem as { errors?: Record<string, string[]> }).errors;
+              return error.problem.status === 400 && errors ? { invalid: errors } : { refused: error };
+            }
+          };
+          const said = (result: ReturnType<typeof outcome>): string =>
+            'events' in result
+              ? `events ${JSON.stringify(result.events.map(({ type, data }) => ({ type, data })), null, 2)}`
+              : 'refused' in result
+                ? `a refusal ${codeOf(result.refused)} (${result.refused.status}): ${result.refused.message}`
+                : `an invalid input: ${Object.entries(result.invalid).map(([field, messages]) => `${field}: ${messages.join('; ')}`).join(', ')}`;
           const run = () => {
-            const parsed = definition.schema.parse(input);
-            return definition.decide(parsed, state, { principal: options.principal ?? testPrincipal, now: options.now ?? new Date('2026-01-01T00:00:00Z') });
+            const result = outcome();
+            if ('events' in result) return result.events;
+            throw new Error(`expected the command to be decided, but it met ${said(result)}`);
           };
           return {
+            /**
+             * The decider refused the command with this code: the end of its problem type
+             * (`problems.rejected('insufficient-funds', …)` → 422 `…/problems/insufficient-funds`;
+             * `problems.notFound(…)` → 404 `…/problems/not-found`).
+             */
+            thenRejects(code: string): void {
+              const result = outcome();
+              if ('refused' in result && codeOf(result.refused) === code) return;
+              throw new Error(`expected a refusal ${code}, but the command met ${said(result)}`);
+            },
+            /**
+             * The command's input was invalid (the gateway answers 400 and writes nothing): at
+             * `field` when given (a path such as `title` or `to.bank`).
+             */
+            thenInvalid(field?: string): void {
+              const result = outcome();
+              if ('invalid' in result && (field === undefined || field in result.invalid)) return;
+              throw new Error(`expected an invalid input${field ? ` at ${field}` : ''}, but the command met ${said(result)}`);
+            },
             /** The decider produced exactly these events (type and data). */
             then(expected: NewEvent[]): void {
               const actual = run().map(({ type, data }) => ({ type, data }));
@@ -55,15 +94,18 @@ export function decider<TState, TCommands extends CommandMap<TState>>(aggregate:
             },
             /** The decider refused: with a problem whose type ends with `code`, or matching the predicate. */
             thenThrows(expected: string | ((error: unknown) => boolean)): void {
-              let events: NewEvent[];
+              let result: ReturnType<typeof outcome>;
               try {
-                events = run();
+                result = outcome();
               } catch (error) {
-                const ok = typeof expected === 'string' ? error instanceof ProblemError && error.problem.type.endsWith(expected) : expected(error);
-                if (!ok) throw new Error(`the decider threw something else: ${(error as Error).message}`);
-                return;
+                if (typeof expected !== 'string' && expected(error)) return;
+                throw new Error(`the decider threw something else: ${(error as Error).message}`);
               }
-              throw new Error(`expected a refusal but got events ${JSON.stringify(events)}`);
+              if ('events' in result) throw new Error(`expected a refusal but got ${said(result)}`);
+              // An invalid input is the `validation` problem the gateway answers.
+              const error = 'refused' in result ? result.refused : problems.validation(result.invalid);
+              const ok = typeof expected === 'string' ? error.problem.type.endsWith(expected) : expected(error);
+              if (!ok) throw new Error(`the decider threw something else: ${said(result)}`);
             },
           };
         },
@@ -71,6 +113,9 @@ export function decider<TState, TCommands extends CommandMap<TState>>(aggregate:
     },
   };
 }
+
+/** A problem's code: the end of its type URI. */
+const codeOf = (error: ProblemError) => error.problem.type.slice(error.problem.type.lastIndexOf('/') + 1);
 
 /** Rows in memory, for projection unit tests. */
 export class MemoryViewStore implements ViewStore {
