@@ -24,6 +24,8 @@ function adapter(): Adapter {
 }
 
 export default defineConfig({
+	// This directory, also when the root vitest config loads this project from the repository root.
+	root: fileURLToPath(new URL('.', import.meta.url)),
 	plugins: [sveltekit({ adapter: adapter() })],
 	test: {
 		// Unit tests only; the browser harness under test/ runs in the root `e2e` project.
