@@ -189,21 +189,21 @@ const plans: Plan[] = [
 
   // The shipping context exists only after scaffolding: the scaffolder's test runs what the guide does with it.
   covered(['pnpm create-context shipping', 'pnpm create-context NAME'],
-    [{ file: scaffoldTest, contains: "['tools/create-context/src/main.ts', 'shipping']" }, { file: 'package.json', contains: '"create-context": "node tools/create-context/src/main.ts"' }],
-    'installs and edits the gateway; scaffold.test.ts runs it (NAME = shipping) in a copy of the working tree'),
+    [{ file: scaffoldTest, contains: "['tools/create-context/src/main.ts', name]" }, { file: 'package.json', contains: '"create-context": "node tools/create-context/src/main.ts"' }],
+    'installs and edits the gateway; scaffold.test.ts runs it (NAME = shipping, or the next free name when a team has a shipping context) in a copy of the working tree'),
   covered('pnpm install --prefer-offline', [{ file: 'tools/create-context/src/scaffold.ts', contains: "'install', '--prefer-offline'" }, { file: scaffoldTest, contains: 'tools/create-context/src/main.ts' }],
     'what the scaffolder runs after writing the files; scaffold.test.ts runs the scaffolder'),
-  covered('pnpm schema-check --record --context NAME', [{ file: 'tools/create-context/src/scaffold.ts', contains: "'--record', '--context', name" }, { file: scaffoldTest, contains: 'schemas/shipping/ItemCreated.v1.json' }],
+  covered('pnpm schema-check --record --context NAME', [{ file: 'tools/create-context/src/scaffold.ts', contains: "'--record', '--context', name" }, { file: scaffoldTest, contains: 'schemas/${name}/ItemCreated.v1.json' }],
     'what the scaffolder runs for the new context; scaffold.test.ts checks the schema it records'),
-  covered('pnpm exec vitest run packages/shipping-context', [{ file: scaffoldTest, contains: 'packages/shipping-context/{src,test}/**/*.test.ts' }],
+  covered('pnpm exec vitest run packages/shipping-context', [{ file: scaffoldTest, contains: "packages/${name}-context/{src,test}/**/*.test.ts" }],
     "scaffold.test.ts runs the new context's tests"),
-  covered('pnpm --filter @eventloom/shipping-context run check-types', [{ file: scaffoldTest, contains: "'--filter', '@eventloom/shipping-context', 'run', 'check-types'" }],
+  covered('pnpm --filter @eventloom/shipping-context run check-types', [{ file: scaffoldTest, contains: "'--filter', `@eventloom/${name}-context`, 'run', 'check-types'" }],
     'scaffold.test.ts runs it on the new context'),
-  covered('git add schemas/shipping', [{ file: scaffoldTest, contains: "'add', 'schemas/shipping'" }], 'scaffold.test.ts adds the recorded schema in its copy'),
-  covered(/^curl -s localhost:8787\/openapi\.json \| grep -o '"\/api\/shipping/, [{ file: scaffoldTest, contains: "'/api/shipping/items/{id}/rename'" }],
+  covered('git add schemas/shipping', [{ file: scaffoldTest, contains: "'add', `schemas/${name}`" }], 'scaffold.test.ts adds the recorded schema in its copy'),
+  covered(/^curl -s localhost:8787\/openapi\.json \| grep -o '"\/api\/shipping/, [{ file: scaffoldTest, contains: '`/api/${name}/items/{id}/rename`' }],
     "scaffold.test.ts reads the shipping routes from the real gateway's /openapi.json"),
   covered([/^curl -s -X POST localhost:8787\/api\/shipping\/items /, /^curl -s localhost:8787\/api\/shipping\/items\/p1 /],
-    [{ file: scaffoldTest, contains: '`${url}/api/shipping/items/parcel-1`' }], 'scaffold.test.ts creates an item through the real gateway and reads it back'),
+    [{ file: scaffoldTest, contains: '`${url}/api/${name}/items/parcel-1`' }], 'scaffold.test.ts creates an item through the real gateway and reads it back'),
 ];
 
 const matches = (matcher: Matcher, command: ReadmeCommand) => (typeof matcher === 'string' ? command.text === matcher : matcher.test(command.text));
