@@ -22,12 +22,13 @@ const program = new Command()
   .option('--failures <file>', 'where a soak writes failing seeds (JSON lines)', 'sim-failures.jsonl')
   .option('--active-ms <ms>', 'length of the fault phase of each seed (default: drawn, 8-16 s)', integer)
   .option('--partitions <n>', "the ledger's feed partitions, 1, 2, 4, 8 or 16 (default: drawn per seed)", partitionCount)
+  .option('--no-transfers', "without the ledger's transfer process (as regression seeds run: recorded before it existed)")
   .showHelpAfterError();
 
 // pnpm 12 hands the script a literal `--` before the user's arguments.
 const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
 program.parse(argv, { from: 'user' });
-const options = program.opts<{ seed?: number; seeds?: [number, number]; soak?: number; parallel: number; failures: string; activeMs?: number; partitions?: number }>();
+const options = program.opts<{ seed?: number; seeds?: [number, number]; soak?: number; parallel: number; failures: string; activeMs?: number; partitions?: number; transfers: boolean }>();
 if ([options.seed, options.seeds, options.soak].filter((o) => o !== undefined).length !== 1) {
   program.error('say what to run: --seed N, --seeds A..B or --soak DURATION');
 }
@@ -51,6 +52,7 @@ const seedRun = async (seed: number): Promise<SeedResult> => {
     return await runSeed(seed, store, {
       ...(options.activeMs ? { activeMs: options.activeMs } : {}),
       ...(options.partitions ? { partitions: options.partitions } : {}),
+      transfers: options.transfers,
       onProgress: (line) => console.error(line),
     });
   } finally {

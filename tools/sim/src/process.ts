@@ -25,6 +25,8 @@ export interface ProcessSetting {
   tuning: Partial<Tuning>;
   /** The ledger's feed partitions (every process of a seed mounts the same). */
   partitions: number;
+  /** Whether the ledger mounts its transfer process. */
+  transfers: boolean;
   faults: (process: string) => StorageFaults;
   /** Seals webhook secrets (the same for every process of the run). */
   sealingKey: SealingKey;
@@ -90,7 +92,7 @@ export class SimProcess {
         },
       );
       const runtime = await createRuntime({
-        contexts: [{ ...ledger, feed: { partitions: setting.partitions } }],
+        contexts: [{ ...ledger, feed: { partitions: setting.partitions }, ...(setting.transfers ? {} : { processes: [] }) }],
         config,
         logger,
         workers: role === 'worker',

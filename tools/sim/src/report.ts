@@ -35,7 +35,7 @@ export function report(result: SeedResult, withTrace = false): string {
     line,
     ...(warnings.length ? ['  what the processes logged:', ...warnings.slice(0, 12)] : []),
     ...(result.ok ? [] : ['  broken:', ...result.failures.slice(0, 15).map((f) => `    - ${f}`)]),
-    `  trace (replay: pnpm sim --seed ${result.seed} --partitions ${result.partitions}):`,
+    `  trace (replay: pnpm sim --seed ${result.seed} --partitions ${result.partitions}${result.transfers ? '' : ' --no-transfers'}):`,
     ...result.trace.map((t) => `    ${t}`),
   ].join('\n');
 }

@@ -32,6 +32,11 @@ export interface SeedOptions {
   partitions?: number;
   /** Print the trace as it happens. */
   verbose?: boolean;
+  /**
+   * Money moved by the ledger's transfer process beside the other clients (default on).
+   * A regression seed replays the run that once broke, recorded before transfers existed: off.
+   */
+  transfers?: boolean;
   /** Told when the faults start and when they stop: a long run shows it is alive before its first result. */
   onProgress?: (line: string) => void;
 }
@@ -42,6 +47,8 @@ export interface SeedResult {
   profile: string;
   /** The ledger's feed partitions. */
   partitions: number;
+  /** Whether the ledger ran its transfer process. */
+  transfers: boolean;
   failures: string[];
   /** What was done and what struck: operations, faults by kind, disruptions. */
   counts: Record<string, number>;
@@ -59,12 +66,12 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
   const profile = drawProfile(random.fork('profile'));
   const partitions = options.partitions ?? drawPartitions(random.fork('partitions'));
   const trace = new Trace();
-  const world = new World(seed, env, profile, partitions, random, trace);
+  const world = new World(seed, env, profile, partitions, random, trace, options.transfers ?? true);
   const activeMs = options.activeMs ?? random.fork('length').int(8_000, 16_000);
   const disruptions = drawDisruptions(random.fork('disruptions'), activeMs, profile, partitions);
   // The transfer process's sweep lease, broken under its holder now and then (its own draws: the others stay as they were).
   const processFaults = random.fork('process-faults');
-  if (processFaults.chance(0.5)) disruptions.push({ at: processFaults.int(500, activeMs - 500), kind: 'steal-lease', lease: 'process-transfer' });
+  if (world.transfers && processFaults.chance(0.5)) disruptions.push({ at: processFaults.int(500, activeMs - 500), kind: 'steal-lease', lease: 'process-transfer' });
   const failures: string[] = [];
   const workload = new Workload(world);
   let catchUpMs: number | undefined;
@@ -128,6 +135,7 @@ export async function runSeed(seed: number, env: SimEnvironment, options: SeedOp
     ok: failures.length === 0,
     profile: profile.name,
     partitions,
+    transfers: world.transfers,
     failures,
     counts: trace.counts,
     catchUpMs,

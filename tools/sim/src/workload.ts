@@ -97,7 +97,7 @@ export class Workload {
     await Promise.all([
       ...Array.from({ length: clients }, (_, i) => this.client(this.world.random.fork('client', i), operations, stop)),
       // Its own draws: the other clients send what they sent before transfers existed.
-      this.transferClient(this.world.random.fork('transfers'), Math.ceil(operations / 4), stop),
+      ...(this.world.transfers ? [this.transferClient(this.world.random.fork('transfers'), Math.ceil(operations / 4), stop)] : []),
     ]);
   }
 

@@ -42,6 +42,8 @@ export class World {
   readonly prefix: string;
   readonly namespace: string;
   readonly profile: FaultProfile;
+  /** Whether the ledger runs its transfer process (and the workload starts transfers). */
+  readonly transfers: boolean;
   /** The ledger's feed partitions, drawn from the seed. */
   readonly partitions: number;
   readonly trace: Trace;
@@ -56,8 +58,9 @@ export class World {
   private redisSnapshot: Map<string, Buffer> | undefined;
   private readonly direct: Redis;
 
-  constructor(seed: number, env: SimEnvironment, profile: FaultProfile, partitions: number, random: Random, trace: Trace) {
+  constructor(seed: number, env: SimEnvironment, profile: FaultProfile, partitions: number, random: Random, trace: Trace, transfers = true) {
     this.seed = seed;
+    this.transfers = transfers;
     this.env = env;
     this.profile = profile;
     this.partitions = partitions;
@@ -78,6 +81,7 @@ export class World {
       busNamespace: this.namespace,
       tuning: simTuning,
       partitions: this.partitions,
+      transfers: this.transfers,
       sealingKey: this.sealingKey,
       onWarning: (name, message, error) => {
         // An entity-group transaction's error starts with the failed action's index ("0:The specified…").
