@@ -63,4 +63,20 @@ describe('a keyed append after a restart', () => {
     // At most one page of commit keys and a galloping search: not a row per earlier commit.
     expect(rowsRead()).toBeLessThanOrEqual(1_000 + 2 * Math.ceil(Math.log2(commits + 2)) + 4);
   });
+
+  it('starts from the mark its predecessor left: what a fresh appender reads does not grow with the partition', { timeout: 30_000 }, async () => {
+    const storage = storageOf(config('keyedheadmark'));
+    const events = await storage.table('shop', 'Events');
+    const parts = (table: TableClient) => ({ table: Promise.resolve(table), writer: Promise.resolve(events), container: () => storage.container('shop'), markers: new PendingMarkers(storage, 'shop'), attemptMs: 4_000 });
+    const earlier = new KeyedAppender(parts(events));
+    // One order a request, as a busy shop ingests them: a commit each.
+    for (let n = 1; n <= 350; n++) await earlier.append('orders-01', [{ key: `pay-${n}`, event: { type: 'OrderPlaced', data: { n } } }], { who: 'test', correlationId: 'c', causationId: 'c' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { table, rowsRead } = counting(events);
+    const fresh = new KeyedAppender(parts(table));
+    const result = await fresh.append('orders-01', [{ key: 'pay-351', event: { type: 'OrderPlaced', data: { n: 351 } } }], { who: 'test', correlationId: 'c', causationId: 'c' });
+    expect(result.commit).toBe(351);
+    // The mark, a check that its commit is there, and the commits after it: not all 350.
+    expect(rowsRead()).toBeLessThanOrEqual(100 + 4);
+  });
 });

@@ -14,10 +14,11 @@ import { relayScenario } from './scenarios/relay.ts';
 import { throttledScenario } from './scenarios/throttled.ts';
 import { workersScenario } from './scenarios/workers.ts';
 import { processesScenario } from './scenarios/processes.ts';
+import { historyScenario } from './scenarios/history.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario, throttled: throttledScenario, processes: processesScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario, throttled: throttledScenario, processes: processesScenario, history: historyScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')

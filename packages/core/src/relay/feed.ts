@@ -5,6 +5,8 @@ import { fromColumns, rowWeight, type EventColumns } from '../store/codec.ts';
 import { lastOfPrefix } from '../store/gapless.ts';
 import { seqKey } from '../store/keys.ts';
 import { isConflict, statusOf, type Storage } from '../store/storage.ts';
+import { BlobLease } from '../worker/blob-lease.ts';
+import { relayLeaseName } from './lease-names.ts';
 
 export interface FeedColumns extends EventColumns {
   seq: number;
@@ -180,11 +182,23 @@ export class Feed implements FeedReader {
    */
   async head(fromSeq = 0): Promise<number> {
     let low = Math.max(fromSeq, this.highest);
+    if (low === 0) low = await this.savedHead();
     const page = await this.keysAfter(low, 1000);
     if (page.length > 0) low = page[page.length - 1]!;
     if (page.length === 1000) low = await lastOfPrefix(low, (seq) => this.exists(seq));
     this.highest = Math.max(this.highest, low);
     return low;
+  }
+
+  /**
+   * Where this partition's relay last saved its position (about once a second): a reader
+   * that knows nothing starts there, so what it pays does not grow with the feed's length.
+   * A position the feed does not hold (a store restored from an older copy) is ignored.
+   */
+  private async savedHead(): Promise<number> {
+    const state = await new BlobLease(await this.container(), relayLeaseName(this.partition)).read<{ checkpointSeq?: number }>().catch(() => undefined);
+    const saved = Number(state?.checkpointSeq ?? 0);
+    return Number.isSafeInteger(saved) && saved > 0 && (await this.exists(saved)) ? saved : 0;
   }
 
   private async exists(seq: number): Promise<boolean> {

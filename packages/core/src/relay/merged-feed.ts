@@ -1,8 +1,11 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { FeedEntry } from '../events/envelope.ts';
 import { seqKey } from '../store/keys.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
+import { BlobLease } from '../worker/blob-lease.ts';
 import { Feed as FeedClass, type Feed, type FeedColumns, type FeedReader } from './feed.ts';
+import { mergerLeaseName } from './lease-names.ts';
 
 /**
  * One step of a partitioned feed's merged order: the entries each partition placed
@@ -40,9 +43,19 @@ export class MergeJournal {
   private readonly table: Promise<TableClient>;
   private readonly bucketSize: number;
 
+  private readonly container: () => Promise<ContainerClient>;
+
   constructor(storage: Storage, context: string) {
     this.table = storage.table(context, 'FeedMerge');
     this.bucketSize = storage.tuning.feedBucketSize;
+    this.container = () => storage.container(context);
+  }
+
+  /** Where the merger last saved its position (about once a second), or 0. */
+  async savedEnd(): Promise<number> {
+    const state = await new BlobLease(await this.container(), mergerLeaseName).read<{ end?: number }>().catch(() => undefined);
+    const end = Number(state?.end ?? 0);
+    return Number.isSafeInteger(end) && end > 0 ? end : 0;
   }
 
   async ready(): Promise<void> {
@@ -244,6 +257,16 @@ export class MergedFeed implements FeedReader {
   /** The end of the journal's chain, found from the step holding the lower bound. */
   async head(fromSeq = 0): Promise<number> {
     let position = Math.max(fromSeq, this.highest);
+    if (position === 0) {
+      // A reader that knows nothing starts where the merger saved its position (when the
+      // journal holds a step ending there), so it does not walk the journal from its start.
+      const saved = await this.journal.savedEnd();
+      const last = saved > 0 ? await this.journal.containing(saved - 1) : undefined;
+      if (last?.end === saved) {
+        this.remember(last);
+        position = saved;
+      }
+    }
     const holding = await this.stepHolding(position);
     if (!holding) return position;
     position = holding.end;

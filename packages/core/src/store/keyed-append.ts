@@ -27,6 +27,10 @@ export const maxKeyedEvents = 99;
 /** Event versions inside a keyed partition are commit × this + index. */
 export const keyedVersionStride = 100;
 export const keyRowKey = (key: string) => `k|${key}`;
+/** A row of each keyed partition holding a commit known to be stored: where a fresh appender starts looking. */
+const headMarkRowKey = '~head';
+/** Every this many commits an appender leaves the mark (one upsert per hundred commits). */
+const headMarkEvery = 100;
 
 /** Failed attempts (errors other than a conflict) before an append gives up. */
 const maxFailures = 4;
@@ -111,6 +115,7 @@ export class KeyedAppender {
         // The transaction is atomic: its first key's row, with our id, tells whether it committed.
         if (await this.committed(partition, pending[0]!.key, envelopes[0]!.id)) {
           this.heads.set(partition, commit);
+          this.markHead(partition, commit);
           return { stored: envelopes, storedKeys: pending.map((i) => i.key), duplicates, rows, commit };
         }
         if (!isConflict(error)) {
@@ -130,6 +135,7 @@ export class KeyedAppender {
         continue;
       }
       this.heads.set(partition, commit);
+      this.markHead(partition, commit);
       return { stored: envelopes, storedKeys: pending.map((i) => i.key), duplicates, rows, commit };
     }
     return { stored: [], storedKeys: [], duplicates, rows: [], commit: 0 };
@@ -153,13 +159,36 @@ export class KeyedAppender {
    * a galloping search with point reads finds the head: a process's first append to a
    * partition of N commits reads about 2 log2(N) rows, not all N.
    */
+  /**
+   * Every hundredth commit, the partition's mark names it (written after it is stored, so
+   * a mark never runs ahead of the commits; a lost or late write only leaves an older one).
+   */
+  private markHead(partition: string, commit: number): void {
+    if (commit % headMarkEvery !== 0) return;
+    void this.parts.writer
+      .then((writer) => writer.upsertEntity({ partitionKey: partition, rowKey: headMarkRowKey, commit }, 'Replace'))
+      .catch(() => undefined);
+  }
+
+  /** The commit the partition's mark names, when that commit is stored; else 0. */
+  private async marked(partition: string): Promise<number> {
+    try {
+      const row = await (await this.parts.table).getEntity<{ commit: number }>(partition, headMarkRowKey);
+      const commit = Number(row.commit);
+      return Number.isSafeInteger(commit) && commit > 0 && (await this.commitExists(partition, commit)) ? commit : 0;
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+  }
+
   private async head(partition: string, known: number): Promise<number> {
     const table = await this.parts.table;
-    let low = known;
+    let low = known > 0 ? known : await this.marked(partition);
     let full = false;
     const pages = table
       .listEntities<{ rowKey?: string }>({
-        queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey gt ${versionKey(known)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['RowKey'] },
+        queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey gt ${versionKey(low)} and RowKey le ${versionKey(9_999_999_999)}`, select: ['RowKey'] },
       })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
