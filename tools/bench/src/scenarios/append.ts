@@ -73,7 +73,7 @@ export async function appendScenario(ctx: ScenarioContext): Promise<Row[]> {
         eventloom: { value: r.append.rate, unit: '/s' },
         raw: rawFigure,
         ratio: r.append.rate / r.raw.rate,
-        target: { op: '>=', value: 0.85 },
+        target: { op: '>=', value: 0.95 },
         details: { raw: r.raw, append: r.append, rounds, sliceMs, writers },
       },
       {

@@ -97,6 +97,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
         eventloom: { value: p50, unit: 'ms' },
         raw: rawFigure,
         ratio: ok ? p50 / rawP50 : Number.NaN,
+        target: { op: '<=', value: 8 },
         details,
       },
       {
@@ -105,6 +106,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
         eventloom: { value: p99, unit: 'ms' },
         raw: rawFigure,
         ratio: ok ? p99 / rawP50 : Number.NaN,
+        target: { op: '<=', value: 50 },
         details,
       },
       {
@@ -113,6 +115,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
         eventloom: { value: loops.gateway.rate, unit: 'dep/s' },
         raw: { value: loops.raw.rate, unit: 'ins/s', label: '32 writers' },
         ratio: loops.gateway.errors === 0 ? loops.gateway.rate / loops.raw.rate : Number.NaN,
+        target: { op: '>=', value: 0.5 },
         details: { gateway: loops.gateway, raw: loops.raw },
       },
     ];

@@ -125,7 +125,7 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
         eventloom: { value: p99, unit: 'ms' },
         raw: rawFigure,
         ratio: ok ? p99 / rawP50 : Number.NaN,
-        target: { op: '<=', value: 50 },
+        target: { op: '<=', value: 20 },
         details,
       },
       {
