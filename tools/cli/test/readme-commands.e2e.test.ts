@@ -128,6 +128,7 @@ const plans: Plan[] = [
   briefly('pnpm --filter @eventloom/bench bench --only append,long --out /tmp/b.json', /Azurite \(in-memory\).*\n\n\[append\]/),
   briefly('pnpm --filter @eventloom/bench bench --only workers', /Azurite \(in-memory\).*\n\n\[workers\]/),
   briefly('pnpm --filter @eventloom/bench bench --quick --only throttled', /Azurite \(in-memory\).*\n\n\[throttled\]/),
+  briefly(/^BENCH_PROFILE_DIR=\/tmp\/prof pnpm --filter @eventloom\/bench bench --quick --only rebuild --out \/tmp\/r\.json$/, /Azurite \(in-memory\).*\n\n\[rebuild\]/),
   // The profile of the gateway path, for one second (DURATION_MS) on the run's Azurite (the README says to start one).
   run('node --cpu-prof --cpu-prof-dir=/tmp/prof tools/bench/src/profile/gateway-deposits.ts', { env: () => ({ DURATION_MS: '1000' }), expect: /deposits in 1000 ms: \d+\/s/, seconds: 90 }),
   // Load and abuse: each starts its stack of its own and its clients.

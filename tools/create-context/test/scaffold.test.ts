@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followGuide, guideBlocks } from './guide-steps.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -155,10 +156,49 @@ describe(`pnpm create-context ${name}`, () => {
     expect(plain(tests)).toMatch(/Tests\s+10 passed/);
     expect(schemas).toContain('schema-check: ok');
   });
+
+  // The guide's steps 3-8 as written (docs/add-a-context.md): its code blocks put where
+  // it says, then its commands, their outputs as it shows them. Each step's time is logged.
+  it('follows docs/add-a-context.md to the end: the archive rule, the view column, the contract, its schema, green tests, the new route', { timeout: 300_000 }, async () => {
+    const guide = readFileSync(join(repoRoot, 'docs/add-a-context.md'), 'utf8');
+    const timed = async <T>(step: string, work: () => Promise<T> | T): Promise<T> => {
+      const started = Date.now();
+      const result = await work();
+      console.log(`guide ${step}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return result;
+    };
+    await timed('steps 3-5 (code)', () => followGuide(guide, copy, name));
+    const shell = guideBlocks(guide.replaceAll('shipping', name)).filter((b) => b.lang === 'sh');
+    // Step 6: the check names the unrecorded schema, --record writes it, then it passes.
+    const record = shell.find((b) => b.step === 6)!.code;
+    const said = (command: string) => record.split('\n').find((line) => line.startsWith(command))!.split('#')[1]!.trim();
+    const unrecorded = await timed('step 6 (schema-check)', () => run(process.execPath, ['tools/schema-check/src/main.ts', '--context', name], 60_000).then(() => 'passed', (error: Error) => error.message));
+    expect(unrecorded).toContain(said('pnpm schema-check '));
+    expect(await timed('step 6 (--record)', () => run(process.execPath, ['tools/schema-check/src/main.ts', '--context', name, '--record'], 60_000))).toContain(said('pnpm schema-check --record').replace(/^\+ /, ''));
+    // Steps 7 and 8: types, lint, the package's tests (the guide added two), the check; the routes step 8 lists.
+    const listed = shell
+      .find((b) => b.step === 8 && b.code.includes('openapi.json'))!
+      .code.split('\n')
+      .flatMap((line) => /^# "(\/api\/[^"]+)"$/.exec(line)?.slice(1) ?? []);
+    expect(listed).toContain(`/api/${name}/items/{id}/archive`);
+    const [types, lint, tests, schemas] = await timed('steps 7-8', () =>
+      Promise.all([
+        run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'check-types'], 180_000),
+        run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'lint'], 180_000),
+        run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.scaffolded.config.ts'], 180_000),
+        run(process.execPath, ['tools/schema-check/src/main.ts', '--context', name], 60_000),
+        gatewayAnswers(listed),
+      ]),
+    );
+    expect(types).toContain('tsc -p tsconfig.json');
+    expect(lint).toContain('tsc -p tsconfig.json --noUnusedLocals');
+    expect(plain(tests)).toMatch(/Tests\s+12 passed/);
+    expect(schemas).toContain('schema-check: ok');
+  });
 });
 
-/** Starts apps/gateway/src/main.ts in the copy, signs in as admin, creates an item and reads it back. */
-async function gatewayAnswers(): Promise<void> {
+/** Starts apps/gateway/src/main.ts in the copy, signs in as admin, creates an item and reads it back; its OpenAPI lists `paths` too. */
+async function gatewayAnswers(paths: string[] = []): Promise<void> {
   const port = await freePort();
   const home = join(copy, '.eventloom-test-home');
   let log = '';
@@ -194,7 +234,7 @@ async function gatewayAnswers(): Promise<void> {
   expect((await fetch(`${url}/api/${name}/items`)).status).toBe(401);
 
   const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining([`/api/${name}/items`, `/api/${name}/items/{id}`, `/api/${name}/items/{id}/rename`]));
+  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining([`/api/${name}/items`, `/api/${name}/items/{id}`, `/api/${name}/items/{id}/rename`, ...paths]));
 
   gateway.kill('SIGTERM');
   await new Promise((resolve) => gateway.once('close', resolve));

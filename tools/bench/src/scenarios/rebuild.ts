@@ -71,6 +71,7 @@ export async function rebuildScenario(ctx: ScenarioContext): Promise<Row[]> {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    const profiler = await startProfile();
     const started = performance.now();
     let record = await context.rebuilds.request('counters', 'admin');
     const deadline = started + (ctx.quick ? 120_000 : 300_000);
@@ -79,6 +80,7 @@ export async function rebuildScenario(ctx: ScenarioContext): Promise<Row[]> {
       record = (await context.rebuilds.status('counters')) ?? record;
     }
     const seconds = (performance.now() - started) / 1000;
+    await profiler?.stop(ctx);
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     const maxRssLifetime = process.resourceUsage().maxRSS * 1024;
@@ -124,4 +126,26 @@ async function until(bench: BenchRuntime, done: (stats: { feedHead: number; proj
     await sleep(100);
   }
   throw new Error(`timed out waiting for the ${what}`);
+}
+
+/** With BENCH_PROFILE_DIR set, the rebuild alone is profiled (node:inspector) into that folder. */
+async function startProfile(): Promise<{ stop(ctx: ScenarioContext): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(ctx) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(dir, { recursive: true });
+      const file = `${dir}/rebuild-${Date.now()}.cpuprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      ctx.log(`rebuild CPU profile: ${file}`);
+    },
+  };
 }
