@@ -57,6 +57,8 @@ interface CachedOne {
 }
 
 export const listKey = 'categories';
+/** Categories kept in front of L1 (bentocache's L1 keeps as many). */
+const frontLimit = 10_000;
 export const categoryKey = (id: number | string) => `category:${id}`;
 
 export interface CategoryCacheOptions {
@@ -90,6 +92,14 @@ export class CategoryCache {
   private readonly invalidatedAt = new Map<string, number>();
   private readonly counts = { l1: 0, l2: 0, misses: 0, staleHits: 0, invalidations: 0 };
   private lastInvalidation: Invalidation | null = null;
+  /**
+   * The last value of each category read here, in front of bentocache's L1: a hit is one
+   * map lookup instead of its read path. Emptied by every invalidation this process
+   * hears (its own, the core bus's, bentocache's bus), and a read that an invalidation
+   * overtook does not fill it (`generation`), so it never holds what L1 has dropped.
+   */
+  private readonly front = new Map<string, { value: CachedOne; until: number }>();
+  private generation = 0;
   private started: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
@@ -100,6 +110,8 @@ export class CategoryCache {
       if (event.layer === 'l2') this.counts.l2++;
       else this.counts.l1++;
     });
+    // Another process dropped or rewrote keys: bentocache drops its L1 copies right after this.
+    emitter.on('bus:message:received', () => this.forgetFront());
     let store = bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 }));
     if (options.redisUrl) {
       this.redis = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1000 });
@@ -166,22 +178,47 @@ export class CategoryCache {
 
   async get(id: number): Promise<Category | null> {
     await this.start();
-    const read = (forceFresh: boolean) =>
-      this.bento.getOrSet<CachedOne>({
-        key: categoryKey(id),
+    const key = categoryKey(id);
+    const read = async (forceFresh: boolean) => {
+      const generation = this.generation;
+      const value = await this.bento.getOrSet<CachedOne>({
+        key,
         forceFresh,
         factory: async () => {
           this.counts.misses++;
           return { at: Date.now(), ...(await this.options.table.get(id)) };
         },
       });
-    let value = await read(false);
+      if (generation === this.generation) this.remember(key, value);
+      return value;
+    };
+    const front = this.front.get(key);
+    let value: CachedOne;
+    if (front && front.until > Date.now()) {
+      this.counts.l1++;
+      value = front.value;
+    } else value = await read(false);
     const seen = this.watcher.snapshot;
     if (seen && seen.at > value.at && (seen.versions.get(String(id))?.etag ?? null) !== value.etag) {
       this.counts.staleHits++;
+      this.front.delete(key);
       value = await read(true);
     }
     return value.item;
+  }
+
+  private remember(key: string, value: CachedOne): void {
+    const until = value.at + this.options.ttlSeconds * 1000;
+    if (until <= Date.now()) return;
+    this.front.delete(key);
+    this.front.set(key, { value, until });
+    // As many as bentocache's L1 keeps; the oldest read goes first.
+    if (this.front.size > frontLimit) this.front.delete(this.front.keys().next().value as string);
+  }
+
+  private forgetFront(): void {
+    this.generation++;
+    this.front.clear();
   }
 
   /** The keys a change to these categories makes stale. */
@@ -198,7 +235,10 @@ export class CategoryCache {
     await this.start();
     const at = Date.now();
     this.record(keys, cause, 'local');
+    this.forgetFront();
     await this.bento.deleteMany({ keys });
+    // A read that began while L1 still held the keys must not put them back in front.
+    this.forgetFront();
     const message: InvalidationMessage = { cache: this.options.namespace, keys, cause, origin: this.origin, at };
     await this.options.bus.publish(channels.cacheInvalidate, message);
   }
@@ -275,9 +315,13 @@ export class CategoryCache {
   private async onMessage(message: InvalidationMessage): Promise<void> {
     if (message?.cache !== this.options.namespace || message.origin === this.origin || !Array.isArray(message.keys)) return;
     this.record(message.keys, message.cause, 'bus', typeof message.at === 'number' ? Math.max(0, Date.now() - message.at) : undefined);
+    this.forgetFront();
     // With Redis, bentocache's bus drops the L1 copies (and leaves the writer's fresh
     // L2 alone); without it, only caches sharing this process's bus hear the notice.
-    if (!this.redis) await this.bento.deleteMany({ keys: message.keys });
+    if (!this.redis) {
+      await this.bento.deleteMany({ keys: message.keys });
+      this.forgetFront();
+    }
   }
 
   private record(keys: string[], cause: InvalidationCause, source: Invalidation['source'], latencyMs?: number): void {
