@@ -101,10 +101,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
     if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);
   }
-  addDocs(
-    app,
-    contexts.map((context) => context.name),
-  );
+  addDocs(app, contexts);
 
   app.onError(onError(logger));
   app.notFound(notFound);

@@ -1,23 +1,44 @@
 import type { AppEnv } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { html } from 'hono/html';
+import { completeDocument } from './openapi-document.ts';
 
-/** Serves `/openapi.json` (OpenAPI 3.1, generated from the routes) and a plain `/docs` page. */
-export function addDocs(app: OpenAPIHono<AppEnv>, contextNames: string[]): void {
+/** The gateway's own areas, as tagged in its routes. */
+const gatewayTags: Record<string, string> = {
+  system: 'Health and metrics of this gateway',
+  auth: 'Tokens: sign in with a local account, read who you are',
+  live: 'Server-sent events: views that changed',
+  admin: 'Operating the platform: projections, rebuilds, dead letters, workers (admins only)',
+  consumers: "Other systems: each context's published feed, webhooks and AsyncAPI",
+  commands: 'Where a command stands (accepted, applied), by its id',
+};
+
+/** Serves `/openapi.json` (OpenAPI 3.1, generated from the routes and completed by completeDocument) and a plain `/docs` page. */
+export function addDocs(app: OpenAPIHono<AppEnv>, contexts: readonly { name: string; title?: string }[]): void {
+  const contextNames = contexts.map((context) => context.name);
+  const tags = { ...gatewayTags, ...Object.fromEntries(contexts.map((context) => [context.name, `The ${context.title ?? context.name} context`])) };
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'From POST /auth/token. Browsers may use the eventloom_token cookie instead.',
   });
-  app.doc31('/openapi.json', {
+  const config = {
     openapi: '3.1.0',
     info: {
       title: 'Eventloom gateway',
       version: '0.1.0',
       description: `Contexts: ${contextNames.join(', ')}. Errors are RFC 7807 problem details (application/problem+json).`,
+      // The repository grants no licence (no LICENSE file); SPDX's form for a licence of one's own.
+      license: { name: 'Unlicensed: no licence is granted', identifier: 'LicenseRef-Unlicensed' },
     },
     security: [{ bearer: [] }],
+  };
+  // Generated once (routes do not change after start); only the server differs per request.
+  let generated: Record<string, unknown> | undefined;
+  app.get('/openapi.json', (c) => {
+    generated ??= completeDocument(app.getOpenAPI31Document(config) as unknown as Record<string, unknown>, { origin: 'http://localhost', tags });
+    return c.json({ ...generated, servers: [{ url: new URL(c.req.url).origin, description: 'The gateway this document came from' }] });
   });
   // No CDN assets (the network may be closed): a plain list of operations.
   app.get('/docs', (c) => {

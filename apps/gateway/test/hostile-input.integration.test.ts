@@ -108,6 +108,8 @@ describe.skipIf(!haveAzurite)('the gateway against generated hostile input', () 
   }
 
   const read = async (target: string, caller: Role | 'nobody') => (await send({ method: 'GET', target, caller, headers: {}, chunked: false, faults: [], opaque: false })).body;
+  /** Refusals an operation answers itself (not the server's 431, nor a 404 or 405 of a path no route has). */
+  const operationRefusals = new Set([400, 401, 403, 409, 413, 415, 422, 429]);
   /** How often each status was answered, for the summary line. */
   const statuses = new Map<number, number>();
   const appends = () => JSON.stringify(runtime.counters().appends);
@@ -140,6 +142,10 @@ describe.skipIf(!haveAzurite)('the gateway against generated hostile input', () 
     if (answer.status >= 400 && answer.status < 500) {
       if (!answer.contentType.startsWith('application/problem+json')) problems.push(`a ${answer.status} that is not problem JSON`);
       else if ((JSON.parse(answer.body) as { status?: number }).status !== answer.status) problems.push('a problem whose status is not the answer’s');
+    }
+    // What a client generated from the document expects: every refusal the operation answers is listed (issue 17).
+    if (request.method === op.method && operationRefusals.has(answer.status) && !op.documented.includes(String(answer.status))) {
+      problems.push(`answered ${answer.status}, which /openapi.json does not list for ${op.method} ${op.path}`);
     }
     if (typeof expected === 'number' && answer.status !== expected) problems.push(`expected ${expected}`);
     if (expected === '4xx' && (answer.status < 400 || answer.status >= 500)) problems.push('expected a refusal (4xx)');

@@ -29,6 +29,8 @@ export interface Operation {
   bodyLimit: number;
   /** Methods the path does not have. */
   otherMethods: string[];
+  /** The statuses the document lists for it. */
+  documented: string[];
 }
 
 /**
@@ -71,6 +73,7 @@ export function operationsOf(document: any, bodyLimit: (path: string) => number)
         streams: Object.values(op.responses ?? {}).some((r: any) => 'text/event-stream' in (r.content ?? {})),
         bodyLimit: bodyLimit(path),
         otherMethods: allMethods.filter((m) => !(m.toLowerCase() in item)),
+        documented: Object.keys(op.responses ?? {}),
       };
     }),
   );
