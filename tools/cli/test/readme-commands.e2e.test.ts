@@ -103,6 +103,11 @@ const plans: Plan[] = [
   run('pnpm --filter @eventloom/reporting-context exec tsc -p .', { seconds: 90 }),
   run('pnpm create-context shipping --no-install', { where: 'copy', expect: /The shipping context is ready/ }),
   run('pnpm --filter @eventloom/portal test', { expect: /Tests\s+\d+ passed/ }),
+  // Regenerating the committed client types leaves them as they are (else they were stale: gateway-types.test.ts says so too).
+  run('pnpm --filter @eventloom/client generate', {
+    probe: 'git diff --quiet -- packages/client/src/gateway-types.ts && echo "types unchanged"',
+    expect: /wrote src\/gateway-types\.ts[^]*types unchanged/,
+  }),
 
   // Test runs: listed, not run.
   run('pnpm vitest run --project @eventloom/core', { rewrite: [listTests], expect: listed(/\[@eventloom\/core\] packages\/core\//) }),
