@@ -1514,7 +1514,7 @@ export interface components {
                 state: "live" | "catching-up" | "standby" | "failed";
                 worker?: string;
             }[];
-            rebuild: components["schemas"]["Rebuild"];
+            rebuild: components["schemas"]["Rebuild"] | null;
             source: string;
             state: components["schemas"]["ProjectionState"];
             /** @description The worker process that holds it (host:pid:id, or single-process) */
@@ -1536,7 +1536,7 @@ export interface components {
             /** @enum {string} */
             state: "requested" | "running" | "cancel-requested" | "cancelled" | "done" | "failed";
             total?: number;
-        } | null;
+        };
         TopMovie: {
             movieId: number;
             quantity: number;
