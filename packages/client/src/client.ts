@@ -51,6 +51,11 @@ export class GatewayClient {
     return principal;
   }
 
+  /** One of the gateway's own documents, which /openapi.json does not describe (it would describe itself). */
+  async document(path: '/openapi.json' | '/asyncapi.json'): Promise<unknown> {
+    return body(this.api.GET(path as never));
+  }
+
   private middleware(): Middleware {
     return {
       onRequest: ({ request }) => {

@@ -3,8 +3,6 @@
  * show the result (read-your-writes, 200 instead of 202), and an Idempotency-Key
  * makes a repeat of the same command answer the first result (`duplicate: true`).
  */
-import { randomUUID } from 'node:crypto';
-
 export interface CommandOptions {
   /** Seconds the gateway may hold the answer until the views show the command. */
   wait?: number;
@@ -20,7 +18,7 @@ export interface CommandHeaders {
 /** Header parameters for a command route: `params: { path, header: command({ wait: 5 }) }`. */
 export function command(options: CommandOptions = {}): CommandHeaders {
   return {
-    'idempotency-key': options.idempotencyKey ?? randomUUID(),
+    'idempotency-key': options.idempotencyKey ?? crypto.randomUUID(),
     ...(options.wait !== undefined ? { prefer: `wait=${options.wait}` } : {}),
   };
 }

@@ -71,7 +71,18 @@ export type StreamPath = Extract<keyof paths, `/api/${string}/feed/stream` | '/a
  * gateway has answered 200 (a refusal throws its ProblemError). Heartbeat comments
  * are skipped. Abort `signal` to close it.
  */
-export async function openStream(client: GatewayClient, path: StreamPath, options: { query?: Record<string, string>; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<AsyncGenerator<ServerEvent>> {
+export async function openStream(client: GatewayClient, path: StreamPath, options: StreamOptions = {}): Promise<AsyncGenerator<ServerEvent>> {
+  return serverEvents(await streamBody(client, path, options));
+}
+
+export interface StreamOptions {
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** One of the gateway's SSE streams as its raw body, e.g. to pass on to a browser unparsed. */
+export async function streamBody(client: GatewayClient, path: StreamPath, options: StreamOptions = {}): Promise<ReadableStream<Uint8Array>> {
   const { data } = await client.api.GET(path as '/api/admin/live', {
     parseAs: 'stream',
     params: { query: options.query ?? {} } as never,
@@ -79,12 +90,16 @@ export async function openStream(client: GatewayClient, path: StreamPath, option
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!data) throw new Error(`the gateway's ${path} answered without a body`);
-  return serverEvents(data);
+  return data;
 }
 
 /** Reads an SSE body (text/event-stream) as events. */
 export async function* serverEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  // The cast: DOM's and Node's typings disagree on what TextDecoderStream's writable side takes.
+  const reader = body
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
   try {
     for (let next = await reader.read(); !next.done; next = await reader.read()) {
       yield { event: next.value.event ?? 'message', id: next.value.id, data: next.value.data };

@@ -1557,6 +1557,14 @@ export interface components {
             balanceAfterCents?: number;
             commandId: string;
             duplicate: boolean;
+            /** @description What the command stored */
+            events: {
+                data?: unknown;
+                id: string;
+                occurredAt: string;
+                type: string;
+                version: number;
+            }[];
             /** @enum {string} */
             status: "accepted" | "applied";
             statusUrl: string;
@@ -3224,7 +3232,12 @@ export interface operations {
     "counter.postCountersByIdIncrement": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Applies the command once; a repeat returns the first answer with duplicate: true. */
+                "idempotency-key"?: string;
+                /** @description `wait=N`: answer 200 once the views show the result (up to N seconds). */
+                prefer?: string;
+            };
             path: {
                 id: string;
             };
