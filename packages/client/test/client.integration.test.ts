@@ -60,8 +60,10 @@ describe.skipIf(!haveAzurite)('the gateway client on a real gateway', () => {
     expect((overdraft as ProblemError).detail).toBeTruthy();
   });
 
-  it('sends the token it holds: without one the gateway answers 401 as a ProblemError', async () => {
+  it('sends the token it holds: without one the gateway answers 401 as a ProblemError; an unreachable gateway is GatewayUnreachable', async () => {
     await expect(body(anonymous.api.GET('/api/banking/balances', {}))).rejects.toMatchObject({ name: 'ProblemError', status: 401 });
+    // The gateway's own documents need no token and are not routes of /openapi.json.
+    expect(await anonymous.document('/asyncapi.json')).toMatchObject({ asyncapi: expect.stringMatching(/^3\./) });
     const signedOut = new GatewayClient({ baseUrl: 'http://127.0.0.1:9' });
     await expect(signedOut.api.GET('/health')).rejects.toBeInstanceOf(GatewayUnreachable);
   });
