@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Closer, config, counter, local, owner, waitUntil } from './helpers.ts';
+import { Closer, config, counter, local, owner, sleep, waitUntil } from './helpers.ts';
 import { defineAggregate } from '../src/command/define-aggregate.ts';
 import { defineContext } from '../src/context/define-context.ts';
 import { publish } from '../src/contracts/publish.ts';
@@ -113,5 +113,34 @@ describe('published contract types, read by other contexts', () => {
     await runner.begin({ counter: 'p1' }, { principal: owner });
     await runtime.context('counter').execute('counter', 'increment', { id: 'p1', by: 4 }, { principal: owner });
     await waitUntil('the process to hear it', async () => (await runner.load('p1'))?.state.steps === 4, 30_000);
+  });
+
+  it('a reaction stops at an event its source cannot map, rather than skip it, and goes on once the mapping is fixed', { timeout: 60_000 }, async () => {
+    const cfg = config('contract-broken');
+    let broken = true;
+    const fragile = defineContext({
+      ...counter,
+      contracts: {
+        published: [
+          publish(CounterRaised, {
+            from: Incremented,
+            map: (data: { counterId: string; by: number }) => {
+              if (broken && data.by === 13) throw new Error('13 has no step');
+              return { counter: data.counterId, step: data.by };
+            },
+            style: 'delta',
+          }),
+        ],
+      },
+    });
+    heard.length = 0;
+    const runtime = closer.add(await createRuntime({ contexts: [fragile, listening], config: cfg }));
+    for (const by of [2, 13, 3]) await runtime.context('counter').execute('counter', 'increment', { id: 'b1', by }, { principal: owner });
+    await waitUntil('the first increment heard', async () => (await runtime.context('listening').readStream('heard-b1')).length === 1, 30_000);
+    await sleep(1500);
+    expect(heard.map((entry) => (entry.data as { step: number }).step)).toEqual([2]);
+    broken = false;
+    await waitUntil('the rest heard, in order', async () => (await runtime.context('listening').readStream('heard-b1')).length === 3, 30_000);
+    expect(heard.map((entry) => (entry.data as { step: number }).step)).toEqual([2, 13, 3]);
   });
 });
