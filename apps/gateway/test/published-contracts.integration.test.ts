@@ -11,6 +11,7 @@ import orders from '@eventloom/orders-context';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { asyncApiDocument } from '../src/consumers/asyncapi.ts';
 import { toCloudEvent } from '../src/consumers/cloud-event.ts';
 import { PublishedFeed } from '../src/consumers/published-feed.ts';
 
@@ -134,5 +135,13 @@ describe.skipIf(!haveAzurite)('published contract types keep the wire shape', ()
       CategoryRenamedV2,
     );
     expect(await wire(runtime, ordersAfter)).toBe(await wire(runtime, orders));
+  });
+});
+
+describe('published contract types keep the documented shape', () => {
+  it('the AsyncAPI document of banking and orders (the portal’s contracts page) reads as it did with the internal events', () => {
+    const now = JSON.stringify(asyncApiDocument([banking, orders]));
+    expect(now).toBe(JSON.stringify(asyncApiDocument([asInternalEvents(banking), asInternalEvents(orders)])));
+    expect(now).toContain('"banking.Deposited.v1"');
   });
 });
