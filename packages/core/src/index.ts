@@ -7,6 +7,7 @@ export { ProcessRunner, processStepped, type ProcessInstance, type SteppedData }
 export * from './config.ts';
 export * from './context/context-runtime.ts';
 export * from './context/define-context.ts';
+export * from './contracts/publish.ts';
 export * from './events/define-event.ts';
 export * from './events/envelope.ts';
 export * from './http/paging.ts';
