@@ -32,3 +32,4 @@ export { MergedFeed, MergeJournal, openFeed, type MergeStep } from './relay/merg
 export { partitionOf, allowedPartitionCounts } from './relay/partitions.ts';
 export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';
+export * from './tracing/trace-context.ts';
