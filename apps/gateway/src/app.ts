@@ -1,4 +1,4 @@
-import { contextApp, identityBodiesOnly, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
+import { childOf, contextApp, identityBodiesOnly, noPrototypeKeys, parseTraceparent, problems, withTrace, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -69,6 +69,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
 
   app.use(headWithoutBody);
   app.use(requestId());
+  // The request's span: a child of the caller's traceparent, or a new trace; what it stores records it.
+  app.use((c, next) => withTrace(childOf(parseTraceparent(c.req.header('traceparent'))), next));
   app.use(requestLog(logger));
   app.use(metrics.measure);
   app.use(admission(metrics.registry, options.admission));

@@ -1,4 +1,5 @@
 /** What other contexts may know of banking: its published events and their schemas. */
-export { AccountOpened, Deposited, Voided, Withdrawn } from './account/events.ts';
-export type { AccountOpenedData, DepositedData, VoidedData, WithdrawnData } from './account/events.ts';
+export { AccountOpened, Deposited, type AccountOpenedData, type DepositedData } from './published/account.ts';
+export { Voided, Withdrawn } from './account/events.ts';
+export type { VoidedData, WithdrawnData } from './account/events.ts';
 export { bankByName, banks, type Bank, type BankId } from './banks.ts';

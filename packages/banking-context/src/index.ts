@@ -1,22 +1,20 @@
-import { defineContext, type AppEnv, type ContextRuntime, type EventEnvelope } from '@eventloom/core';
+import { defineContext, type AppEnv, type ContextRuntime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { accountRoutes } from './account/api.ts';
 import { account } from './account/decide.ts';
-import { AccountOpened, Deposited, Voided, Withdrawn, accountEvents } from './account/events.ts';
+import { Voided, Withdrawn, accountEvents } from './account/events.ts';
 import { balanceRoutes } from './balances/api.ts';
 import { balances } from './balances/projection.ts';
 import { eventLogRoutes } from './event-log/api.ts';
 import { eventLog } from './event-log/projection.ts';
 import { freezeOnAlert } from './alert-reaction/freeze-on-alert.ts';
+import { accountOpenedContract, depositedContract, transactionLink } from './published/account.ts';
 import { seedDemo } from './seed.ts';
 import { transferRoutes } from './transfer/api.ts';
 import { transferProcess } from './transfer/process.ts';
 import { transfers } from './transfer/projection.ts';
 import { TransferCompensated, TransferCompleted, TransferNeedsAttention, TransferRejected, TransferStarted, transferEvents } from './transfer/events.ts';
 
-const customerLink = (data: unknown) => `/customers/${encodeURIComponent((data as { customer: string }).customer)}`;
-/** Money movements are published thin: a consumer fetches the transaction with a key scoped to banking. */
-const transactionLink = (_data: unknown, _stream: string, event: EventEnvelope) => `/events/${event.id}`;
 const transferLink = (data: unknown) => `/transfers/${encodeURIComponent((data as { transferId: string }).transferId)}`;
 
 /** Seed 000: customers' accounts at three banks, watched and operated by the banks' owners. */
@@ -32,8 +30,9 @@ export default defineContext({
   reactions: [freezeOnAlert],
   contracts: {
     published: [
-      { event: AccountOpened, style: 'state', link: customerLink, description: 'A customer has an account at a bank from now on.' },
-      { event: Deposited, style: 'notification', link: transactionLink, description: 'Money went in; the link serves the transaction (amount, balance after).' },
+      // Contract types of their own (published/account.ts), mapped from the internal events.
+      accountOpenedContract,
+      depositedContract,
       { event: Withdrawn, style: 'notification', link: transactionLink, description: 'Money came out; the link serves the transaction (amount, balance after).' },
       { event: Voided, style: 'notification', link: transactionLink, description: 'A zero-amount registration at a bank; the link serves the transaction.' },
       // A transfer's lifecycle (issue 13): what happened, and a link to the transfer's status.

@@ -149,22 +149,18 @@ describe('transfers through the API', () => {
     await send('l1', { customer: 'U1001', bank: 'republic' }, { customer: 'U1001', bank: 'scotia' }, 1_000, 'republicOwner');
     await send('l2', { customer: 'U1002', bank: 'scotia' }, { customer: 'U1002', bank: 'first-citizens' }, 2_000, 'scotiaOwner');
     await send('l3', { customer: 'U1001', bank: 'republic' }, { customer: 'U1001', bank: 'first-citizens' }, 99_000, 'republicOwner');
-    const ids = async (path: string, as: 'admin' | 'republicOwner' | 'scotiaOwner' | 'firstCitizensOwner') => {
-      for (let i = 0; ; i++) {
-        const reply = await api.get(path, as);
-        const items = reply.body.items as { transferId: string; step: string }[];
-        // The list follows each transfer's finished state a moment behind.
-        if (items.every((t) => t.step === 'completed' || t.step === 'rejected') || i > 50) return items.map((t) => `${t.transferId}:${t.step}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    expect(await ids('/transfers', 'admin')).toEqual(['l3:rejected', 'l2:completed', 'l1:completed']);
-    expect(await ids('/transfers', 'republicOwner')).toEqual(['l3:rejected', 'l1:completed']);
-    expect(await ids('/transfers', 'scotiaOwner')).toEqual(['l2:completed', 'l1:completed']);
-    expect(await ids('/transfers', 'firstCitizensOwner')).toEqual(['l3:rejected', 'l2:completed']);
-    expect(await ids('/transfers?customer=U1002', 'scotiaOwner')).toEqual(['l2:completed']);
-    expect(await ids('/transfers?customer=U1001', 'admin')).toEqual(['l3:rejected', 'l1:completed']);
-    expect(await ids('/transfers?bank=first-citizens&customer=U1001', 'admin')).toEqual(['l3:rejected']);
+    // The list follows each transfer's rows a moment behind: poll until it shows what it should (a
+    // list missing a transfer that has not reached it yet must not pass as finished).
+    const ids = async (path: string, as: 'admin' | 'republicOwner' | 'scotiaOwner' | 'firstCitizensOwner') =>
+      ((await api.get(path, as)).body.items as { transferId: string; step: string }[]).map((t) => `${t.transferId}:${t.step}`);
+    const shows = (path: string, as: Parameters<typeof ids>[1], expected: string[]) => expect.poll(() => ids(path, as), { timeout: 10_000, interval: 100 }).toEqual(expected);
+    await shows('/transfers', 'admin', ['l3:rejected', 'l2:completed', 'l1:completed']);
+    await shows('/transfers', 'republicOwner', ['l3:rejected', 'l1:completed']);
+    await shows('/transfers', 'scotiaOwner', ['l2:completed', 'l1:completed']);
+    await shows('/transfers', 'firstCitizensOwner', ['l3:rejected', 'l2:completed']);
+    await shows('/transfers?customer=U1002', 'scotiaOwner', ['l2:completed']);
+    await shows('/transfers?customer=U1001', 'admin', ['l3:rejected', 'l1:completed']);
+    await shows('/transfers?bank=first-citizens&customer=U1001', 'admin', ['l3:rejected']);
     const first = await api.get('/transfers?limit=2', 'admin');
     expect(first.body.items).toHaveLength(2);
     expect(first.body.items[0]).toMatchObject({ transferId: 'l3', fromBank: 'republic', toBank: 'first-citizens', amountCents: 99_000, reason: 'insufficient-funds', requestedBy: 'owner.republic' });

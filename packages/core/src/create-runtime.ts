@@ -6,6 +6,7 @@ import { RedisBus, type RedisBusOptions } from './bus/redis-bus.ts';
 import { loadCoreConfig } from './config.ts';
 import type { ContextRuntime } from './context/context-runtime.ts';
 import { LocalContext } from './context/local-context.ts';
+import { PublishedContracts } from './contracts/publish.ts';
 import { createLogger } from './logger.ts';
 import { ProjectionRunner, type ProjectionCheckpoint } from './projection/runner.ts';
 import { runnerKeys } from './projection/runner-keys.ts';
@@ -186,6 +187,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         // How the source's feed is laid out (its partitions) is in its definition.
         if (!sourceContext) throw new Error(`projection ${context.name}.${definition.name} reads context ${source}, which is not mounted here: mount it too`);
         if (definition.partitioned && sourceContext !== context) throw new Error(`projection ${context.name}.${definition.name} is partitioned and reads context ${source}: a partitioned projection reads its own context's feed`);
+        // Another context's feed is read through its published contracts: the contract types it names, their data.
+        const foreign = sourceContext === context ? undefined : publishedOf(`projection ${context.name}.${definition.name}`, sourceContext, definition.handles);
         // A partitioned projection: a runner (and lease) per feed partition, each over its partition.
         for (const [p, key] of runnerKeys(definition, context.partitions.length).entries()) {
           const lease = new BlobLease(container, `projection-${key}`, tuning.leaseSeconds);
@@ -204,7 +207,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             lease,
             bus,
             log: context.log,
-            upcast: (entry) => sourceContext.upcast(entry),
+            ...(foreign ? { handles: foreign.sourceTypes(definition.handles) } : {}),
+            upcast: foreign ? (entry) => foreign.toPublished(entry) : (entry) => sourceContext.upcast(entry),
             onChanged: (change) => context.progress.onView(change),
             checkpointMs: tuning.checkpointMs,
           });
@@ -224,13 +228,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             context.log.warn({ process: runner.definition.name, source: listen.source }, `process ${runner.definition.name} hears nothing of ${listen.source} here: it is not mounted in this process`);
             continue;
           }
-          assertPublished(`process ${context.name}.${runner.definition.name}`, source, listen.events);
+          const published = publishedOf(`process ${context.name}.${runner.definition.name}`, source, listen.events);
           const followLease = new BlobLease(container, `process-${runner.definition.name}-${listen.source}`, tuning.leaseSeconds);
           const follower = new FeedFollower({
             name: `process ${runner.definition.name} (events of ${listen.source})`,
-            types: listen.events,
+            types: published.sourceTypes(listen.events),
             feed: source.feed,
-            upcast: (entry) => source.upcast(entry),
+            upcast: (entry) => published.toPublished(entry),
             act: async (entry) => {
               const instance = listen.instance(entry);
               return instance !== undefined && (await runner.deliver(instance, entry));
@@ -251,7 +255,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           context.log.warn({ reaction: definition.name, source: definition.source }, `reaction ${context.name}.${definition.name} does not run here: context ${definition.source} is not mounted in this process`);
           continue;
         }
-        assertPublished(`reaction ${context.name}.${definition.name}`, source, definition.events);
+        const published = publishedOf(`reaction ${context.name}.${definition.name}`, source, definition.events);
         const lease = new BlobLease(container, `reaction-${definition.name}`, tuning.leaseSeconds);
         const target = (name: string) => {
           const found = contexts.get(name);
@@ -260,9 +264,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         };
         const runner = new FeedFollower({
           name: `reaction ${definition.name}`,
-          types: definition.events,
+          types: published.sourceTypes(definition.events),
           feed: source.feed,
-          upcast: (entry) => source.upcast(entry),
+          upcast: (entry) => published.toPublished(entry),
           act: reactionActor(definition, context.name, target, context.log),
           lease,
           log: context.log,
@@ -432,11 +436,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return runtime;
 }
 
-/** What a reaction or a process reads of another context must be in that context's published contracts. */
-function assertPublished(who: string, source: LocalContext, events: string[]): void {
-  const published = new Set(source.definition.contracts?.published?.map((c) => c.event.type));
-  const unpublished = events.filter((type) => !published.has(type));
+/**
+ * What a reaction, a process or a projection reads of another context must be in that
+ * context's published contracts; it reads contract types (a mapping that fails stops it,
+ * to be retried, rather than skip the event).
+ */
+function publishedOf(who: string, source: LocalContext, events: string[]): PublishedContracts {
+  const published = new PublishedContracts(source.definition);
+  const unpublished = events.filter((type) => !published.types.has(type));
   if (unpublished.length > 0) throw new Error(`${who} reacts to ${unpublished.join(', ')}, which ${source.name} does not publish`);
+  return published;
 }
 
 /**

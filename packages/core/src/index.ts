@@ -7,6 +7,7 @@ export { ProcessRunner, processStepped, type ProcessInstance, type SteppedData }
 export * from './config.ts';
 export * from './context/context-runtime.ts';
 export * from './context/define-context.ts';
+export * from './contracts/publish.ts';
 export * from './events/define-event.ts';
 export * from './events/envelope.ts';
 export * from './http/paging.ts';
@@ -31,3 +32,4 @@ export { MergedFeed, MergeJournal, openFeed, type MergeStep } from './relay/merg
 export { partitionOf, allowedPartitionCounts } from './relay/partitions.ts';
 export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';
+export * from './tracing/trace-context.ts';

@@ -2,12 +2,13 @@ import { defineContext, type AppEnv, type ContextRuntime } from '@eventloom/core
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { catalogRoutes } from './catalog/api.ts';
 import { catalog } from './catalog/decide.ts';
-import { CategoryCreated, CategoryDeleted, CategoryRenamed, MovieListed, catalogEvents } from './catalog/events.ts';
+import { CategoryDeleted, MovieListed, catalogEvents } from './catalog/events.ts';
 import { catalogViews } from './catalog/projection.ts';
 import { seedCatalog } from './catalog/seed.ts';
 import { cacheRoutes } from './category-cache/api.ts';
 import { orderRoutes } from './orders/api.ts';
 import { OrderPlaced } from './orders/events.ts';
+import { categoryCreatedContract, categoryRenamedContract } from './published/catalog.ts';
 
 /** Seed 004: a movie catalog with self-invalidating category cache, and high-volume order ingestion. */
 export default defineContext({
@@ -28,8 +29,9 @@ export default defineContext({
         link: (data) => `/orders/${encodeURIComponent((data as { PaymentTransactionId: string }).PaymentTransactionId)}`,
         description: 'The whole order (seed 004 fields, money in cents, each line with its category), linking to the stored order.',
       },
-      { event: CategoryCreated, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category and its name.' },
-      { event: CategoryRenamed, style: 'state', link: (data) => `/categories/${(data as { categoryId: number }).categoryId}`, description: 'A category’s new name.' },
+      // Contract types of their own (published/catalog.ts), mapped from the internal events.
+      categoryCreatedContract,
+      categoryRenamedContract,
       { event: CategoryDeleted, style: 'state', description: 'A category is gone.' },
       { event: MovieListed, style: 'state', link: (data) => `/movies/${(data as { movieId: number }).movieId}`, description: 'A movie, its price and category.' },
     ],

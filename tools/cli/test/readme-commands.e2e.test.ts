@@ -201,7 +201,7 @@ const plans: Plan[] = [
   // The shipping context exists only after scaffolding: the scaffolder's test runs what the guide does with it.
   covered(['pnpm create-context shipping', 'pnpm create-context NAME'],
     [{ file: scaffoldTest, contains: "['tools/create-context/src/main.ts', name]" }, { file: 'package.json', contains: '"create-context": "node tools/create-context/src/main.ts"' }],
-    'installs and edits the gateway; scaffold.test.ts runs it (NAME = shipping, or the next free name when a team has a shipping context) in a copy of the working tree'),
+    'installs and edits the gateway; scaffold.test.ts runs it (NAME = ship and four random letters, a name not in the tree) in a copy of the working tree, then follows the guide with that name'),
   covered('pnpm install --prefer-offline', [{ file: 'tools/create-context/src/scaffold.ts', contains: "'install', '--prefer-offline'" }, { file: scaffoldTest, contains: 'tools/create-context/src/main.ts' }],
     'what the scaffolder runs after writing the files; scaffold.test.ts runs the scaffolder'),
   covered('pnpm schema-check --record --context NAME', [{ file: 'tools/create-context/src/scaffold.ts', contains: "'--record', '--context', name" }, { file: scaffoldTest, contains: 'schemas/${name}/ItemCreated.v1.json' }],

@@ -1,11 +1,9 @@
 /**
- * `pnpm create-context shipping` in a temporary copy of this working tree: the new
- * package type-checks, its tests pass, the schema check is green, and the real
- * gateway (apps/gateway/src/main.ts, on the Azurite and Redis of this test run)
- * answers its routes under /api/shipping. Nothing is edited by hand in between.
- * A working tree that has a `shipping` context already (a team followed the guide)
- * gets the next free name (`shipping2`, …): the test does not depend on the contexts
- * a team has added.
+ * `pnpm create-context <name>` in a temporary copy of this working tree, with a name
+ * not in it (see freeName): the new package type-checks, its tests pass, the schema
+ * check is green, and the real gateway (apps/gateway/src/main.ts, on the Azurite and
+ * Redis of this test run) answers its routes under /api/<name>. Nothing is edited by
+ * hand in between. Then docs/add-a-context.md is followed to its end, as written.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,12 +16,17 @@ import { followGuide, guideBlocks } from './guide-steps.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** `shipping`, or the first `shipping{n}` that is not a package or a mounted context of this tree. */
+/**
+ * A name the guide does not use and this tree does not have: `ship` and four random
+ * letters (`EVENTLOOM_SCAFFOLD_NAME` to replay one), so that over runs the guide is
+ * followed with many names, and a team's own `shipping` never collides with it.
+ */
 function freeName(): string {
   const host = readFileSync(join(repoRoot, 'apps/gateway/src/host.ts'), 'utf8');
   const taken = (name: string) => existsSync(join(repoRoot, 'packages', `${name}-context`)) || new RegExp(`\\b${name}\\b`).test(host) || existsSync(join(repoRoot, 'schemas', name));
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? 'shipping' : `shipping${n}`;
+  if (process.env.EVENTLOOM_SCAFFOLD_NAME) return process.env.EVENTLOOM_SCAFFOLD_NAME;
+  for (;;) {
+    const name = `ship${Array.from({ length: 4 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
     if (!taken(name)) return name;
   }
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineContext, defineEvent, type ContextDefinition } from '@eventloom/core';
+import { defineContext, defineEvent, publish, type ContextDefinition } from '@eventloom/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { checkSchemas } from './check.ts';
@@ -115,5 +115,17 @@ describe('checking published schemas against the recorded ones', () => {
   it('leaves contexts outside --context alone', () => {
     const report = checkSchemas(publishedSchemas(shipping(v1)), [], ['banking']);
     expect(report).toMatchObject({ breaking: [], unrecorded: [], toRecord: [] });
+  });
+
+  it('checks a contract type, not the internal event it is mapped from: the internal event may change freely', () => {
+    const Sent = defineEvent('ParcelSent', { schema: z.object({ parcelId: z.string(), grams: z.number().int() }) });
+    const from = (event: ReturnType<typeof shipped>, map: (data: never) => { parcelId: string; grams: number }) =>
+      defineContext({ name: 'shipping', events: [event], aggregates: [], projections: [], contracts: { published: [publish(Sent, { from: event as never, map, style: 'state' })] } });
+    const root = recordedRepo(from(v1, (d: { parcelId: string; grams: number }) => d));
+    expect(readRecorded(root).map((r) => `${r.type} v${r.version}`)).toEqual(['ParcelSent v1']);
+    // The internal Shipped drops a field and gains a version; the contract type is as it was.
+    const refactored = shipped(2, z.object({ parcel: z.string(), grams: z.number().int() }), { 1: (d) => ({ parcel: (d as { parcelId: string }).parcelId, grams: (d as { grams: number }).grams }) });
+    const report = checkSchemas(publishedSchemas(from(refactored, (d: { parcel: string; grams: number }) => ({ parcelId: d.parcel, grams: d.grams }))), readRecorded(root));
+    expect(report).toMatchObject({ breaking: [], unrecorded: [], compatible: [], unchanged: 1 });
   });
 });

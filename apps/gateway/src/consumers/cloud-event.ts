@@ -40,7 +40,8 @@ export function publishedData(context: string, contract: PublishedContract, entr
 /**
  * One published feed entry as a CloudEvents 1.0 event. Extension attributes follow
  * CloudEvents' own extensions where one exists: `sequence` (zero-padded, so it sorts
- * as text), `correlationid`/`causationid` and `dataref` (the link).
+ * as text), `correlationid`/`causationid`, `dataref` (the link) and `traceparent`
+ * (the distributed tracing extension: the trace of the work that stored the event).
  */
 export function toCloudEvent({ context, contract, entry }: PublishedEntry): CloudEvent<unknown> {
   const link = linkOf(context, contract, entry);
@@ -57,6 +58,8 @@ export function toCloudEvent({ context, contract, entry }: PublishedEntry): Clou
     streamversion: entry.version,
     correlationid: entry.correlationId,
     causationid: entry.causationId,
+    // CloudEvents' distributed tracing extension: the trace of the work that stored the event.
+    ...(entry.traceparent ? { traceparent: entry.traceparent } : {}),
     ...(link ? { dataref: link } : {}),
   });
 }

@@ -76,7 +76,7 @@ function cursorOrRefuse(cursor: string | undefined): number {
 /** Adds `/feed` and `/feed/stream` to a context's sub-app (the sub-app already checks the key's scope). */
 export function feedRoutes(app: OpenAPIHono<AppEnv>, runtime: Runtime, definition: ContextDefinition): void {
   const published = new PublishedFeed(runtime, definition);
-  const types = new Set(published.contracts.keys());
+  const types = published.contracts.sources;
   const base = `/api/${definition.name}/feed`;
 
   app.openapi(feed, async (c) => {

@@ -1,6 +1,6 @@
-import { type ContextDefinition, type FeedReader, type FeedEntry, type PublishedContract, type Runtime } from '@eventloom/core';
+import { PublishedContracts, type ContextDefinition, type FeedReader, type FeedEntry, type PublishedContract, type Runtime } from '@eventloom/core';
 
-/** A feed entry the context publishes, upcast to its event's current schema version. */
+/** A feed entry as the context publishes it: its contract's type, version and data. */
 export interface PublishedEntry {
   context: string;
   contract: PublishedContract;
@@ -23,20 +23,24 @@ export interface PublishedReadOptions {
 }
 
 /**
- * What a context publishes, out of its feed: only events its contract names appear.
- * Rows are filtered by their `type` column before anything is decoded, so internal
- * events cost one row read each and never a claim-check download or an upcast.
+ * What a context publishes, out of its feed: only events its contracts are made from
+ * appear, each as its contract type. Rows are filtered by their `type` column (the
+ * internal type) before anything is decoded, so unpublished events cost one row read
+ * each and never a claim-check download or an upcast. A contract's mapping that throws
+ * or breaks the contract's schema fails the read (ContractMappingError): the feed stops
+ * at that event, loudly, rather than skip it or send it malformed.
  */
 export class PublishedFeed {
   readonly context: string;
-  readonly contracts: ReadonlyMap<string, PublishedContract>;
+  /** By internal type (what feed rows carry). */
+  readonly contracts: PublishedContracts;
   private readonly runtime: Runtime;
   private feedReader: FeedReader | undefined;
 
   constructor(runtime: Runtime, definition: ContextDefinition) {
     this.runtime = runtime;
     this.context = definition.name;
-    this.contracts = new Map((definition.contracts?.published ?? []).map((contract) => [contract.event.type, contract]));
+    this.contracts = new PublishedContracts(definition);
   }
 
   async read(afterSeq: number, limit: number, options: PublishedReadOptions = {}): Promise<PublishedPage> {
@@ -53,8 +57,8 @@ export class PublishedFeed {
       for (const row of rows) {
         scanned++;
         lastSeq = Number(row.seq);
-        const contract = this.contracts.get(row.type);
-        if (contract) entries.push({ context: this.context, contract, entry: upcast(contract, await feed.decode(row)) });
+        const contract = this.contracts.contractOf(row.type);
+        if (contract) entries.push({ context: this.context, contract, entry: this.contracts.toPublished(await feed.decode(row)) });
         if (entries.length >= limit) break;
       }
       const consumedAll = rows.length === 0 || lastSeq === Number(rows.at(-1)!.seq);
@@ -67,10 +71,4 @@ export class PublishedFeed {
     this.feedReader ??= this.runtime.context(this.context).feed;
     return this.feedReader;
   }
-}
-
-function upcast(contract: PublishedContract, entry: FeedEntry): FeedEntry {
-  const { event } = contract;
-  if (entry.schemaVersion === event.version) return entry;
-  return { ...entry, data: event.read(entry.schemaVersion, entry.data), schemaVersion: event.version };
 }

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AggregateDefinition } from '../command/define-aggregate.ts';
+import { sourceType, type PublishedContract } from '../contracts/publish.ts';
 import type { EventDefinition } from '../events/define-event.ts';
-import type { EventEnvelope } from '../events/envelope.ts';
 import type { AppEnv } from '../http/routes.ts';
 import type { ProjectionDefinition } from '../projection/define-projection.ts';
 import type { ProcessDefinition } from '../process/define-process.ts';
@@ -9,20 +9,10 @@ import type { ReactionDefinition } from '../reaction/define-reaction.ts';
 import { assertPartitionCount } from '../relay/partitions.ts';
 import type { ContextRuntime } from './context-runtime.ts';
 
-/** An event this context publishes to others (seed 003: notification or ECST). */
-export interface PublishedContract {
-  // biome-ignore lint: each event has its own data type
-  event: EventDefinition<string, any>;
-  /** `notification`: thin, with a link; `state`: event-carried state transfer. */
-  style: 'notification' | 'state' | 'delta';
-  /** Path (under the context) of the full resource, for notifications. */
-  link?: (data: unknown, stream: string, event: EventEnvelope) => string;
-  description?: string;
-}
-
 export interface ConsumedContract {
   /** The producing context's name. */
   from: string;
+  /** The published (contract) types read, as the producer names them in `contracts.published`. */
   events: string[];
 }
 
@@ -83,6 +73,7 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
     if (types.has(event.type)) throw new Error(`context ${definition.name}: event type ${event.type} is defined twice`);
     types.add(event.type);
   }
+  assertPublishable(definition.name, types, definition.contracts?.published ?? []);
   const processNames = new Set<string>();
   for (const process of definition.processes ?? []) {
     if (processNames.has(process.name)) throw new Error(`context ${definition.name}: process ${process.name} is defined twice`);
@@ -110,4 +101,22 @@ export function defineContext<const T extends ContextDefinition>(definition: T):
     names.add(projection.name);
   }
   return definition;
+}
+
+/** Each published contract is made from one of the context's events, and each event is published at most once. */
+function assertPublishable(context: string, types: ReadonlySet<string>, published: readonly PublishedContract[]): void {
+  const bySource = new Map<string, string>();
+  const contractTypes = new Set<string>();
+  for (const contract of published) {
+    const source = sourceType(contract);
+    if (!types.has(source)) throw new Error(`context ${context} publishes ${source}, which is not one of its events`);
+    if (contract.from && contract.from !== contract.event && !contract.map) {
+      throw new Error(`context ${context}: contract ${contract.event.type} from ${source} needs a map (use publish(...))`);
+    }
+    const earlier = bySource.get(source);
+    if (earlier !== undefined) throw new Error(`context ${context}: ${source} is published twice (as ${earlier} and ${contract.event.type}); publish one contract per event`);
+    if (contractTypes.has(contract.event.type)) throw new Error(`context ${context}: contract type ${contract.event.type} is published twice`);
+    bySource.set(source, contract.event.type);
+    contractTypes.add(contract.event.type);
+  }
 }

@@ -90,7 +90,10 @@ export class LocalContext implements ContextRuntime {
     const partitioned = (p: ProjectionDefinition) => p.partitioned === true && this.partitions.length > 1;
     this.progress = new Progress(
       definition.name,
-      ownProjections.flatMap((p) => (partitioned(p) ? runnerKeys(p, this.partitions.length).map((key, partition) => ({ key, partition })) : [{ key: p.name }])),
+      ownProjections.flatMap((p) => {
+        const handles = new Set(p.handles);
+        return partitioned(p) ? runnerKeys(p, this.partitions.length).map((key, partition) => ({ key, partition, handles })) : [{ key: p.name, handles }];
+      }),
       loadCheckpoint,
     );
     this.generations = new Generations(() => storage.container(definition.name));

@@ -14,6 +14,8 @@ export interface Followed {
   key: string;
   /** Set for a partitioned projection's runner: its positions are this partition's seqs. */
   partition?: number;
+  /** The event types it applies; a command of none of them leaves its view as it was, so it is not waited for. */
+  handles?: ReadonlySet<string>;
 }
 
 /** Forgets the oldest half of a map grown past its bound. */
@@ -36,6 +38,8 @@ export class Progress {
   readonly context: string;
   private readonly projections: Followed[];
   private readonly seqOf = new Map<string, number>();
+  /** Each placed event's type (from the same notices), to skip projections that do not apply it. */
+  private readonly typeOf = new Map<string, string>();
   /** Where a partition's relay placed an event (for partitioned projections). */
   private readonly placedAt = new Map<string, { partition: number; seq: number }>();
   private readonly projectionSeq = new Map<string, number>();
@@ -85,7 +89,8 @@ export class Progress {
       if (seq === undefined) return false;
       target = Math.max(target, seq);
     }
-    for (const { key, partition } of this.projections) {
+    for (const { key, partition, handles } of this.projections) {
+      if (handles && eventIds.every((id) => this.typeOf.has(id) && !handles.has(this.typeOf.get(id)!))) continue;
       const at = this.projectionSeq.get(key) ?? 0;
       if (partition === undefined) {
         if (at < target) return false;
@@ -119,9 +124,13 @@ export class Progress {
 
   /** An entry placed in the feed (from the bus, or directly from a relay in this process). */
   onFeed(notice: FeedNotice): void {
-    for (const entry of notice.entries) this.seqOf.set(entry.id, entry.seq);
+    for (const entry of notice.entries) {
+      this.seqOf.set(entry.id, entry.seq);
+      if (entry.type) this.typeOf.set(entry.id, entry.type);
+    }
     this.head = Math.max(this.head, notice.head);
     trim(this.seqOf);
+    trim(this.typeOf);
     this.settle();
   }
 

@@ -17,6 +17,8 @@ export interface EventEnvelope<TData = unknown> {
   correlationId: string;
   /** The command or event that directly caused this one. */
   causationId: string;
+  /** W3C trace context of the work that stored it (sampled or not); absent on events stored before it was recorded. */
+  traceparent?: string;
   data: TData;
 }
 
@@ -35,6 +37,8 @@ export interface EventMetadata {
   causationId: string;
   /** Defaults to now. Tests and imports may set it. */
   occurredAt?: string;
+  /** Defaults to the current trace scope's (see tracing/trace-context.ts). */
+  traceparent?: string;
 }
 
 /** A feed entry: an event with its position in the context's totally ordered feed. */

@@ -32,6 +32,8 @@ export interface ProjectionParts {
   /** Set for a partitioned projection: the feed partition this runner applies (`feed` is that partition's). */
   partition?: FeedPartition;
   feed: FeedReader;
+  /** The stored types it applies (default: the definition's `handles`); over another context's feed, the internal types behind the contract types it handles. */
+  handles?: string[];
   /** The view tables of a generation, created if need be. */
   viewsFor: (generation: number) => Promise<Map<string, ViewStore>>;
   /** Deletes a generation's tables (after a swap, or a cancelled rebuild). */
@@ -94,7 +96,7 @@ export class ProjectionRunner implements LeasedWork {
   constructor(parts: ProjectionParts, batchSize = 500) {
     this.parts = parts;
     this.batchSize = batchSize;
-    this.handles = new Set(parts.definition.handles);
+    this.handles = new Set(parts.handles ?? parts.definition.handles);
     this.letters = new DeadLetterBook(parts.deadLetters, parts.key ?? parts.definition.name);
     this.rebuild = new Rebuild(this);
   }

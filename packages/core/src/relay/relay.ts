@@ -555,9 +555,10 @@ function toUnits(rows: EventColumns[]): Unit[] {
 
 /** Table rows come back with SDK fields; keep only the event's columns. */
 function stripSystem(row: EventColumns): EventColumns {
-  const { id, type, sv, s, v, at, who, cor, cau, data, claim, p } = row;
+  const { id, type, sv, s, v, at, who, cor, cau, tp, data, claim, p } = row;
   return {
     id, type, sv: Number(sv), s, v: Number(v), at, who, cor, cau,
+    ...(tp !== undefined ? { tp } : {}),
     ...(data !== undefined ? { data } : {}),
     ...(claim !== undefined ? { claim } : {}),
     ...(p !== undefined ? { p: Number(p) } : {}),

@@ -15,6 +15,8 @@ export interface EventColumns {
   who: string;
   cor: string;
   cau: string;
+  /** W3C traceparent of the work that stored it. */
+  tp?: string;
   /** JSON of the data, or absent when the body was moved to Blob. */
   data?: string;
   /** Blob name holding the data when it was too large for a row (claim check). */
@@ -51,6 +53,7 @@ export async function toColumns(event: EventEnvelope, container: () => Promise<C
     who: event.who,
     cor: event.correlationId,
     cau: event.causationId,
+    ...(event.traceparent ? { tp: event.traceparent } : {}),
   };
   if (json.length <= inlineDataLimit) return { ...columns, data: json };
   const name = claimName(event.id);
@@ -77,6 +80,7 @@ export async function fromColumns(row: EventColumns, container: () => Promise<Co
     who: row.who,
     correlationId: row.cor,
     causationId: row.cau,
+    ...(row.tp ? { traceparent: row.tp } : {}),
     data,
   };
 }

@@ -3,6 +3,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
+import { currentTraceparent } from '../tracing/trace-context.ts';
 import { fromColumns, toColumns, type CommitColumns, type EventColumns } from './codec.ts';
 import { KeyedAppender, keyRowKey, keyedVersionStride, type KeyedAppendResult, type KeyedEvent } from './keyed-append.ts';
 import { assertStreamId, versionKey } from './keys.ts';
@@ -123,6 +124,7 @@ export class EventStore {
     if (events.length === 0) return [];
     if (events.length > maxEventsPerAppend) throw new RangeError(`an append holds at most ${maxEventsPerAppend} events`);
     const occurredAt = metadata.occurredAt ?? new Date().toISOString();
+    const traceparent = metadata.traceparent ?? currentTraceparent();
     const envelopes: EventEnvelope[] = events.map((event, i) => ({
       id: uuidv7(),
       type: event.type,
@@ -133,6 +135,7 @@ export class EventStore {
       who: metadata.who,
       correlationId: metadata.correlationId,
       causationId: metadata.causationId,
+      traceparent,
       data: event.data,
     }));
     const rows = await Promise.all(envelopes.map((e) => toColumns(e, this.container)));

@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../events/envelope.ts';
+import { currentTraceparent } from '../tracing/trace-context.ts';
 import { toColumns, type CommitColumns, type EventColumns } from './codec.ts';
 import { lastOfPrefix } from './gapless.ts';
 import { assertStreamId, versionKey } from './keys.ts';
@@ -83,6 +84,7 @@ export class KeyedAppender {
     const duplicates: string[] = [];
     let pending = dedupe(items, duplicates);
     const ids = new Map(pending.map((item) => [item.key, uuidv7()]));
+    const traceparent = metadata.traceparent ?? currentTraceparent();
     const writer = await this.parts.writer;
     let failures = 0;
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -100,6 +102,7 @@ export class KeyedAppender {
         who: metadata.who,
         correlationId: metadata.correlationId,
         causationId: metadata.causationId,
+        traceparent,
         data: item.event.data,
       }));
       const rows = (await Promise.all(envelopes.map((e) => toColumns(e, this.parts.container)))).map((columns) => ({ ...columns, p: commit }));
