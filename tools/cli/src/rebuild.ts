@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayClient, ProblemError } from '@eventloom/client';
 import { Command, Option } from 'commander';
 import { credentials } from './admin/accounts.ts';
-import { AdminApi, ApiProblem, type Rebuild } from './admin/admin-api.ts';
+import { adminLive, cancelRebuild, overview as readOverview, rebuildStatus, signInAdmin, startRebuilds, type Rebuild, type RebuildTarget } from './admin/rebuilds.ts';
 import { duration, key, RebuildBars } from './admin/rebuild-bars.ts';
 
 /**
@@ -40,14 +41,14 @@ async function main(): Promise<number> {
   if (!projection && !options.context && !options.all) program.error('name a projection, or use --context NAME or --all');
   if (options.all && (projection || options.context)) program.error('--all rebuilds everything: leave out the projection and --context');
 
-  const api = new AdminApi(options.gateway);
-  await api.signIn(credentials(options.user, options.password));
+  const api = new GatewayClient({ baseUrl: options.gateway });
+  await signInAdmin(api, credentials(options.user, options.password));
   const target = { ...(options.context ? { context: options.context } : {}), ...(projection ? { projection } : {}) };
   if (options.cancel) return cancel(api, target);
 
   const abort = new AbortController();
-  const events = await api.live(abort.signal);
-  const rebuilds = await api.start(target);
+  const events = await adminLive(api, abort.signal);
+  const rebuilds = await startRebuilds(api, target);
   say(`rebuilding ${rebuilds.map(key).join(', ')} (readers keep the current views until each is swapped in)`);
   const bars = new RebuildBars(rebuilds);
   const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
@@ -61,7 +62,7 @@ async function main(): Promise<number> {
   const poll = (async () => {
     while (!bars.allFinished && !abort.signal.aborted) {
       await sleep(pollMs);
-      await Promise.all(rebuilds.map(async (r) => bars.update(await api.status(r.context, r.projection)))).catch(() => undefined);
+      await Promise.all(rebuilds.map(async (r) => bars.update(await rebuildStatus(api, r.context, r.projection)))).catch(() => undefined);
     }
   })();
   const outcome = await Promise.race([Promise.race([follow, poll]).then(() => (bars.allFinished ? 'finished' : 'lost')), interrupted]);
@@ -90,8 +91,8 @@ async function main(): Promise<number> {
 }
 
 /** Cancels the running rebuilds among those named. */
-async function cancel(api: AdminApi, target: { context?: string; projection?: string }): Promise<number> {
-  const overview = await api.overview();
+async function cancel(api: GatewayClient, target: RebuildTarget): Promise<number> {
+  const overview = await readOverview(api);
   const named = overview.contexts
     .filter((c) => !target.context || c.name === target.context)
     .flatMap((c) => c.projections)
@@ -106,7 +107,7 @@ async function cancel(api: AdminApi, target: { context?: string; projection?: st
     return 1;
   }
   for (const p of running) {
-    await api.cancel(p.context, p.name);
+    await cancelRebuild(api, p.context, p.name);
     say(`${p.context}/${p.name}: cancel requested; its shadow tables are dropped and the current view stays`);
   }
   return 0;
@@ -121,6 +122,6 @@ main().then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`eventloom rebuild: ${message}\n`);
-    process.exit(error instanceof ApiProblem && error.status === 404 ? 2 : 1);
+    process.exit(error instanceof ProblemError && error.status === 404 ? 2 : 1);
   },
 );

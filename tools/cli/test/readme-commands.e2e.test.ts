@@ -103,6 +103,16 @@ const plans: Plan[] = [
   run('pnpm --filter @eventloom/reporting-context exec tsc -p .', { seconds: 90 }),
   run('pnpm create-context shipping --no-install', { where: 'copy', expect: /The shipping context is ready/ }),
   run('pnpm --filter @eventloom/portal test', { expect: /Tests\s+\d+ passed/ }),
+  // A consumer's client from /openapi.json: the test does the same in process (the gateway's document, openapi-typescript's
+  // own function) and then type-checks a consumer program against the types, which the shell pair alone would not.
+  covered(['curl -s localhost:8787/openapi.json -o openapi.json', 'pnpm dlx openapi-typescript@7 openapi.json -o gateway.ts'],
+    [{ file: 'packages/client/scripts/gateway-types.ts', contains: "app.request('http://127.0.0.1:8787/openapi.json')" }, { file: 'packages/client/test/consumer-types.test.ts', contains: 'astToString(await openapiTS(document))' }],
+    'consumer-types.test.ts generates types from the served /openapi.json with openapi-typescript and type-checks test/consumer/consumer.ts against them'),
+  // Regenerating the committed client types leaves them as they are (else they were stale: gateway-types.test.ts says so too).
+  run('pnpm --filter @eventloom/client generate', {
+    probe: 'git diff --quiet -- packages/client/src/gateway-types.ts && echo "types unchanged"',
+    expect: /wrote src\/gateway-types\.ts[^]*types unchanged/,
+  }),
 
   // Test runs: listed, not run.
   run('pnpm vitest run --project @eventloom/core', { rewrite: [listTests], expect: listed(/\[@eventloom\/core\] packages\/core\//) }),

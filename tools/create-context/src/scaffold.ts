@@ -45,7 +45,8 @@ export function renderTemplate(name: string): Map<string, string> {
 
 /**
  * Creates `packages/{name}-context` from the template, mounts it in the gateway
- * (host.ts and package.json), installs, and records its published schema. Every
+ * (host.ts and package.json), installs, records its published schema and types its
+ * routes in @eventloom/client. Every
  * check runs before the first file is written.
  */
 export function scaffold({ root, name, install = true, say = () => {} }: ScaffoldOptions): string {
@@ -71,6 +72,12 @@ export function scaffold({ root, name, install = true, say = () => {} }: Scaffol
   const schemaCheck = join(root, 'tools/schema-check/src/main.ts');
   if (existsSync(schemaCheck)) {
     run(root, process.execPath, [schemaCheck, '--record', '--context', name, '--root', root], 'recording the schema failed; run `pnpm schema-check --record`');
+  }
+  // The typed client knows a context's routes once its types are regenerated from the gateway that mounts it.
+  const clientTypes = join(root, 'packages/client/scripts/generate.ts');
+  if (existsSync(clientTypes)) {
+    say('pnpm --filter @eventloom/client generate');
+    run(root, process.execPath, [clientTypes], 'regenerating the client types failed; run `pnpm --filter @eventloom/client generate`');
   }
   return target;
 }

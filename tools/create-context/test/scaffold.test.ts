@@ -123,6 +123,8 @@ describe(`pnpm create-context ${name}`, () => {
     expect(JSON.parse(readFileSync(join(copy, 'apps/gateway/package.json'), 'utf8')).dependencies[`@eventloom/${name}-context`]).toBe('workspace:*');
     expect(existsSync(join(copy, `apps/gateway/node_modules/@eventloom/${name}-context/package.json`))).toBe(true);
     expect(JSON.parse(readFileSync(join(copy, `schemas/${name}/ItemCreated.v1.json`), 'utf8'))).toMatchObject({ title: `${name}.ItemCreated v1` });
+    // Its routes are typed in the client at once (packages/client/test/gateway-types.test.ts would fail otherwise).
+    expect(readFileSync(join(copy, 'packages/client/src/gateway-types.ts'), 'utf8')).toContain(`"/api/${name}/items/{id}"`);
     // docs/add-a-context.md's next step, in the copy made a repository for it.
     const git = (...args: string[]) => spawnSync('git', args, { cwd: copy, encoding: 'utf8' });
     git('init', '-q');

@@ -1,6 +1,6 @@
 import type { CreateBatchOptions, EventData, EventDataBatch } from '@azure/event-hubs';
 import { orderPartition } from '@eventloom/orders-context';
-import type { BatchOutcome } from './gateway-client.ts';
+import type { BatchOutcome } from './gateway-sink.ts';
 
 /** What the sender needs of the SDK's EventHubProducerClient (tests give it a fake of this shape). */
 export interface OrderProducer {

@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { EventHubProducerClient } from '@azure/event-hubs';
+import { GatewayClient } from '@eventloom/client';
 import { eventHubSettings, generateCatalog, loadOrdersConfig, maxBatch, type EventHubSettings } from '@eventloom/orders-context';
 import type { SampleMovie } from '@eventloom/orders-context/testing';
 import { EventHubSender } from './event-hub-sender.ts';
-import { GatewayClient } from './gateway-client.ts';
+import { GatewaySink } from './gateway-sink.ts';
 import { run, type OrderSink, type Progress } from './run.ts';
 
 const positive = (name: string, max = Number.MAX_SAFE_INTEGER) => (value: string) => {
@@ -103,7 +104,7 @@ async function target(): Promise<{ sink: OrderSink; movies: SampleMovie[]; where
   }
   const password = options.password ?? process.env.EVENTLOOM_PASSWORD ?? (await localPassword(options.user));
   if (!password) return `No password for ${options.user}: pass --password, set EVENTLOOM_PASSWORD, or start the stack with ./eventloom up.`;
-  const client = new GatewayClient(options.gateway);
+  const client = new GatewaySink(new GatewayClient({ baseUrl: options.gateway }));
   await client.signIn(options.user, password);
   const movies = await client.movies();
   if (movies.length === 0) return 'The catalog is empty: the gateway seeds it on first start; wait a moment and try again.';

@@ -1,5 +1,5 @@
 import { sampleOrders, seededRandom, type SampleMovie } from '@eventloom/orders-context/testing';
-import type { BatchOutcome } from './gateway-client.ts';
+import type { BatchOutcome } from './gateway-sink.ts';
 
 /** Where orders go: the gateway (stored, duplicate or rejected per order) or an event hub (enqueued). */
 export interface OrderSink {

@@ -1,13 +1,14 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GatewayClient } from '@eventloom/client';
 import { createRuntime } from '@eventloom/core';
 import { testConfig } from '@eventloom/core/testing';
 import { createGateway, loadAuth } from '@eventloom/gateway';
 import orders, { closeCategoryCache } from '@eventloom/orders-context';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { GatewayClient } from '../src/gateway-client.ts';
+import { GatewaySink } from '../src/gateway-sink.ts';
 import { run } from '../src/run.ts';
 
 let setup: Awaited<ReturnType<typeof start>>;
@@ -35,7 +36,7 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 it('signs in, reads the catalog and sends orders through the gateway; a re-run is all duplicates', async () => {
-  const client = new GatewayClient('http://gateway.test', (url, init) => Promise.resolve(setup.app.request(url, init)));
+  const client = new GatewaySink(new GatewayClient({ baseUrl: 'http://gateway.test', fetch: async (request) => setup.app.request(request) }));
   await client.signIn('admin', setup.password);
   const movies = await client.movies();
   expect(movies.length).toBeGreaterThanOrEqual(500);

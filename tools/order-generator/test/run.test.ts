@@ -1,6 +1,7 @@
 import { demoCatalog, demoMovies, validateOrder } from '@eventloom/orders-context/testing';
 import { describe, expect, it } from 'vitest';
-import { GatewayClient, type BatchOutcome } from '../src/gateway-client.ts';
+import { GatewayClient } from '@eventloom/client';
+import { GatewaySink, type BatchOutcome } from '../src/gateway-sink.ts';
 import { batchSize, run } from '../src/run.ts';
 
 /** A shop back end in memory: validates like the gateway and stores each key once. */
@@ -94,25 +95,26 @@ describe('run', () => {
   });
 });
 
-describe('GatewayClient.send', () => {
+describe('GatewaySink.send', () => {
   it('splits a batch the gateway finds too large, and re-sends after a server error', async () => {
     const bodies: number[] = [];
     let failures = 1;
-    const fetch = async (_url: string, init?: RequestInit) => {
-      const lines = String(init!.body).split('\n').length;
+    const fetch = async (request: Request) => {
+      expect(request.headers.get('content-type')).toBe('application/x-ndjson');
+      const lines = (await request.text()).split('\n').length;
       bodies.push(lines);
       if (lines > 40) return new Response('{"title":"Payload too large"}', { status: 413 });
       if (failures-- > 0) return new Response('{"title":"Service unavailable"}', { status: 503 });
       return Response.json({ stored: lines, duplicates: 0, rejected: 0, results: [] });
     };
-    const client = new GatewayClient('http://gateway.test', fetch);
+    const client = new GatewaySink(new GatewayClient({ baseUrl: 'http://gateway.test', fetch }));
     const outcome = await client.send(Array.from({ length: 100 }, (_, i) => ({ i })), 3);
     expect(outcome.stored).toBe(100);
     expect(bodies).toEqual([100, 50, 25, 25, 25, 50, 25, 25]);
   });
 
   it('gives up after the last attempt with what the gateway said', async () => {
-    const client = new GatewayClient('http://gateway.test', async () => Response.json({ title: 'Forbidden', detail: 'admins only' }, { status: 403 }));
+    const client = new GatewaySink(new GatewayClient({ baseUrl: 'http://gateway.test', fetch: async () => Response.json({ title: 'Forbidden', detail: 'admins only' }, { status: 403 }) }));
     await expect(client.send([{}])).rejects.toThrow(/403 Forbidden — admins only/);
   });
 });

@@ -45,7 +45,8 @@ export const Projection = z
     state: ProjectionState,
     generation: z.number().int(),
     deadLetters: z.number().int(),
-    rebuild: Rebuild.nullable(),
+    // Not Rebuild.nullable(): that makes the Rebuild component itself nullable, and every route answering one with it.
+    rebuild: z.union([Rebuild, z.null()]),
     error: z.string().optional().openapi({ description: 'The last error of its worker, while it keeps failing' }),
     worker: z.string().optional().openapi({ description: 'The worker process that holds it (host:pid:id, or single-process)' }),
     partitions: z

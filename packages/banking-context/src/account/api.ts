@@ -44,6 +44,7 @@ const Accepted = z
     statusUrl: z.string(),
     stream: z.string(),
     duplicate: z.boolean(),
+    events: z.array(z.object({ id: z.string(), type: z.string(), version: z.number().int(), occurredAt: z.string(), data: z.unknown() })).openapi({ description: 'What the command stored' }),
     balanceAfterCents: z.number().int().optional(),
   })
   .passthrough()

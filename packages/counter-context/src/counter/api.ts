@@ -6,6 +6,10 @@ const Counter = z.object({ id: z.string(), value: z.number().int(), updatedAt: z
 const IdParam = z.object({ id: counterId });
 const Increment = z.object({ by: z.number().int().min(1).max(1000) }).strict();
 const Accepted = z.object({ commandId: z.string(), status: z.enum(['accepted', 'applied']), statusUrl: z.string() }).passthrough();
+const CommandHeaders = z.object({
+  'idempotency-key': z.string().optional().openapi({ description: 'Applies the command once; a repeat returns the first answer with duplicate: true.' }),
+  prefer: z.string().optional().openapi({ description: '`wait=N`: answer 200 once the views show the result (up to N seconds).' }),
+});
 
 const list = defineRoute({
   method: 'get',
@@ -29,7 +33,7 @@ const increment = defineRoute({
   path: '/counters/{id}/increment',
   roles: ['owner', 'admin'],
   summary: 'Increment a counter',
-  request: { params: IdParam, body: { content: { 'application/json': { schema: Increment } }, required: true } },
+  request: { params: IdParam, headers: CommandHeaders, body: { content: { 'application/json': { schema: Increment } }, required: true } },
   responses: {
     200: { description: 'Applied (with Prefer: wait)', content: { 'application/json': { schema: Accepted } } },
     202: { description: 'Accepted', content: { 'application/json': { schema: Accepted } } },

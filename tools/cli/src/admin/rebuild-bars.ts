@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Rebuild } from './admin-api.ts';
+import type { Rebuild } from './rebuilds.ts';
 
 const finished = new Set<Rebuild['state']>(['done', 'cancelled', 'failed']);
 export const isFinished = (rebuild: Rebuild) => finished.has(rebuild.state);

@@ -2,7 +2,7 @@
  * Opens the gateway's Server-Sent Events stream of view changes for a user, and
  * passes such a stream on to the browser.
  */
-import { gatewayUrl } from './gateway.ts';
+import { gateway, GatewayUnreachable, ProblemError, streamBody } from './gateway.ts';
 
 export type LiveStream =
 	| { ok: true; body: ReadableStream<Uint8Array> }
@@ -11,32 +11,20 @@ export type LiveStream =
 const encoder = new TextEncoder();
 
 export async function openLiveStream(contexts: string, token: string, signal: AbortSignal): Promise<LiveStream> {
-	const url = gatewayUrl('/api/live');
-	url.searchParams.set('contexts', contexts);
-	// The gateway takes the token in the query for EventSource clients; we send the header too.
-	url.searchParams.set('access_token', token);
-
-	let response: Response;
 	try {
-		response = await fetch(url, {
-			headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
-			signal,
-		});
-	} catch {
-		return { ok: false, status: 502, title: 'Gateway unreachable', detail: 'The live stream could not be opened.' };
-	}
-
-	if (!response.ok || !response.body) {
-		await response.body?.cancel();
+		// The gateway also takes the token in the query, for EventSource clients; the client sends the header.
+		const body = await streamBody(gateway(token), '/api/live', { query: { contexts }, signal });
+		return { ok: true, body: withOpeningComment(body) };
+	} catch (error) {
+		if (error instanceof GatewayUnreachable) return { ok: false, status: 502, title: 'Gateway unreachable', detail: 'The live stream could not be opened.' };
+		if (!(error instanceof ProblemError)) throw error;
 		return {
 			ok: false,
-			status: response.status === 401 ? 401 : 502,
-			title: response.status === 401 ? 'Not signed in' : 'Live stream unavailable',
-			detail: `The gateway answered ${response.status} for its live stream.`,
+			status: error.status === 401 ? 401 : 502,
+			title: error.status === 401 ? 'Not signed in' : 'Live stream unavailable',
+			detail: `The gateway answered ${error.status} for its live stream.`,
 		};
 	}
-
-	return { ok: true, body: withOpeningComment(response.body) };
 }
 
 /** Passes a gateway stream on to the browser as server-sent events, unbuffered on the way. */

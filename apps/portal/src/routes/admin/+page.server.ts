@@ -1,5 +1,5 @@
 import { error, fail } from '@sveltejs/kit';
-import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
+import { body, gateway, GatewayUnreachable, ProblemError } from '#lib/server/gateway.ts';
 import { problemMessage } from '#lib/server/problem.ts';
 import { endSessionOn401, requireSignIn } from '#lib/server/session.ts';
 import type { DeadLetter, Overview, Rebuild } from '#lib/components/admin/types.ts';
@@ -14,15 +14,13 @@ export const load: PageServerLoad = async ({ locals, url, cookies, depends }) =>
 		error(403, `${admins} You are signed in as ${locals.principal?.sub ?? 'someone'} (${locals.principal?.role ?? 'no role'}).`);
 	}
 	try {
-		const [overview, letters] = await Promise.all([
-			callGateway<Overview>('/api/admin/projections', { token }),
-			callGateway<{ items: DeadLetter[] }>('/api/admin/dead-letters', { token }),
-		]);
-		return { overview: overview.body, deadLetters: letters.body.items, loadError: null };
+		const { api } = gateway(token);
+		const [overview, letters] = await Promise.all([body(api.GET('/api/admin/projections')), body(api.GET('/api/admin/dead-letters'))]);
+		return { overview, deadLetters: letters.items, loadError: null };
 	} catch (failure) {
 		endSessionOn401(failure, cookies, url);
-		if (failure instanceof GatewayError && failure.status === 403) error(403, `${admins} ${problemMessage(failure.problem)}`);
-		if (failure instanceof GatewayError || failure instanceof GatewayUnreachable) {
+		if (failure instanceof ProblemError && failure.status === 403) error(403, `${admins} ${problemMessage(failure.problem)}`);
+		if (failure instanceof ProblemError || failure instanceof GatewayUnreachable) {
 			return { overview: { at: new Date().toISOString(), contexts: [] } as Overview, deadLetters: [] as DeadLetter[], loadError: failure.message };
 		}
 		throw failure;
@@ -43,7 +41,7 @@ async function adminCall<T>(event: RequestEvent, run: (token: string, form: Form
 		return await run(token, form);
 	} catch (failure) {
 		endSessionOn401(failure, event.cookies, event.url);
-		if (failure instanceof GatewayError) return fail(failure.status, { message: problemMessage(failure.problem) });
+		if (failure instanceof ProblemError) return fail(failure.status, { message: problemMessage(failure.problem) });
 		if (failure instanceof GatewayUnreachable) return fail(503, { message: failure.message });
 		throw failure;
 	}
@@ -56,18 +54,15 @@ export const actions: Actions = {
 		adminCall(event, async (token, form) => {
 			const context = name(form, 'context');
 			const projection = name(form, 'projection');
-			const { body } = await callGateway<{ rebuilds: Rebuild[] }>('/api/admin/rebuilds', {
-				token,
-				body: { ...(context ? { context } : {}), ...(projection ? { projection } : {}) },
-			});
-			return { message: `Rebuild requested: ${describe(body.rebuilds)}. Readers keep the current view until the new one is swapped in.`, result: body.rebuilds };
+			const { rebuilds } = await body(gateway(token).api.POST('/api/admin/rebuilds', { body: { ...(context ? { context } : {}), ...(projection ? { projection } : {}) } }));
+			return { message: `Rebuild requested: ${describe(rebuilds)}. Readers keep the current view until the new one is swapped in.`, result: rebuilds };
 		}),
 	cancel: (event) =>
 		adminCall(event, async (token, form) => {
 			const context = name(form, 'context');
 			const projection = name(form, 'projection');
 			if (!context || !projection) return { message: 'Name the context and projection to cancel.' };
-			await callGateway<Rebuild>(`/api/admin/rebuilds/${context}/${projection}`, { token, method: 'DELETE' });
+			await body(gateway(token).api.DELETE('/api/admin/rebuilds/{context}/{projection}', { params: { path: { context, projection } } }));
 			return { message: `Cancelling the rebuild of ${context}/${projection}; the current view stays.` };
 		}),
 	retry: (event) => resolveLetter(event, 'retry'),
@@ -80,12 +75,18 @@ function resolveLetter(event: RequestEvent, action: 'retry' | 'skip') {
 		const projection = name(form, 'projection');
 		const seq = Number(form.get('seq'));
 		if (!context || !projection || !Number.isInteger(seq) || seq < 1) return { message: 'That dead letter is not one the gateway knows.' };
-		const { body } = await callGateway<DeadLetter>(`/api/admin/dead-letters/${context}/${projection}/${seq}/${action}`, { token, method: 'POST' });
+		const path = { context, projection, seq };
+		const { api } = gateway(token);
+		const letter = await body(
+			action === 'retry'
+				? api.POST('/api/admin/dead-letters/{context}/{projection}/{seq}/retry', { params: { path } })
+				: api.POST('/api/admin/dead-letters/{context}/{projection}/{seq}/skip', { params: { path } }),
+		);
 		return {
 			message:
 				action === 'retry'
-					? `Retry requested for ${body.type} at ${context}/${projection} seq ${seq}; the projection applies it again.`
-					: `Skipped ${body.type} at ${context}/${projection} seq ${seq}; it stays out of the view.`,
+					? `Retry requested for ${letter.type} at ${context}/${projection} seq ${seq}; the projection applies it again.`
+					: `Skipped ${letter.type} at ${context}/${projection} seq ${seq}; it stays out of the view.`,
 		};
 	});
 }

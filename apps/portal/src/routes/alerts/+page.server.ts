@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from '@sveltejs/kit';
-import { decideAlert, GatewayError, GatewayUnreachable, listAlerts, readFailure } from '#lib/components/reports/gateway.server.ts';
+import { decideAlert, ProblemError, GatewayUnreachable, listAlerts, readFailure } from '#lib/components/reports/gateway.server.ts';
 import type { Alert } from '#lib/components/reports/types.ts';
 import { problemMessage } from '#lib/server/problem.ts';
 import { endSessionOn401, requireSignIn } from '#lib/server/session.ts';
@@ -47,11 +47,11 @@ export const actions: Actions = {
 		if (decision !== 'investigated' && decision !== 'dismissed') return refuse(400, { decision: ['Choose investigated or dismissed'] }, null);
 		if (!note.trim()) return refuse(400, { note: ['Say what you found, or why the alert is dismissed'] }, null);
 		try {
-			const { body } = await decideAlert(token, id, decision, note, `${key}-${id}`);
-			return { decided: { id, decision, status: body.status } };
+			const reply = await decideAlert(token, id, decision, note, `${key}-${id}`);
+			return { decided: { id, decision, status: reply.status } };
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
-			if (error instanceof GatewayError) return refuse(error.status, error.problem.errors ?? {}, problemMessage(error.problem));
+			if (error instanceof ProblemError) return refuse(error.status, error.problem.errors ?? {}, problemMessage(error.problem));
 			if (error instanceof GatewayUnreachable) return refuse(503, {}, error.message);
 			throw error;
 		}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from '@sveltejs/kit';
 import {
-	GatewayError,
+	ProblemError,
 	GatewayUnreachable,
 	listBalances,
 	listBanks,
@@ -107,7 +107,7 @@ export const actions: Actions = {
 			};
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
-			if (error instanceof GatewayError) {
+			if (error instanceof ProblemError) {
 				const { fields, rest } = toFormErrors(error.problem.errors ?? {}, formField);
 				if (amountError) fields.amount = [amountError];
 				const message = Object.keys(fields).length > 0 && rest.length === 0 ? null : [problemMessage(error.problem), ...rest].join(' ');

@@ -4,7 +4,7 @@ import {
 	cacheStats,
 	createCategory,
 	deleteCategory,
-	GatewayError,
+	ProblemError,
 	GatewayUnreachable,
 	listCategories,
 	readFailure,
@@ -38,18 +38,18 @@ export const load: PageServerLoad = async ({ locals, url, cookies, depends }) =>
 type Action = 'create' | 'rename' | 'delete';
 
 /** Runs one category write; a refusal comes back with the form's values and the gateway's words. */
-async function write(event: RequestEvent, action: Action, run: (token: string, form: FormData, key: string) => Promise<{ body: { category: Category | null } }>) {
+async function write(event: RequestEvent, action: Action, run: (token: string, form: FormData, key: string) => Promise<{ category?: Category | null }>) {
 	const token = requireSignIn(event.locals, event.url);
 	const form = await event.request.formData();
 	const id = String(form.get('id') ?? '');
 	const name = String(form.get('name') ?? '');
 	const key = `${String(form.get('key') ?? '') || randomUUID()}-${action}-${id}`;
 	try {
-		const { body } = await run(token, form, key);
-		return { done: { action, id, name: body.category?.name ?? name } };
+		const reply = await run(token, form, key);
+		return { done: { action, id, name: reply.category?.name ?? name } };
 	} catch (error) {
 		endSessionOn401(error, event.cookies, event.url);
-		if (error instanceof GatewayError) {
+		if (error instanceof ProblemError) {
 			return fail(error.status, { action, id, name, errors: (error.problem.errors ?? {}) as FieldErrors, message: problemMessage(error.problem) });
 		}
 		if (error instanceof GatewayUnreachable) return fail(503, { action, id, name, errors: {} as FieldErrors, message: error.message });

@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
+import { body, command, gateway, GatewayUnreachable, ProblemError } from '#lib/server/gateway.ts';
 import { problemMessage, type FieldErrors } from '#lib/server/problem.ts';
 import { endSessionOn401, requireSignIn } from '#lib/server/session.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -10,24 +10,17 @@ export interface Counter {
 	updatedAt: string;
 }
 
-interface CommandReply {
-	commandId: string;
-	status: 'accepted' | 'applied';
-	statusUrl?: string;
-	value?: number;
-}
-
 export const load: PageServerLoad = async ({ locals, url, cookies, depends }) => {
 	// The page's live stream invalidates this key on every view change.
 	depends('app:counters');
 	const token = requireSignIn(locals, url);
 	try {
-		const { body } = await callGateway<{ items: Counter[] }>('/api/counter/counters', { token });
-		const counters = [...body.items].sort((a, b) => a.id.localeCompare(b.id));
+		const { items } = await body(gateway(token).api.GET('/api/counter/counters'));
+		const counters: Counter[] = [...items].sort((a, b) => a.id.localeCompare(b.id));
 		return { counters, loadError: null };
 	} catch (error) {
 		endSessionOn401(error, cookies, url);
-		if (error instanceof GatewayError || error instanceof GatewayUnreachable) {
+		if (error instanceof ProblemError || error instanceof GatewayUnreachable) {
 			return { counters: [] as Counter[], loadError: error.message };
 		}
 		throw error;
@@ -44,26 +37,28 @@ export const actions: Actions = {
 		if (!id) return rejected(400, id, by, { id: ['Enter the id of a counter'] }, null);
 
 		try {
-			const { body } = await callGateway<CommandReply>(`/api/counter/counters/${encodeURIComponent(id)}/increment`, {
-				token,
-				// Hold the reply until our views show the change (read-your-writes).
-				headers: { prefer: 'wait=5' },
-				body: { by: toNumberIfNumeric(by) },
-			});
+			const reply = await body(
+				gateway(token).api.POST('/api/counter/counters/{id}/increment', {
+					// Hold the reply until our views show the change (read-your-writes).
+					params: { path: { id }, header: command({ wait: 5 }) },
+					// What is not a number goes as typed: the gateway's 400 names the field for the form.
+					body: { by: toNumberIfNumeric(by) as number },
+				}),
+			);
 			return {
 				id,
 				by,
 				result: {
 					id,
 					by: Number(by),
-					commandId: body.commandId,
-					status: body.status,
-					value: typeof body.value === 'number' ? body.value : null,
+					commandId: reply.commandId,
+					status: reply.status,
+					value: typeof reply.value === 'number' ? reply.value : null,
 				},
 			};
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
-			if (error instanceof GatewayError) {
+			if (error instanceof ProblemError) {
 				return rejected(error.status, id, by, error.problem.errors ?? {}, problemMessage(error.problem));
 			}
 			if (error instanceof GatewayUnreachable) {

@@ -1,4 +1,4 @@
-import { GatewayError, listBalances, listBanks, readFailure, readLog } from '#lib/components/banking/gateway.server.ts';
+import { ProblemError, listBalances, listBanks, readFailure, readLog } from '#lib/components/banking/gateway.server.ts';
 import { instantFromParam } from '#lib/components/banking/time.ts';
 import { eventTypes, type BankTotal, type LogFilters, type LogPage } from '#lib/components/banking/types.ts';
 import type { FieldErrors } from '#lib/server/problem.ts';
@@ -43,7 +43,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies, depends }) =>
 		}
 	} catch (error) {
 		// The gateway's word on a filter (a customer id with spaces, to before from) shows next to it.
-		if (error instanceof GatewayError && error.status === 400 && error.problem.errors) {
+		if (error instanceof ProblemError && error.status === 400 && error.problem.errors) {
 			Object.assign(errors, error.problem.errors);
 		} else {
 			loadError = readFailure(error, cookies, url);

@@ -1,13 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
+import { body, gateway, GatewayUnreachable, ProblemError } from '#lib/server/gateway.ts';
 import { problemMessage, type FieldErrors } from '#lib/server/problem.ts';
 import { safeRedirect, saveToken } from '#lib/server/session.ts';
 import type { Actions, PageServerLoad } from './$types';
-
-interface TokenResponse {
-	token: string;
-	expiresAt: string | number;
-}
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	if (locals.principal) redirect(303, safeRedirect(url.searchParams.get('redirectTo'), '/banking'));
@@ -27,10 +22,10 @@ export const actions: Actions = {
 
 		try {
 			// The gateway limits failed sign-ins per address: it is the browser's, not the portal's.
-			const { body } = await callGateway<TokenResponse>('/auth/token', { body: { username, password }, headers: { 'x-forwarded-for': clientAddressOf(getClientAddress) } });
-			saveToken(cookies, url, body.token, body.expiresAt);
+			const issued = await body(gateway().api.POST('/auth/token', { body: { username, password }, headers: { 'x-forwarded-for': clientAddressOf(getClientAddress) } }));
+			saveToken(cookies, url, issued.token, issued.expiresAt);
 		} catch (error) {
-			if (error instanceof GatewayError) {
+			if (error instanceof ProblemError) {
 				const status = error.status >= 500 ? 502 : error.status;
 				return rejected(status, username, error.problem.errors ?? {}, problemMessage(error.problem));
 			}

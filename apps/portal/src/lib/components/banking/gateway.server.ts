@@ -3,7 +3,8 @@
  * typed answers, and one way to turn a failed read into a line on the page.
  */
 import type { Cookies } from '@sveltejs/kit';
-import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
+import { body, command, gateway, GatewayUnreachable, ProblemError } from '#lib/server/gateway.ts';
+import { pages, type components, type paths } from '@eventloom/client';
 import { endSessionOn401 } from '#lib/server/session.ts';
 import type {
 	Balance,
@@ -17,10 +18,17 @@ import type {
 	TransferStatus,
 } from './types.ts';
 
-const api = '/api/banking';
+/**
+ * Bank ids, event types and the like come from the page's URL or form as text: the
+ * gateway checks them and a refusal (400) names the field, so they are passed on as
+ * they are rather than narrowed here.
+ */
+type Unchecked<T> = { [K in keyof T]: T[K] | string | undefined };
+const given = <T extends object>(query: Unchecked<T>) =>
+	Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined && value !== '')) as T;
 
 export async function listBanks(token: string): Promise<BankTotal[]> {
-	return (await callGateway<{ items: BankTotal[] }>(`${api}/banks`, { token })).body.items;
+	return (await body(gateway(token).api.GET('/api/banking/banks'))).items;
 }
 
 /** Most accounts a page lists; past it the page says so instead of paging forever. */
@@ -28,17 +36,14 @@ export const balancesShown = 1000;
 
 /** Every account (up to `balancesShown`), following the API's cursor. */
 export async function listBalances(token: string, filter: { customer?: string } = {}): Promise<{ items: Balance[]; more: boolean }> {
+	const client = gateway(token);
 	const items: Balance[] = [];
-	let cursor: string | undefined;
-	do {
-		const query = new URLSearchParams({ limit: '200' });
-		if (filter.customer) query.set('customer', filter.customer);
-		if (cursor) query.set('cursor', cursor);
-		const { body } = await callGateway<{ items: Balance[]; cursor?: string }>(`${api}/balances?${query}`, { token });
-		items.push(...body.items);
-		cursor = body.cursor;
-	} while (cursor && items.length < balancesShown);
-	return { items: items.slice(0, balancesShown), more: Boolean(cursor) || items.length > balancesShown };
+	const balances = pages((cursor) => body(client.api.GET('/api/banking/balances', { params: { query: given({ limit: 200, customer: filter.customer, cursor }) } })));
+	for await (const page of balances) {
+		items.push(...page.items);
+		if (items.length >= balancesShown) return { items: items.slice(0, balancesShown), more: Boolean(page.cursor) || items.length > balancesShown };
+	}
+	return { items, more: false };
 }
 
 export interface LogQuery {
@@ -51,25 +56,22 @@ export interface LogQuery {
 	cursor?: string | undefined;
 }
 
+type Query<P extends '/api/banking/events' | '/api/banking/transfers'> = NonNullable<paths[P]['get']['parameters']['query']>;
+
 export async function readLog(token: string, query: LogQuery): Promise<LogPage> {
-	const params = new URLSearchParams();
-	for (const [name, value] of Object.entries(query)) {
-		if (value !== undefined && value !== '') params.set(name, String(value));
-	}
-	return (await callGateway<LogPage>(`${api}/events?${params}`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/events', { params: { query: given<Query<'/api/banking/events'>>(query) } }));
 }
 
 export async function readEvent(token: string, eventId: string): Promise<EventDetail> {
-	return (await callGateway<EventDetail>(`${api}/events/${encodeURIComponent(eventId)}`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/events/{eventId}', { params: { path: { eventId } } }));
 }
 
 export async function readCustomer(token: string, customer: string): Promise<Customer> {
-	return (await callGateway<Customer>(`${api}/customers/${encodeURIComponent(customer)}?limit=1`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/customers/{customer}', { params: { path: { customer }, query: { limit: 1 } } }));
 }
 
 export async function readCustomerAsOf(token: string, customer: string, asOf: string): Promise<CustomerAsOf> {
-	const query = new URLSearchParams({ asOf });
-	return (await callGateway<CustomerAsOf>(`${api}/customers/${encodeURIComponent(customer)}/balance?${query}`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/customers/{customer}/balance', { params: { path: { customer }, query: { asOf } } }));
 }
 
 export interface TransactionInput {
@@ -80,14 +82,19 @@ export interface TransactionInput {
 	memo?: string;
 }
 
+type Transaction = components['schemas']['Transaction'];
+
 /**
  * Sends the form's transaction. `Prefer: wait=5` holds the reply until the views
  * show it (200, applied); a slower view answers 202 and the live stream confirms.
  */
 export async function transact(token: string, input: TransactionInput, idempotencyKey: string | null): Promise<TransactionReply> {
-	const headers: Record<string, string> = { prefer: 'wait=5' };
-	if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-	return (await callGateway<TransactionReply>(`${api}/transactions`, { token, headers, body: input })).body;
+	return body(
+		gateway(token).api.POST('/api/banking/transactions', {
+			params: { header: command({ wait: 5, ...(idempotencyKey ? { idempotencyKey } : {}) }) },
+			body: input as Transaction,
+		}),
+	);
 }
 
 export interface TransferInput {
@@ -105,7 +112,7 @@ export interface TransferInput {
  * unfinished and its page follows it.
  */
 export async function startTransfer(token: string, request: TransferInput, waitSeconds = 5): Promise<TransferStatus> {
-	return (await callGateway<TransferStatus>(`${api}/transfers`, { token, headers: { prefer: `wait=${waitSeconds}` }, body: request })).body;
+	return body(gateway(token).api.POST('/api/banking/transfers', { params: { header: { prefer: `wait=${waitSeconds}` } }, body: request as components['schemas']['TransferRequest'] }));
 }
 
 export interface TransferQuery {
@@ -117,15 +124,11 @@ export interface TransferQuery {
 
 /** Transfers newest first: an owner's bank's (leaving or arriving), or any for an admin. */
 export async function listTransfers(token: string, query: TransferQuery = {}): Promise<TransferPage> {
-	const params = new URLSearchParams();
-	for (const [name, value] of Object.entries(query)) {
-		if (value !== undefined && value !== '') params.set(name, String(value));
-	}
-	return (await callGateway<TransferPage>(`${api}/transfers?${params}`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/transfers', { params: { query: given<Query<'/api/banking/transfers'>>(query) } }));
 }
 
 export async function readTransfer(token: string, transferId: string): Promise<TransferStatus> {
-	return (await callGateway<TransferStatus>(`${api}/transfers/${encodeURIComponent(transferId)}`, { token })).body;
+	return body(gateway(token).api.GET('/api/banking/transfers/{transferId}', { params: { path: { transferId } } }));
 }
 
 /**
@@ -145,8 +148,8 @@ export function ownBank(banks: readonly { bank: string; bankName: string }[], pr
  */
 export function readFailure(error: unknown, cookies: Cookies, url: URL): string {
 	endSessionOn401(error, cookies, url);
-	if (error instanceof GatewayError || error instanceof GatewayUnreachable) return error.message;
+	if (error instanceof ProblemError || error instanceof GatewayUnreachable) return error.message;
 	throw error;
 }
 
-export { GatewayError, GatewayUnreachable };
+export { GatewayUnreachable, ProblemError };

@@ -1,4 +1,5 @@
 /** What the banking API answers, as the portal's pages and components use it. */
+import type { components } from '@eventloom/client';
 
 export interface BankTotal {
 	bank: string;
@@ -23,21 +24,8 @@ export interface Balance {
 export const eventTypes = ['AccountOpened', 'Deposited', 'Withdrawn', 'Voided'] as const;
 export type EventType = (typeof eventTypes)[number];
 
-export interface LogEntry {
-	eventId: string;
-	type: EventType;
-	customer: string;
-	bank: string;
-	bankName: string;
-	amountCents: number;
-	balanceAfterCents?: number;
-	memo?: string;
-	who: string;
-	occurredAt: string;
-	stream: string;
-	version: number;
-	seq: number;
-}
+/** A row of the event log, as the gateway documents it (its types include freezes and transfer outcomes). */
+export type LogEntry = components['schemas']['BankingLogEntry'];
 
 /** The event log's filters as the events page holds them ('' = not filtered). */
 export interface LogFilters {

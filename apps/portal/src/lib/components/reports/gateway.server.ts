@@ -4,13 +4,11 @@
  * line on the page.
  */
 import type { Cookies } from '@sveltejs/kit';
-import { callGateway, GatewayError, GatewayUnreachable } from '#lib/server/gateway.ts';
+import type { components } from '@eventloom/client';
+import { body, command, gateway, GatewayUnreachable, ProblemError } from '#lib/server/gateway.ts';
 import { problemMessage } from '#lib/server/problem.ts';
 import { endSessionOn401 } from '#lib/server/session.ts';
 import type { Alert, CacheStats, Category, Hour, PopularCategory, Today, TopMovie } from './types.ts';
-
-const reporting = '/api/reporting';
-const orders = '/api/orders';
 
 export interface Dashboard {
 	hours: Hour[];
@@ -21,57 +19,59 @@ export interface Dashboard {
 
 /** Everything the dashboard shows, read at once. */
 export async function readDashboard(token: string): Promise<Dashboard> {
-	const get = <T>(path: string) => callGateway<T>(`${reporting}${path}`, { token }).then((reply) => reply.body);
+	const { api } = gateway(token);
 	const [hourly, today, top, popular] = await Promise.all([
-		get<{ items: Hour[] }>('/orders/hourly'),
-		get<Today>('/orders/today'),
-		get<{ items: TopMovie[] }>('/movies/top?limit=10'),
-		get<{ items: PopularCategory[] }>('/categories/popular?by=quantity'),
+		body(api.GET('/api/reporting/orders/hourly')),
+		body(api.GET('/api/reporting/orders/today')),
+		body(api.GET('/api/reporting/movies/top', { params: { query: { limit: 10 } } })),
+		body(api.GET('/api/reporting/categories/popular', { params: { query: { by: 'quantity' } } })),
 	]);
 	return { hours: hourly.items, today, topMovies: top.items, categories: popular.items };
 }
 
 export async function listAlerts(token: string): Promise<{ items: Alert[]; counts: Record<Alert['state'], number> }> {
-	return (await callGateway<{ items: Alert[]; counts: Record<Alert['state'], number> }>(`${reporting}/alerts?state=all`, { token })).body;
+	const { items, counts } = await body(gateway(token).api.GET('/api/reporting/alerts', { params: { query: { state: 'all' } } }));
+	return { items, counts: { open: counts.open ?? 0, investigated: counts.investigated ?? 0, dismissed: counts.dismissed ?? 0 } };
 }
 
-export async function decideAlert(token: string, id: string, decision: string, note: string, idempotencyKey: string) {
-	return callGateway<{ commandId: string; status: 'accepted' | 'applied' }>(`${reporting}/alerts/${encodeURIComponent(id)}/decisions`, {
-		token,
-		// Hold the reply until the decisions view has it, so the reloaded page shows it.
-		headers: { prefer: 'wait=5', 'idempotency-key': idempotencyKey },
-		body: { decision, note },
-	});
+type Decision = components['schemas']['AlertDecision'];
+
+export async function decideAlert(token: string, id: string, decision: Decision['decision'], note: string, idempotencyKey: string) {
+	return body(
+		gateway(token).api.POST('/api/reporting/alerts/{id}/decisions', {
+			// Hold the reply until the decisions view has it, so the reloaded page shows it.
+			params: { path: { id }, header: command({ wait: 5, idempotencyKey }) },
+			body: { decision, note },
+		}),
+	);
 }
 
 export async function listCategories(token: string): Promise<Category[]> {
-	return (await callGateway<{ items: Category[] }>(`${orders}/categories`, { token })).body.items;
+	return (await body(gateway(token).api.GET('/api/orders/categories'))).items;
 }
 
 export async function cacheStats(token: string): Promise<CacheStats> {
-	return (await callGateway<CacheStats>(`${orders}/categories/cache/stats`, { token })).body;
+	return body(gateway(token).api.GET('/api/orders/categories/cache/stats'));
 }
 
-type CategoryWrite = { commandId: string; status: 'accepted' | 'applied'; category: Category | null };
-
 export async function createCategory(token: string, name: string, idempotencyKey: string) {
-	return callGateway<CategoryWrite>(`${orders}/categories`, { token, headers: { 'idempotency-key': idempotencyKey }, body: { name } });
+	return body(gateway(token).api.POST('/api/orders/categories', { params: { header: command({ idempotencyKey }) }, body: { name } }));
 }
 
 export async function renameCategory(token: string, id: number, name: string, idempotencyKey: string) {
-	return callGateway<CategoryWrite>(`${orders}/categories/${id}`, { token, method: 'PATCH', headers: { 'idempotency-key': idempotencyKey }, body: { name } });
+	return body(gateway(token).api.PATCH('/api/orders/categories/{id}', { params: { path: { id }, header: command({ idempotencyKey }) }, body: { name } }));
 }
 
 export async function deleteCategory(token: string, id: number, idempotencyKey: string) {
-	return callGateway<CategoryWrite>(`${orders}/categories/${id}`, { token, method: 'DELETE', headers: { 'idempotency-key': idempotencyKey } });
+	return body(gateway(token).api.DELETE('/api/orders/categories/{id}', { params: { path: { id }, header: command({ idempotencyKey }) } }));
 }
 
 /** A failed read as a message for the page; a refused token ends the session instead. */
 export function readFailure(error: unknown, cookies: Cookies, url: URL): string {
 	endSessionOn401(error, cookies, url);
-	if (error instanceof GatewayError) return problemMessage(error.problem);
+	if (error instanceof ProblemError) return problemMessage(error.problem);
 	if (error instanceof GatewayUnreachable) return error.message;
 	throw error;
 }
 
-export { GatewayError, GatewayUnreachable };
+export { GatewayUnreachable, ProblemError };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fail, redirect } from '@sveltejs/kit';
 import { toFormErrors, type FieldErrors } from '#lib/components/banking/form-errors.ts';
 import {
-	GatewayError,
+	ProblemError,
 	GatewayUnreachable,
 	listBanks,
 	listTransfers,
@@ -96,7 +96,7 @@ export const actions: Actions = {
 			});
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
-			if (error instanceof GatewayError) {
+			if (error instanceof ProblemError) {
 				const { fields, rest } = toFormErrors(error.problem.errors ?? {}, formField);
 				const errors = { ...fields, ...ours };
 				if (error.status === 409) {

@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import {
-	GatewayError,
+	ProblemError,
 	readCustomer,
 	readCustomerAsOf,
 	readFailure,
@@ -31,8 +31,8 @@ export const load: PageServerLoad = async ({ locals, url, cookies, params, depen
 		]);
 		return { id, customer, history: history as LogPage, asOf: past as CustomerAsOf | null, asOfError, loadError: null };
 	} catch (failure) {
-		if (failure instanceof GatewayError && failure.status === 404) error(404, `No account for customer ${id} at any bank.`);
-		if (failure instanceof GatewayError && failure.status === 400) error(400, failure.message);
+		if (failure instanceof ProblemError && failure.status === 404) error(404, `No account for customer ${id} at any bank.`);
+		if (failure instanceof ProblemError && failure.status === 400) error(400, failure.message);
 		return {
 			id,
 			customer: null,

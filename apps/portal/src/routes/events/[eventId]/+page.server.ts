@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { GatewayError, readEvent, readFailure } from '#lib/components/banking/gateway.server.ts';
+import { ProblemError, readEvent, readFailure } from '#lib/components/banking/gateway.server.ts';
 import { requireSignIn } from '#lib/server/session.ts';
 import type { PageServerLoad } from './$types';
 
@@ -9,7 +9,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies, params }) => 
 		return { detail: await readEvent(token, params.eventId), loadError: null };
 	} catch (failure) {
 		// Not an event id, or no such event: the same answer for the reader.
-		if (failure instanceof GatewayError && (failure.status === 404 || failure.status === 400)) {
+		if (failure instanceof ProblemError && (failure.status === 404 || failure.status === 400)) {
 			error(404, `No banking event ${params.eventId}.`);
 		}
 		return { detail: null, loadError: readFailure(failure, cookies, url) };

@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { GatewayError, listBanks, readFailure, readTransfer } from '#lib/components/banking/gateway.server.ts';
+import { ProblemError, listBanks, readFailure, readTransfer } from '#lib/components/banking/gateway.server.ts';
 import type { BankTotal } from '#lib/components/banking/types.ts';
 import { requireSignIn } from '#lib/server/session.ts';
 import type { PageServerLoad } from './$types';
@@ -13,7 +13,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies, params, depen
 		return { transfer, banks, loadError: null };
 	} catch (failure) {
 		// Not a transfer id, no such transfer, or another bank's: the same answer for the reader.
-		if (failure instanceof GatewayError && (failure.status === 404 || failure.status === 400)) {
+		if (failure instanceof ProblemError && (failure.status === 404 || failure.status === 400)) {
 			error(404, `There is no transfer ${params.transferId} that your bank sent or received.`);
 		}
 		return { transfer: null, banks: [] as BankTotal[], loadError: readFailure(failure, cookies, url) };
