@@ -156,15 +156,21 @@ describe('the core under throttling', () => {
   /**
    * `writers` callers, each sending increments to its counter until `ms` have passed. A
    * refused command is sent again with its idempotency key until it is acknowledged, as a
-   * careful client would; anything not worth a retry is kept as a failure.
+   * careful client would; anything not worth a retry is kept as a failure. With `until`,
+   * it goes on past `ms` (up to `maxMs`) until that holds: on a busy machine the writers
+   * may need longer to press a partition past its limit.
    */
-  async function writeFor(runtimes: Runtime[], writers: number, counters: number, ms: number) {
+  async function writeFor(runtimes: Runtime[], writers: number, counters: number, ms: number, more?: { until: () => boolean; maxMs: number }) {
     const acks: Ack[] = [];
     const refusals = new Map<string, number>();
     const failures: string[] = [];
-    const until = performance.now() + ms;
+    const started = performance.now();
+    const writing = () => {
+      const elapsed = performance.now() - started;
+      return elapsed < ms || (more !== undefined && elapsed < more.maxMs && !more.until());
+    };
     const writer = async (w: number) => {
-      for (let n = 0; performance.now() < until; n++) {
+      for (let n = 0; writing(); n++) {
         const command = { key: `w${w}-${n}`, counter: `c${w % counters}`, by: 1 + (n % 5) };
         for (let attempt = 1; ; attempt++) {
           try {
@@ -233,7 +239,7 @@ describe('the core under throttling', () => {
     const gateways = await Promise.all(Array.from({ length: 3 }, () => createRuntime({ contexts: [counter], config: throttled, workers: false })));
     for (const gateway of gateways) cleanups.push(() => gateway.close());
 
-    const { acks, refusals, failures } = await writeFor([runtime, ...gateways], 32, 4, 4_000);
+    const { acks, refusals, failures } = await writeFor([runtime, ...gateways], 32, 4, 4_000, { until: () => proxy.stats().refusedByPartition > 0, maxMs: 30_000 });
 
     expect(failures).toEqual([]);
     expect(proxy.stats().refusedByPartition).toBeGreaterThan(0);
