@@ -1,3 +1,5 @@
+import type { FeedEntry } from '../events/envelope.ts';
+import type { FeedColumns } from '../relay/feed.ts';
 import type { ViewStore } from './view-buffer.ts';
 import { channels } from '../bus/bus.ts';
 import { isPreconditionFailed } from '../store/storage.ts';
@@ -69,6 +71,10 @@ export class Rebuild {
   /** First runner of a partitioned projection: a generation to drop once no partition uses it. */
   private retiring: NonNullable<ProjectionCheckpoint['retiring']> = [];
   private peers: PeerSight | undefined;
+  /** The shadow's listing of the feed, kept across steps while each step starts where the last ended. */
+  private listing:
+    | { shadow: string; next: number; buffer: FeedColumns[]; pages: AsyncIterator<FeedColumns[]>; done: boolean; coming?: Promise<IteratorResult<FeedColumns[]>> }
+    | undefined;
 
   constructor(runner: ProjectionRunner) {
     this.runner = runner;
@@ -124,6 +130,36 @@ export class Rebuild {
 
   suspend(): void {
     this.shadow = undefined;
+    this.listing = undefined;
+  }
+
+  /**
+   * The shadow's next batch. A feed that can list itself (one table) is read as one
+   * listing across steps, from the start without a filter; anything else (the merged
+   * order of several partitions, a step that did not end where the listing is) reads a
+   * batch after the shadow's position, as the live runner does.
+   */
+  private async readShadow(shadow: Shadow): Promise<FeedEntry[]> {
+    const feed = this.runner.parts.feed;
+    if (!feed.scan) return feed.read(shadow.seq, shadowBatch);
+    let listing = this.listing;
+    if (!listing || listing.shadow !== shadow.id || listing.next !== shadow.seq || (listing.done && listing.buffer.length === 0)) {
+      listing = this.listing = { shadow: shadow.id, next: shadow.seq, buffer: [], pages: feed.scan(shadow.seq), done: false };
+    }
+    while (listing.buffer.length < shadowBatch && !listing.done) {
+      const page = await (listing.coming ?? listing.pages.next());
+      listing.coming = undefined;
+      if (page.done) listing.done = true;
+      else listing.buffer.push(...page.value);
+    }
+    const rows = listing.buffer.splice(0, shadowBatch);
+    if (rows.length > 0) listing.next = Number(rows[rows.length - 1]!.seq);
+    // The store lists the next page while this batch is applied.
+    if (!listing.done && listing.buffer.length < shadowBatch) {
+      listing.coming = listing.pages.next();
+      listing.coming.catch(() => undefined); // met by the step that awaits it
+    }
+    return Promise.all(rows.map((row) => feed.decode(row)));
   }
 
   get active(): boolean {
@@ -136,7 +172,7 @@ export class Rebuild {
     const shadow = this.shadow;
     // A following shadow moves with the live batches (see follow).
     if (!shadow || shadow.following) return false;
-    const entries = await this.runner.parts.feed.read(shadow.seq, shadowBatch);
+    const entries = await this.readShadow(shadow);
     if (entries.length > 0) {
       const { last } = await this.runner.applyBatch(entries, shadow.views, shadow.cache, shadow.parked, shadow.generation);
       shadow.seq = last;

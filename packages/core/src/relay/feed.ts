@@ -27,6 +27,8 @@ export interface FeedReader {
   decode(row: FeedColumns): Promise<FeedEntry>;
   /** The highest seq, from a known lower bound. */
   head(fromSeq?: number): Promise<number>;
+  /** The rows after a seq as one listing, page by page (a reader going through much of the feed). */
+  scan?(afterSeq: number): AsyncIterableIterator<FeedColumns[]>;
 }
 
 /** Largest request body for an entity-group transaction is 4 MiB; keep a margin. */
@@ -162,6 +164,20 @@ export class Feed implements FeedReader {
       }
     }
     return rows;
+  }
+
+  /**
+   * The rows after a seq as one listing, page by page: a reader going through much of the
+   * feed in order (a rebuild) asks the store once and follows its continuation, and from
+   * the start it lists the table without a filter, a plain scan (the table holds only
+   * feed rows; a filter costs the store a test of every row).
+   */
+  async *scan(afterSeq: number): AsyncIterableIterator<FeedColumns[]> {
+    const table = await this.table;
+    const options = afterSeq === 0 ? {} : { queryOptions: { filter: odata`PartitionKey ge ${this.bucket(afterSeq + 1)} and RowKey gt ${seqKey(afterSeq)}` } };
+    for await (const page of table.listEntities<FeedColumns>(options).byPage({ maxPageSize: 1000 })) {
+      if (page.length > 0) yield page;
+    }
   }
 
   async read(afterSeq: number, limit: number): Promise<FeedEntry[]> {
