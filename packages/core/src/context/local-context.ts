@@ -21,7 +21,8 @@ import type { EventColumns } from '../store/codec.ts';
 import { commandFingerprint } from '../command/fingerprint.ts';
 import { AppendOutcomeUnknownError, ConcurrencyError, DuplicateCommandError, EventStore, type IdempotencyRecord } from '../store/event-store.ts';
 import { maxKeyedEvents } from '../store/keyed-append.ts';
-import { assertStreamId, seqKey } from '../store/keys.ts';
+import { assertStreamId } from '../store/keys.ts';
+import { lettersAtSeq } from '../projection/dead-letters.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, isPreconditionFailed, type Storage } from '../store/storage.ts';
@@ -159,20 +160,21 @@ export class LocalContext implements ContextRuntime {
     const definition = this.definition.projections.find((p) => p.name === name);
     if (!definition || partition >= runnerKeys(definition, this.partitions.length).length) throw problems.notFound(`context ${this.name} has no projection ${projection}`);
     const table = await this.storage.table(this.name, 'DeadLetters');
-    let letter: DeadLetter & { etag: string };
-    try {
-      letter = await table.getEntity<DeadLetter>(projection, seqKey(seq));
-    } catch (error) {
-      if (isNotFound(error)) throw problems.notFound(`no dead letter at ${projection} seq ${seq}`);
-      throw error;
-    }
-    const state = letter.state ?? 'parked';
-    if (state !== 'parked') throw problems.conflict(`the dead letter at ${projection} seq ${seq} is ${state}, not parked`);
-    try {
-      await table.updateEntity({ partitionKey: projection, rowKey: seqKey(seq), state: action === 'retry' ? 'retry-requested' : 'skipped' }, 'Merge', { etag: letter.etag });
-    } catch (error) {
-      if (isPreconditionFailed(error)) throw problems.conflict(`the dead letter at ${projection} seq ${seq} changed meanwhile; look again`);
-      throw error;
+    // The letters at this seq: the live view's, and a rebuild's shadow's if it failed there too.
+    const { from, to } = lettersAtSeq(seq);
+    const letters: (DeadLetter & { etag: string; rowKey?: string })[] = [];
+    for await (const row of table.listEntities<DeadLetter>({ queryOptions: { filter: odata`PartitionKey eq ${projection} and RowKey ge ${from} and RowKey lt ${to}` } })) letters.push(row as DeadLetter & { etag: string });
+    const current = letters.filter((letter) => (letter.state ?? 'parked') !== 'superseded');
+    if (current.length === 0) throw problems.notFound(`no dead letter at ${projection} seq ${seq}`);
+    const parked = current.filter((letter) => (letter.state ?? 'parked') === 'parked');
+    if (parked.length === 0) throw problems.conflict(`the dead letter at ${projection} seq ${seq} is ${current[0]!.state}, not parked`);
+    for (const letter of parked) {
+      try {
+        await table.updateEntity({ partitionKey: projection, rowKey: letter.rowKey!, state: action === 'retry' ? 'retry-requested' : 'skipped' }, 'Merge', { etag: letter.etag });
+      } catch (error) {
+        if (isPreconditionFailed(error)) throw problems.conflict(`the dead letter at ${projection} seq ${seq} changed meanwhile; look again`);
+        throw error;
+      }
     }
     if (action === 'retry') void this.bus.publish(channels.rebuild(this.name), { context: this.name, projection: name, state: 'retry-requested' });
   }

@@ -20,7 +20,17 @@ export interface DeadLetter {
 }
 
 /**
- * The DeadLetters table of one projection (PK = projection, RK = seq). A letter says
+ * A letter's row: one per generation and seq, so a rebuild's shadow failing on an event
+ * the live view lacks too parks a letter of its own beside the live one (generation 0
+ * keeps the plain seq key that letters were stored under before).
+ */
+export const letterKey = (seq: number, generation = 0) => (generation === 0 ? seqKey(seq) : `${seqKey(seq)}~g${generation}`);
+
+/** The row keys of every generation's letter at a seq. */
+export const lettersAtSeq = (seq: number) => ({ from: seqKey(seq), to: `${seqKey(seq)}~h` });
+
+/**
+ * The DeadLetters table of one projection (PK = projection, RK = seq, and generation). A letter says
  * which generation of the views lacks the event; a rebuild that swaps in a new
  * generation supersedes the letters of the old ones.
  */
@@ -33,16 +43,14 @@ export class DeadLetterBook {
     this.projection = projection;
   }
 
-  /** Records a parked event unless the same generation recorded it already (a replay). */
+  /** Records a parked event unless its generation recorded it already (a replay). */
   async park(letter: DeadLetter): Promise<void> {
-    const entity = { partitionKey: this.projection, rowKey: seqKey(letter.seq), ...letter, generation: letter.generation ?? 0 };
+    const generation = letter.generation ?? 0;
+    const entity = { partitionKey: this.projection, rowKey: letterKey(letter.seq, generation), ...letter, generation };
     try {
       await this.table.createEntity(entity);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      const existing = await this.table.getEntity<DeadLetter>(this.projection, seqKey(letter.seq));
-      if (Number(existing.generation ?? 0) === entity.generation) return;
-      await this.table.updateEntity(entity, 'Replace', { etag: existing.etag });
     }
   }
 
@@ -59,7 +67,7 @@ export class DeadLetterBook {
     await this.table.updateEntity(
       {
         partitionKey: this.projection,
-        rowKey: seqKey(letter.seq),
+        rowKey: letterKey(letter.seq, Number(letter.generation ?? 0)),
         state: error === undefined ? 'retried' : 'parked',
         attempts: letter.attempts + 1,
         ...(error === undefined ? { retriedAt: new Date().toISOString() } : { error }),
