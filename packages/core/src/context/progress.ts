@@ -37,9 +37,8 @@ function trim<K, V>(map: Map<K, V>): void {
 export class Progress {
   readonly context: string;
   private readonly projections: Followed[];
-  private readonly seqOf = new Map<string, number>();
-  /** Each placed event's type (from the same notices), to skip projections that do not apply it. */
-  private readonly typeOf = new Map<string, string>();
+  /** Each placed event's feed seq, and its type (to skip projections that do not apply it). */
+  private readonly placed = new Map<string, { seq: number; type?: string }>();
   /** Where a partition's relay placed an event (for partitioned projections). */
   private readonly placedAt = new Map<string, { partition: number; seq: number }>();
   private readonly projectionSeq = new Map<string, number>();
@@ -74,7 +73,7 @@ export class Progress {
 
   /** The feed seq of an event, once the relay has placed it. */
   seq(eventId: string): number | undefined {
-    return this.seqOf.get(eventId);
+    return this.placed.get(eventId)?.seq;
   }
 
   /**
@@ -85,12 +84,12 @@ export class Progress {
   applied(eventIds: string[]): boolean {
     let target = 0;
     for (const id of eventIds) {
-      const seq = this.seqOf.get(id);
+      const seq = this.placed.get(id)?.seq;
       if (seq === undefined) return false;
       target = Math.max(target, seq);
     }
     for (const { key, partition, handles } of this.projections) {
-      if (handles && eventIds.every((id) => this.typeOf.has(id) && !handles.has(this.typeOf.get(id)!))) continue;
+      if (handles && !this.mayApply(handles, eventIds)) continue;
       const at = this.projectionSeq.get(key) ?? 0;
       if (partition === undefined) {
         if (at < target) return false;
@@ -104,6 +103,14 @@ export class Progress {
       }
     }
     return true;
+  }
+
+  /** False only when every event's type is known and none is one the projection applies. */
+  private mayApply(handles: ReadonlySet<string>, eventIds: string[]): boolean {
+    return eventIds.some((id) => {
+      const type = this.placed.get(id)?.type;
+      return type === undefined || handles.has(type);
+    });
   }
 
   wait(eventIds: string[], timeoutMs: number): Promise<boolean> {
@@ -124,13 +131,9 @@ export class Progress {
 
   /** An entry placed in the feed (from the bus, or directly from a relay in this process). */
   onFeed(notice: FeedNotice): void {
-    for (const entry of notice.entries) {
-      this.seqOf.set(entry.id, entry.seq);
-      if (entry.type) this.typeOf.set(entry.id, entry.type);
-    }
+    for (const entry of notice.entries) this.placed.set(entry.id, entry.type ? { seq: entry.seq, type: entry.type } : { seq: entry.seq });
     this.head = Math.max(this.head, notice.head);
-    trim(this.seqOf);
-    trim(this.typeOf);
+    trim(this.placed);
     this.settle();
   }
 

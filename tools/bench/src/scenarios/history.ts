@@ -1,8 +1,9 @@
 import { TableClient } from '@azure/data-tables';
-import { counterContext, counterRelayOnly, incremented, metadata, principal, startRuntime, type BenchRuntime } from '../env.ts';
+import { counterContext, counterRelayOnly, incremented, metadata, principal, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { http, percentile, round, sleep } from '../util.ts';
 import { mapLimit } from '../../../../packages/core/src/worker/map-limit.ts';
+import { until } from './rebuild.ts';
 import { rawBatches } from './relay.ts';
 
 /**
@@ -252,13 +253,4 @@ async function measure(ctx: ScenarioContext, prefix: string, busNamespace: strin
   };
   ctx.log(`at ${streams} streams: requests ${JSON.stringify(result.requests)}; p50 ms ${JSON.stringify({ command: round(result.latency.command), view: round(result.latency.view), rawInsert: round(result.raw.insertP50), rawRead: round(result.raw.readP50) })}`);
   return result;
-}
-
-async function until(bench: BenchRuntime, done: (stats: { feedHead: number; projections: { name: string; checkpoint: number; state: string }[] }) => boolean, deadline: number, what: string): Promise<void> {
-  while (performance.now() < deadline) {
-    const [stats] = await bench.runtime.stats();
-    if (stats && done(stats)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for the ${what}`);
 }

@@ -119,7 +119,8 @@ export async function rebuildScenario(ctx: ScenarioContext): Promise<Row[]> {
   }
 }
 
-async function until(bench: BenchRuntime, done: (stats: { feedHead: number; projections: { name: string; checkpoint: number }[] }) => boolean, deadline: number, what: string): Promise<void> {
+/** Polls the runtime's stats until `done` holds, or throws naming what it waited for. */
+export async function until(bench: BenchRuntime, done: (stats: { feedHead: number; projections: { name: string; checkpoint: number; state: string }[] }) => boolean, deadline: number, what: string): Promise<void> {
   while (performance.now() < deadline) {
     const [stats] = await bench.runtime.stats();
     if (stats && done(stats)) return;
