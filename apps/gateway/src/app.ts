@@ -1,4 +1,4 @@
-import { childOf, contextApp, identityBodiesOnly, noPrototypeKeys, parseTraceparent, problems, withTrace, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
+import { contextApp, identityBodiesOnly, noPrototypeKeys, problems, type AppEnv, type ContextDefinition, type Runtime } from '@eventloom/core';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -19,6 +19,7 @@ import { createMetrics } from './metrics.ts';
 import { notFound, onError } from './problem-response.ts';
 import { Quotas, type QuotaSettings } from './quotas.ts';
 import { requestLog } from './request-log.ts';
+import { requestTrace } from './request-trace.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface GatewayOptions {
@@ -69,8 +70,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
 
   app.use(headWithoutBody);
   app.use(requestId());
-  // The request's span: a child of the caller's traceparent, or a new trace; what it stores records it.
-  app.use((c, next) => withTrace(childOf(parseTraceparent(c.req.header('traceparent'))), next));
+  app.use(requestTrace);
   app.use(requestLog(logger));
   app.use(metrics.measure);
   app.use(admission(metrics.registry, options.admission));

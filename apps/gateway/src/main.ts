@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { createLogger, createRuntime, loadCoreConfig, startTelemetry } from '@eventloom/core';
 import { eventHubSettings, loadOrdersConfig, startEventHubOrderSource, type EventHubOrderSource } from '@eventloom/orders-context/event-hubs';
 import { createGateway } from './app.ts';
 import { loadAuth } from './auth/auth.ts';
@@ -15,6 +15,9 @@ const config = loadGatewayConfig();
 const coreConfig = loadCoreConfig();
 const eventHub = eventHubSettings(loadOrdersConfig());
 const logger = createLogger(coreConfig.LOG_LEVEL, 'gateway');
+// OpenTelemetry when OTEL_* asks for it (an exporter or an OTLP endpoint); off otherwise.
+const telemetry = await startTelemetry('eventloom-gateway');
+if (telemetry.enabled) logger.info('OpenTelemetry on (OTEL_* environment)');
 
 const workers = runsWorkers(config);
 const [runtime, auth] = await Promise.all([
@@ -55,6 +58,7 @@ async function stop(signal: string) {
   await orderSource?.close();
   await webhooks?.stop();
   await runtime.close();
+  await telemetry.shutdown().catch(() => undefined);
   logger.info('gateway stopped');
   process.exit(0);
 }

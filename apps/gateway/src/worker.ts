@@ -1,4 +1,4 @@
-import { createLogger, createRuntime, loadCoreConfig } from '@eventloom/core';
+import { createLogger, createRuntime, loadCoreConfig, startTelemetry } from '@eventloom/core';
 import { eventHubSettings, loadOrdersConfig, startEventHubOrderSource } from '@eventloom/orders-context/event-hubs';
 import { startWebhookDelivery } from './consumers/index.ts';
 import { contexts } from './host.ts';
@@ -8,6 +8,7 @@ import { seedEmptyStores } from './seed.ts';
 const coreConfig = loadCoreConfig();
 const eventHub = eventHubSettings(loadOrdersConfig());
 const logger = createLogger(coreConfig.LOG_LEVEL, 'worker');
+const telemetry = await startTelemetry('eventloom-worker');
 const runtime = await createRuntime({ contexts, config: coreConfig, logger, workers: true });
 const webhooks = await startWebhookDelivery(runtime, contexts, logger);
 logger.info({ contexts: contexts.map((c) => c.name), mode: runtime.mode }, 'workers running');
@@ -25,6 +26,7 @@ async function stop(signal: string) {
   await orderSource?.close();
   await webhooks.stop();
   await runtime.close();
+  await telemetry.shutdown().catch(() => undefined);
   logger.info('workers stopped');
   process.exit(0);
 }

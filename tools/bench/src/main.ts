@@ -15,10 +15,11 @@ import { throttledScenario } from './scenarios/throttled.ts';
 import { workersScenario } from './scenarios/workers.ts';
 import { processesScenario } from './scenarios/processes.ts';
 import { historyScenario } from './scenarios/history.ts';
+import { tracingScenario } from './scenarios/tracing.ts';
 import { runId } from './util.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario, throttled: throttledScenario, processes: processesScenario, history: historyScenario } as const;
+const scenarios = { append: appendScenario, relay: relayScenario, latency: latencyScenario, long: longStreamScenario, banking: bankingScenario, orders: ordersScenario, rebuild: rebuildScenario, workers: workersScenario, throttled: throttledScenario, processes: processesScenario, history: historyScenario, tracing: tracingScenario } as const;
 
 const program = new Command('bench')
   .description('Eventloom vs the raw @azure/data-tables SDK on the same Azurite, as ratios')

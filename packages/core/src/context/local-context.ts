@@ -26,6 +26,7 @@ import { lettersAtSeq } from '../projection/dead-letters.ts';
 import { mapLimit } from '../worker/map-limit.ts';
 import { Snapshots } from '../store/snapshots.ts';
 import { isNotFound, isPreconditionFailed, type Storage } from '../store/storage.ts';
+import { inSpan } from '../tracing/telemetry.ts';
 import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, CommandStatus, ContextRuntime, StreamReadOptions, ViewReader } from './context-runtime.ts';
 import { feedPartitions, type ContextDefinition } from './define-context.ts';
 import type { ProcessRunner } from '../process/process-runner.ts';
@@ -229,6 +230,7 @@ export class LocalContext implements ContextRuntime {
       const earlier = await this.store.findIdempotency(stream, key, who);
       if (earlier) return this.answerDuplicate(stream, earlier, fingerprint);
     }
+    const spanAttributes = { 'eventloom.context': this.name, 'eventloom.command': `${aggregateName}.${commandName}`, 'eventloom.stream': stream };
     return this.serialized(stream, async () => {
       const commandId = uuidv7();
       const correlationId = request.correlationId ?? commandId;
@@ -238,11 +240,16 @@ export class LocalContext implements ContextRuntime {
       let fresh = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         const now = new Date(this.clock());
-        const { state, version, verified } = await this.currentState(aggregate, stream, fresh);
-        let decided: NewEvent[];
-        try {
-          decided = command.decide(parsed.data, state, { principal: request.principal, now });
-        } catch (error) {
+        // The decide span: the state read (cached or fresh) and the decision on it.
+        const { state, version, verified, decided, refused } = await inSpan('decide', { ...spanAttributes, 'eventloom.attempt': attempt }, async () => {
+          const read = await this.currentState(aggregate, stream, fresh);
+          try {
+            return { ...read, decided: command.decide(parsed.data, read.state, { principal: request.principal, now }) as NewEvent[], refused: undefined };
+          } catch (error) {
+            return { ...read, decided: [] as NewEvent[], refused: { error } };
+          }
+        });
+        if (refused) {
           if (!verified) {
             fresh = true;
             continue;
@@ -251,7 +258,7 @@ export class LocalContext implements ContextRuntime {
           // this one's, not a refusal decided on the state it left.
           const twin = key !== undefined ? await this.store.findIdempotency(stream, key, who) : undefined;
           if (twin) return this.answerDuplicate(stream, twin, fingerprint);
-          throw error;
+          throw refused.error;
         }
         if (decided.length === 0) {
           if (!verified) {
@@ -264,12 +271,11 @@ export class LocalContext implements ContextRuntime {
         }
         const newEvents = decided.map((event: NewEvent) => ({ ...event, schemaVersion: event.schemaVersion ?? this.eventTypes.get(event.type)?.version ?? 1 }));
         try {
-          const events = await this.store.append(stream, version, newEvents, {
-            who: request.principal.sub,
-            correlationId,
-            causationId: commandId,
-            occurredAt: now.toISOString(),
-          }, key ? { idempotency: { key, commandId, request: fingerprint } } : {});
+          const metadata = { who: request.principal.sub, correlationId, causationId: commandId, occurredAt: now.toISOString() };
+          // The events record the append span's trace context (or the request's, telemetry off).
+          const events = await inSpan('append', { ...spanAttributes, 'eventloom.events': newEvents.length }, () =>
+            this.store.append(stream, version, newEvents, metadata, key ? { idempotency: { key, commandId, request: fingerprint } } : {}),
+          );
           this.counters.appends++;
           this.counters.events += events.length;
           this.remember(aggregate, stream, state, version, events);
@@ -312,7 +318,8 @@ export class LocalContext implements ContextRuntime {
           key: item.key,
           event: { ...item.event, schemaVersion: item.event.schemaVersion ?? this.eventTypes.get(item.event.type)?.version ?? 1 },
         }));
-        const { stored, storedKeys, duplicates } = await this.store.appendKeyed(partition, chunk, { ...metadata, occurredAt: new Date(this.clock()).toISOString() });
+        const attributes = { 'eventloom.context': this.name, 'eventloom.stream': partition, 'eventloom.events': chunk.length };
+        const { stored, storedKeys, duplicates } = await inSpan('append', attributes, () => this.store.appendKeyed(partition, chunk, { ...metadata, occurredAt: new Date(this.clock()).toISOString() }));
         stored.forEach((event, j) => results.set(`${partition}\u0000${storedKeys[j]}`, { key: storedKeys[j]!, partition, status: 'stored', event }));
         for (const key of duplicates) {
           const id = `${partition}\u0000${key}`;

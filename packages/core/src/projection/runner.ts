@@ -6,6 +6,7 @@ import type { FeedEntry } from '../events/envelope.ts';
 import type { FeedReader } from '../relay/feed.ts';
 import type { FeedPartition } from '../relay/partitions.ts';
 import { statusOf } from '../store/storage.ts';
+import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
@@ -211,13 +212,16 @@ export class ProjectionRunner implements LeasedWork {
     const { seq, at } = this.retrying!;
     const [stored] = await this.parts.feed.read(seq - 1, 1);
     if (stored && stored.seq === seq) {
-      const buffer = new ViewBuffer(this.views, this.cache, this.parts.partition?.index);
-      buffer.seq = at;
-      const failure = await this.applyOne(stored, buffer);
-      if (!failure) await buffer.flush();
-      const letter = requested ?? (await this.letters.requested(this.generation)).find((l) => l.seq === seq);
-      if (letter) await this.letters.settle(letter, failure?.error);
-      this.parts.log.info({ projection: this.name, seq, ok: !failure }, 'dead letter retried');
+      // The retry's span is linked to the event's trace, never a child of it.
+      await linkedSpan(`retry ${this.key}`, SpanKind.CONSUMER, [stored.traceparent], { ...this.spanAttributes('retry'), 'eventloom.seq': seq }, async () => {
+        const buffer = new ViewBuffer(this.views, this.cache, this.parts.partition?.index);
+        buffer.seq = at;
+        const failure = await this.applyOne(stored, buffer);
+        if (!failure) await buffer.flush();
+        const letter = requested ?? (await this.letters.requested(this.generation)).find((l) => l.seq === seq);
+        if (letter) await this.letters.settle(letter, failure?.error);
+        this.parts.log.info({ projection: this.name, seq, ok: !failure }, 'dead letter retried');
+      });
     }
     this.retrying = undefined;
   }
@@ -299,6 +303,16 @@ export class ProjectionRunner implements LeasedWork {
    * rows that disagree about an event, whatever their handlers did.
    */
   async applyBatch(entries: FeedEntry[], views: Map<string, ViewStore>, cache: RowCache | undefined, parked: Parked, generation: number): Promise<{ applied: FeedEntry[]; last: number }> {
+    // A span of its own, linked to the events' traces (a rebuild's batch too: replays never grow them).
+    const attributes = { ...this.spanAttributes('process'), 'messaging.batch.message_count': entries.length, 'eventloom.generation': generation, 'eventloom.rebuild': generation !== this.generation };
+    return await linkedSpan(`apply ${this.key}`, SpanKind.CONSUMER, entries.map((e) => e.traceparent), attributes, () => this.applyEntries(entries, views, cache, parked, generation));
+  }
+
+  private spanAttributes(operation: string) {
+    return { 'messaging.system': 'eventloom', 'messaging.operation.name': operation, 'messaging.destination.name': this.parts.context, 'messaging.consumer.group.name': this.key };
+  }
+
+  private async applyEntries(entries: FeedEntry[], views: Map<string, ViewStore>, cache: RowCache | undefined, parked: Parked, generation: number): Promise<{ applied: FeedEntry[]; last: number }> {
     const buffer = new ViewBuffer(views, cache, this.parts.partition?.index);
     const letters: DeadLetter[] = [];
     const fresh: DeadLetter[] = [];

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FeedEntry } from '../events/envelope.ts';
 import type { FeedReader } from '../relay/feed.ts';
+import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 
@@ -50,7 +51,8 @@ export class FeedFollower implements LeasedWork {
     if (entries.length === 0) return false;
     const before = this.checkpoint;
     for (const stored of entries) {
-      const acted = this.types.has(stored.type) && (await this.parts.act(this.parts.upcast(stored)));
+      // Each act is a span of its own, linked to the event's trace (what it appends records this span).
+      const acted = this.types.has(stored.type) && (await linkedSpan(this.parts.name, SpanKind.CONSUMER, [stored.traceparent], this.attributes(stored), () => this.parts.act(this.parts.upcast(stored))));
       this.checkpoint = stored.seq;
       if (acted) {
         this.acted++;
@@ -59,6 +61,10 @@ export class FeedFollower implements LeasedWork {
     }
     if (this.checkpoint !== before) await this.save();
     return entries.length === batchSize;
+  }
+
+  private attributes(entry: FeedEntry) {
+    return { 'messaging.system': 'eventloom', 'messaging.operation.name': 'process', 'messaging.consumer.group.name': this.parts.name, 'messaging.message.id': entry.id, 'eventloom.seq': entry.seq };
   }
 
   private async save(): Promise<void> {

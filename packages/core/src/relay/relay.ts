@@ -3,6 +3,7 @@ import { channels, compareLogIds, type Bus } from '../bus/bus.ts';
 import type { EventColumns } from '../store/codec.ts';
 import { isCommitRow, type EventStore } from '../store/event-store.ts';
 import type { PendingMarker } from '../store/pending-markers.ts';
+import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
 import { mapLimit } from '../worker/map-limit.ts';
@@ -458,7 +459,8 @@ export class Relay implements LeasedWork {
       for (const row of group.rows) rows.push({ ...stripSystem(row), seq: seq++, rat: relayedAt });
     }
     if (!this.lease.held) throw new Error('relay lease expired before placing entries');
-    await this.feed.append(rows, this.onFlushed);
+    const attributes = { 'messaging.system': 'eventloom', 'messaging.operation.name': 'place', 'messaging.destination.name': this.feed.context, 'messaging.batch.message_count': rows.length };
+    await linkedSpan('place', SpanKind.PRODUCER, rows.map((r) => r.tp), attributes, () => this.feed.append(rows, this.onFlushed));
     this.nextSeq = seq;
     for (const group of groups) {
       this.cursors.set(group.stream, group.units[group.units.length - 1]!.position);

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { activeTraceContext } from './telemetry.ts';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): every stored event records
@@ -53,7 +54,10 @@ export function withTrace<T>(context: TraceContext, work: () => T): T {
   return scope.run(context, work);
 }
 
-/** The `traceparent` an event stored now records: the current scope's, else a new trace's. */
+/**
+ * The `traceparent` an event stored now records: the active OpenTelemetry span's when
+ * telemetry is on, else the current scope's, else a new trace's.
+ */
 export function currentTraceparent(): string {
-  return formatTraceparent(scope.getStore() ?? childOf(undefined));
+  return formatTraceparent(activeTraceContext() ?? scope.getStore() ?? childOf(undefined));
 }

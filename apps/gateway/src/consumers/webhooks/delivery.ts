@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BlobLease, LeasedWork } from '@eventloom/core';
+import { activeSpan, linkedSpan, SpanKind, SpanStatusCode, traceHeader, type BlobLease, type LeasedWork } from '@eventloom/core';
 import { HTTP } from 'cloudevents';
 import type { Logger } from 'pino';
 import { fetch, type Dispatcher } from 'undici';
@@ -226,7 +226,25 @@ export class SubscriptionDelivery implements LeasedWork {
     return undefined;
   }
 
+  /** One POST in a span of its own, linked to the event's trace; the receiver gets the span as `traceparent`. */
   private async post(item: PublishedEntry): Promise<Outcome> {
+    const attributes = {
+      'messaging.system': 'eventloom',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': this.subscription.id,
+      'messaging.message.id': item.entry.id,
+      'server.address': new URL(this.subscription.url).hostname,
+    };
+    return await linkedSpan(`deliver ${this.subscription.id}`, SpanKind.PRODUCER, [item.entry.traceparent], attributes, async () => {
+      const outcome = await this.send(item);
+      const span = activeSpan();
+      span?.setAttribute('http.response.status_code', outcome.status);
+      if (!outcome.ok) span?.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error ?? `HTTP ${outcome.status}` });
+      return outcome;
+    });
+  }
+
+  private async send(item: PublishedEntry): Promise<Outcome> {
     const message = HTTP.structured(toCloudEvent(item));
     const body = String(message.body);
     const refused = refusedLiteral(this.subscription.url, this.targets);
@@ -242,6 +260,7 @@ export class SubscriptionDelivery implements LeasedWork {
           'Eventloom-Delivery': randomUUID(),
           'Eventloom-Subscription': this.subscription.id,
           'User-Agent': 'Eventloom-Webhooks/1',
+          ...traceHeader(),
         },
         body,
         redirect: 'manual',
