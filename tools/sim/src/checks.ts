@@ -1,4 +1,4 @@
-import { partitionOf, type FeedColumns, type FeedReader, type Storage } from '@eventloom/core';
+import { parseTraceparent, partitionOf, type FeedColumns, type FeedReader, type Storage } from '@eventloom/core';
 import { compareFeedWithStore, comparePartitions, MemoryViewStore, projection, type EventColumns } from '@eventloom/core/testing';
 import { truths } from './ledger.ts';
 import type { Book } from './workload.ts';
@@ -71,6 +71,7 @@ export async function checkOperations(storage: Storage, store: Map<string, Event
       // A large body lives in Blob (claim check): read it there.
       const json = row.claim ? (await container.getBlockBlobClient(row.claim).downloadToBuffer()).toString('utf8') : (row.data ?? '{}');
       const data = JSON.parse(json) as { op?: string; key?: string };
+      if (!parseTraceparent(row.tp)) problems.push(`event ${row.id} (${row.type}) records no valid trace context: ${JSON.stringify(row.tp)}`);
       if (data.op) byOp.set(data.op, [...(byOp.get(data.op) ?? []), row]);
       if (row.type === 'Paid' && data.key) byKey.set(data.key, [...(byKey.get(data.key) ?? []), row]);
     }
@@ -81,6 +82,7 @@ export async function checkOperations(storage: Storage, store: Map<string, Event
     if (record.outcome === 'applied') {
       if (rows.length !== record.events) problems.push(`${what} was acknowledged but is in the store ${rows.length} times (expected ${record.events} events)`);
       else if (record.eventIds && rows.map((r) => r.id).sort().join() !== [...record.eventIds].sort().join()) problems.push(`${what} was acknowledged with events other than those stored`);
+      else if (record.traceId && rows.some((r) => parseTraceparent(r.tp)?.traceId !== record.traceId)) problems.push(`${what} stored events outside its trace ${record.traceId}: ${rows.map((r) => r.tp).join(', ')}`);
     } else if (record.outcome === 'refused') {
       if (rows.length > 0) problems.push(`${what} was refused (${record.reason}) but is in the store`);
     } else if (rows.length !== 0 && rows.length !== record.events) {

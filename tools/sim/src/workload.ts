@@ -1,4 +1,5 @@
-import { ProblemError, type CommandAccepted, type IngestItem, type IngestResult, type Runtime } from '@eventloom/core';
+import { createHash } from 'node:crypto';
+import { childOf, ProblemError, withTrace, type CommandAccepted, type IngestItem, type IngestResult, type Runtime } from '@eventloom/core';
 import { Paid } from './ledger.ts';
 import type { TransferRecord } from './transfers.ts';
 import { ProcessDied, type SimProcess } from './process.ts';
@@ -24,6 +25,8 @@ export interface CommandRecord {
   commandId?: string;
   /** Why it was refused or is unknown. */
   reason?: string;
+  /** The trace the command is sent in (every try of it): its events must record it. */
+  traceId?: string;
 }
 
 /** One ingested key, and what its sender was finally told. */
@@ -150,9 +153,12 @@ export class Workload {
   /** Sends a command; with a key, again and again until an answer comes. */
   private async send(random: Random, record: CommandRecord, input: Record<string, unknown>): Promise<CommandAccepted | undefined> {
     const attempts = record.key ? 6 : 1;
+    // As a caller's traceparent reaches the gateway: each try in a span of the command's trace.
+    record.traceId = createHash('sha256').update(record.op).digest('hex').slice(0, 32);
     for (let attempt = 1; attempt <= attempts && (attempt === 1 || !this.stop()); attempt++) {
+      const span = childOf({ traceId: record.traceId, spanId: '00f067aa0ba902b7', flags: '01' });
       const answer = await this.call(random, (runtime) =>
-        runtime.context('ledger').execute('account', record.command, input, { principal: { sub: record.caller, role: 'owner' }, ...(record.key ? { idempotencyKey: record.key } : {}) }),
+        withTrace(span, () => runtime.context('ledger').execute('account', record.command, input, { principal: { sub: record.caller, role: 'owner' }, ...(record.key ? { idempotencyKey: record.key } : {}) })),
       );
       if (answer.kind === 'answer') {
         record.outcome = 'applied';
