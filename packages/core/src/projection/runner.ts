@@ -8,6 +8,7 @@ import type { FeedPartition } from '../relay/partitions.ts';
 import { statusOf } from '../store/storage.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
+import type { ApplyRecorder } from '../journey/apply-log.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
 import { DeadLetterBook, type DeadLetter } from './dead-letters.ts';
 import type { ProjectionCheckpoint } from './generations.ts';
@@ -49,6 +50,8 @@ export interface ProjectionParts {
   onChanged?: (change: ViewChange) => void;
   /** How often the live checkpoint is saved while events flow (default 1 s). */
   checkpointMs?: number;
+  /** Records when batches were applied, for event journeys (written after each save). */
+  applied?: ApplyRecorder;
 }
 
 const attempts = 3;
@@ -130,6 +133,7 @@ export class ProjectionRunner implements LeasedWork {
     this.parked = new Map((saved?.parked ?? []).map((letter) => [letter.seq, letter]));
     this.retrying = saved?.retrying;
     this.retriedAt = saved?.retriedAt ?? 0;
+    this.parts.applied?.reset();
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
@@ -235,6 +239,7 @@ export class ProjectionRunner implements LeasedWork {
       ...this.rebuild.saved(),
     };
     await this.parts.lease.write(state);
+    this.parts.applied?.saved(state.seq, this.generation);
     this.savedCheckpoint = state.seq;
     this.lastSave = performance.now();
   }
@@ -275,6 +280,7 @@ export class ProjectionRunner implements LeasedWork {
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
+    if (applied.length > 0) this.parts.applied?.applied(last, this.generation);
     // A rebuild of a partitioned projection, caught up, follows the live batches until every partition is.
     await this.rebuild.follow(entries, before);
     const change: ViewChange = {
