@@ -81,21 +81,25 @@ describe('apply log', () => {
     let now = Date.parse('2026-11-20T12:00:00Z');
     const log = new ApplyLog(storage, 'counter', { retentionDays: 7, clock: () => now });
     await log.write('counters', 0, [
-      { seq: 10, at: now },
-      { seq: 20, at: now + 1 },
+      { from: 0, seq: 10, at: now },
+      { from: 10, seq: 20, at: now + 1 },
     ]);
     now += 3 * day;
-    await log.write('counters', 0, [{ seq: 30, at: now }]);
-    await log.write('counters', 1, [{ seq: 30, at: now + 5 }]);
+    await log.write('counters', 0, [{ from: 20, seq: 30, at: now }]);
+    // Generation 1 was filled by a rebuild up to 25 (unrecorded), then applied live.
+    await log.write('counters', 1, [{ from: 25, seq: 30, at: now + 5 }]);
     expect(await log.find('counters', 0, 15, now - 3 * day)).toBe(now - 3 * day + 1);
     expect(await log.find('counters', 0, 21, now - 3 * day)).toBe(now);
-    expect(await log.find('counters', 1, 21, now - 3 * day)).toBe(now + 5);
+    expect(await log.find('counters', 1, 26, now - 3 * day)).toBe(now + 5);
+    expect(await log.find('counters', 1, 21, now - 3 * day)).toBeUndefined();
     expect(await log.find('counters', 0, 31, now - 3 * day)).toBeUndefined();
     expect(await log.find('other', 0, 1, now - 3 * day)).toBeUndefined();
 
     now += 6 * day;
     const dropped = await log.retire();
     expect(dropped).toEqual([storage.tableName('counter', 'Applied', '20261120')]);
-    expect(await log.find('counters', 0, 15, now - 9 * day)).toBe(now - 6 * day);
+    // The dropped day's batches are gone: their events have no time, not the next row's.
+    expect(await log.find('counters', 0, 15, now - 9 * day)).toBeUndefined();
+    expect(await log.find('counters', 0, 25, now - 9 * day)).toBe(now - 6 * day);
   });
 });

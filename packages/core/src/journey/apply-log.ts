@@ -6,25 +6,30 @@ import { isNotFound, type Storage } from '../store/storage.ts';
 /**
  * When each projection applied what, for an event's journey: not a row per event but a
  * row per saved checkpoint (about one a second while events flow), holding the batches
- * applied since the last one as (end seq, time) pairs. A row's key is its last batch's
- * seq, so "the first row at or after seq s" is one range read of one row, whatever the
- * history, and its first pair at or after s is the batch that applied s.
+ * applied since the last one, each as (start, end seq, time). A row's key is its last
+ * batch's seq, so "the first row at or after seq s" is one range read of one row, whatever
+ * the history, and its first batch ending at or after s applied s if it starts before s.
  *
  * Rows go to one table per UTC day; a day's table is dropped whole once it is older
  * than the retention, so keeping the log bounded costs one request a day.
  */
 
-/** One batch a runner applied: every handled event up to `seq` (after the previous pair's), at `at` (epoch ms). */
+/**
+ * One batch a runner applied: the handled events after `from` up to `seq`, at `at` (epoch
+ * ms). The batch says where it starts: a row's first batch need not follow the last one
+ * recorded (the first after a swap, after a lost write, or past the retention).
+ */
 export interface AppliedBatch {
+  from: number;
   seq: number;
   at: number;
 }
 
 export const applyLogRetentionDays = 7;
 const dayMs = 86_400_000;
-/** Pairs one row holds (a row's column holds 32K characters; a pair takes at most ~30). */
-const pairsPerRow = 800;
-/** Pairs a runner holds between two saves; past this the oldest go (their events then read as applied by the next batch's time, a bound that still holds). */
+/** Batches one row holds (a row's column holds 32K characters; a batch takes at most ~45). */
+const batchesPerRow = 600;
+/** Batches a runner holds between two saves; past this the oldest go (their events then have no recorded time). */
 const maxPending = 4096;
 /** Runners' clocks and the relay's may disagree: look a day before the placement too. */
 const skewMs = dayMs;
@@ -35,7 +40,7 @@ export const applyLogDay = (ms: number): string => new Date(ms).toISOString().sl
 /** A runner's rows of one view generation: a rebuild's swap starts a new partition. */
 export const applyLogPartition = (runner: string, generation: number): string => `${runner}~g${generation}`;
 
-/** The batch that applied `seq`: the first whose end is at or after it (pairs in seq order). */
+/** The batch that applied `seq`: the first whose end is at or after it (batches in seq order), if it starts before it. */
 export function batchHolding(batches: readonly AppliedBatch[], seq: number): AppliedBatch | undefined {
   let low = 0;
   let high = batches.length;
@@ -44,7 +49,8 @@ export function batchHolding(batches: readonly AppliedBatch[], seq: number): App
     if (batches[mid]!.seq < seq) low = mid + 1;
     else high = mid;
   }
-  return batches[low];
+  const batch = batches[low];
+  return batch && batch.from < seq ? batch : undefined;
 }
 
 /** The days whose tables may hold the application of an event placed at `placedAt`, oldest first, within the retention. */
@@ -67,7 +73,7 @@ export function expiredTables(names: readonly string[], prefix: string, now: num
 interface ApplyRow {
   partitionKey: string;
   rowKey: string;
-  /** JSON [[seq, at], …] in seq order. */
+  /** JSON [[from, seq, at], …] in seq order. */
   b: string;
 }
 
@@ -95,12 +101,12 @@ export class ApplyLog {
     if (batches.length === 0) return;
     const now = this.clock();
     const table = await this.storage.table(this.context, 'Applied', applyLogDay(now));
-    for (let i = 0; i < batches.length; i += pairsPerRow) {
-      const chunk = batches.slice(i, i + pairsPerRow);
+    for (let i = 0; i < batches.length; i += batchesPerRow) {
+      const chunk = batches.slice(i, i + batchesPerRow);
       const row: ApplyRow = {
         partitionKey: applyLogPartition(runner, generation),
         rowKey: seqKey(chunk[chunk.length - 1]!.seq),
-        b: JSON.stringify(chunk.map((batch) => [batch.seq, batch.at])),
+        b: JSON.stringify(chunk.map((batch) => [batch.from, batch.seq, batch.at])),
       };
       await table.upsertEntity(row, 'Replace');
     }
@@ -123,13 +129,13 @@ export class ApplyLog {
 
   /**
    * When a runner's generation applied `seq`, if recorded: the day tables from the event's
-   * placement on, each one range read of one row, until one holds a batch at or after it.
+   * placement on, each one range read of one row, until one holds the batch that applied it.
    */
   async find(runner: string, generation: number, seq: number, placedAt: number): Promise<number | undefined> {
     for (const day of daysToSearch(placedAt, this.clock(), this.retentionDays)) {
       const row = await firstRowFrom(this.storage.tableClient(`${this.prefix}${day}`), applyLogPartition(runner, generation), seq);
       if (!row) continue;
-      const batch = batchHolding(JSON.parse(row.b).map(([s, at]: [number, number]) => ({ seq: s, at })), seq);
+      const batch = batchHolding(JSON.parse(row.b).map(([from, to, at]: [number, number, number]) => ({ from, seq: to, at })), seq);
       if (batch) return batch.at;
     }
     return undefined;
@@ -173,9 +179,9 @@ export class ApplyRecorder {
     this.pending = [];
   }
 
-  /** A batch applied, up to `seq`, into `generation`'s views. */
-  applied(seq: number, generation: number, at = Date.now()): void {
-    this.pending.push({ seq, at, generation });
+  /** A batch applied, the events after `from` up to `seq`, into `generation`'s views. */
+  applied(from: number, seq: number, generation: number, at = Date.now()): void {
+    this.pending.push({ from, seq, at, generation });
     if (this.pending.length > maxPending) this.pending.shift();
   }
 
@@ -189,7 +195,7 @@ export class ApplyRecorder {
     this.pending = this.pending.filter((batch) => batch.seq > seq && batch.generation === generation);
     if (covered.length === 0) return;
     this.writing = this.log
-      .write(this.runner, generation, covered.map(({ seq: s, at }) => ({ seq: s, at })))
+      .write(this.runner, generation, covered.map(({ from, seq: to, at }) => ({ from, seq: to, at })))
       .catch((error) => this.logger.warn({ runner: this.runner, err: (error as Error).message }, 'apply log not written (journey times of these batches are lost)'))
       .finally(() => {
         this.writing = undefined;

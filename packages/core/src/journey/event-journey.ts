@@ -154,6 +154,11 @@ async function projectionStep(parts: JourneyParts, name: string, stream: string,
   const letter = await liveLetter(await parts.deadLetters, runner, position, generation, checkpoint?.value);
   if (letter && (letter.state === 'parked' || letter.state === 'retry-requested')) return { ...step, state: 'parked', at: letter.at, error: firstLine(letter.error) };
   if (letter?.state === 'skipped') return { ...step, state: 'skipped', at: letter.at };
+  // A retried letter was applied by the retry, not by the batch that parked it.
+  if (letter?.state === 'retried') {
+    const retriedAt = (letter as DeadLetter & { retriedAt?: string }).retriedAt;
+    return { ...step, state: 'applied', ...(retriedAt ? { at: retriedAt } : {}) };
+  }
   if ((checkpoint?.value.seq ?? 0) < position) return { ...step, state: 'pending' };
   const at = await parts.applyLog.find(runner, generation, position, placedAt);
   return { ...step, state: 'applied', ...(at !== undefined ? { at: new Date(at).toISOString() } : {}) };

@@ -280,7 +280,7 @@ export class ProjectionRunner implements LeasedWork {
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
-    if (applied.length > 0) this.parts.applied?.applied(last, this.generation);
+    if (applied.length > 0) this.parts.applied?.applied(before, last, this.generation);
     // A rebuild of a partitioned projection, caught up, follows the live batches until every partition is.
     await this.rebuild.follow(entries, before);
     const change: ViewChange = {
