@@ -1,6 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineAggregate } from '../src/command/define-aggregate.ts';
+import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
-import type { ContextDefinition } from '../src/context/define-context.ts';
+import { defineEvent } from '../src/events/define-event.ts';
+import { defineProjection } from '../src/projection/define-projection.ts';
 import { ApplyLog } from '../src/journey/apply-log.ts';
 import type { EventJourney } from '../src/journey/event-journey.ts';
 import { partitionOf } from '../src/relay/partitions.ts';
@@ -71,6 +75,57 @@ describe('event journey', () => {
     const first = ids.find((id) => partitionOf(`counter-${id}`, 2) === 0)!;
     expect((await journeyOfIncrement(runtime, first)).projections[0]).toMatchObject({ runner: 'counters', state: 'applied' });
     expect((await journeyOfIncrement(runtime, second)).projections[0]).toMatchObject({ runner: 'counters~p1', state: 'applied' });
+  });
+});
+
+/** A context whose view fails on 13 until it is fixed: its events park as dead letters. */
+const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
+const meter = defineAggregate({
+  name: 'meter',
+  initialState: () => ({}),
+  evolve: (state: object) => state,
+  commands: {
+    bump: {
+      schema: z.object({ id: z.string(), by: z.number().int() }),
+      stream: (input: { id: string }) => `meter-${input.id}`,
+      decide: (input: { id: string; by: number }) => [Bumped({ meterId: input.id, by: input.by })],
+    },
+  },
+});
+let thirteenFixed = false;
+const meters = defineProjection({
+  name: 'meters',
+  tables: ['Meters'],
+  handles: ['Bumped'],
+  async apply(entry, { view }) {
+    const data = entry.data as { meterId: string; by: number };
+    if (data.by === 13 && !thirteenFixed) throw new Error('unlucky thirteen');
+    view('Meters').put({ partitionKey: 'meter', rowKey: data.meterId, value: data.by });
+  },
+});
+const faulty = defineContext({ name: 'faulty', events: [Bumped], aggregates: [meter], projections: [meters] });
+
+describe('event journey of a dead letter', () => {
+  it('says parked, with the error, and applied at the retry once an admin retried it', { timeout: 60_000 }, async () => {
+    const runtime = closer.add(await createRuntime({ contexts: [faulty], config: config('journeyd') }));
+    const context = local(runtime, 'faulty');
+    const accepted = await context.execute('meter', 'bump', { id: 'd1', by: 13 }, { principal: owner });
+    await waitUntil('parked', async () => (await context.deadLetters('meters')).length === 1);
+    const [letter] = await context.deadLetters('meters');
+    const located = { stream: accepted.stream, version: 1, seq: letter!.seq };
+    const parked = await context.journey(located, owner);
+    expect(parked?.projections).toEqual([expect.objectContaining({ projection: 'meters', state: 'parked', error: 'Error: unlucky thirteen' })]);
+
+    thirteenFixed = true;
+    try {
+      await context.resolveDeadLetter('meters', letter!.seq, 'retry');
+      await waitUntil('retried', async () => (await context.deadLetters('meters'))[0]?.state === 'retried');
+      const retried = (await context.journey(located, owner))!.projections[0]!;
+      expect(retried.state).toBe('applied');
+      expect(Date.parse(retried.at!)).toBeGreaterThan(Date.parse(letter!.at));
+    } finally {
+      thirteenFixed = false;
+    }
   });
 });
 
