@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Logger } from 'pino';
 import { seqKey } from '../store/keys.ts';
 import { isNotFound, type Storage } from '../store/storage.ts';
@@ -145,9 +145,10 @@ export class ApplyLog {
 async function firstRowFrom(table: TableClient, partitionKey: string, seq: number): Promise<ApplyRow | undefined> {
   try {
     const pages = table
-      .listEntities<ApplyRow>({ queryOptions: { filter: `PartitionKey eq '${partitionKey.replaceAll("'", "''")}' and RowKey ge '${seqKey(seq)}'` } })
+      .listEntities<ApplyRow>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${seqKey(seq)}` } })
       .byPage({ maxPageSize: 1 });
-    for await (const page of pages) return page[0];
+    // A page may come back empty with a continuation (the service's time limit): follow it.
+    for await (const page of pages) if (page.length > 0) return page[0];
     return undefined;
   } catch (error) {
     // No table for that day: nothing was applied then.
