@@ -294,6 +294,7 @@ describe('API document', () => {
       'GET /api/banking/customers/{customer}/balance owner,admin,consumer',
       'GET /api/banking/events owner,admin,consumer',
       'GET /api/banking/events/{eventId} owner,admin,consumer',
+      'GET /api/banking/events/{eventId}/journey owner,admin,consumer',
       'GET /api/banking/transfers owner,admin',
       'GET /api/banking/transfers/{transferId} owner,admin,consumer',
       'POST /api/banking/accounts/{customer}/{bank}/deposits owner,admin',

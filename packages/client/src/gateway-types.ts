@@ -351,6 +351,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/banking/events/{eventId}/journey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event's journey: accepted, stored, placed in the feed, applied by each projection, delivered to each of your webhooks, with times */
+        get: operations["banking.getEventsByEventIdJourney"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/banking/feed": {
         parameters: {
             query?: never;
@@ -1332,6 +1349,56 @@ export interface components {
             state: "parked" | "retry-requested" | "retried" | "skipped" | "superseded";
             stream: string;
             type: string;
+        };
+        EventJourney: {
+            /** @description When the command was decided (the event occurred) */
+            accepted: {
+                at: string;
+            };
+            context: string;
+            deliveries: {
+                at?: string;
+                attempts: number;
+                error?: string;
+                /** @enum {string} */
+                kind: "webhook";
+                /** @enum {string} */
+                state: "delivered" | "pending" | "failing";
+                status?: number;
+                subscription: string;
+                url: string;
+            }[];
+            eventId: string;
+            /** @description Placement in the feed: its seq and the relay’s time */
+            placed: {
+                at?: string;
+                seq: number;
+                /** @enum {string} */
+                state: "placed";
+            } | {
+                /** @enum {string} */
+                state: "pending";
+            };
+            projections: {
+                /** @description Absent for an application older than the apply log keeps, or made by a rebuild */
+                at?: string;
+                error?: string;
+                generation: number;
+                projection: string;
+                runner: string;
+                /** @enum {string} */
+                state: "applied" | "pending" | "parked" | "skipped";
+            }[];
+            /** @description The event row's commit time in the store */
+            stored: {
+                at?: string;
+            };
+            stream: string;
+            traceId?: string;
+            /** @description W3C traceparent recorded with the event */
+            traceparent?: string;
+            type: string;
+            version: number;
         };
         Freeze: {
             /** @description Why (shown in the event log) */
@@ -2747,6 +2814,39 @@ export interface operations {
                         event: components["schemas"]["BankingEvent"];
                         log: components["schemas"]["BankingLogEntry"];
                     };
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            /** @description No banking event with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            429: components["responses"]["Problem429"];
+        };
+    };
+    "banking.getEventsByEventIdJourney": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The journey, from the platform’s own records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventJourney"];
                 };
             };
             400: components["responses"]["Problem400"];

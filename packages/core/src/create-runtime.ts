@@ -20,6 +20,7 @@ import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
 import type { ContextStats, Health, Runtime, RuntimeOptions, Tuning } from './runtime.ts';
 import { beatEveryMs, beatKey, beatTtlSeconds, contextStats, mergerWorker, relayBeat, type FeedWorkers, type ProjectionWorker, type StatsSources, type WorkerBeat } from './runtime-stats.ts';
+import { ApplyRecorder } from './journey/apply-log.ts';
 import { BlobLease } from './worker/blob-lease.ts';
 import { WorkerGroup } from './worker/group.ts';
 import { LeasedLoop } from './worker/leased-loop.ts';
@@ -211,6 +212,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             upcast: foreign ? (entry) => foreign.toPublished(entry) : (entry) => sourceContext.upcast(entry),
             onChanged: (change) => context.progress.onView(change),
             checkpointMs: tuning.checkpointMs,
+            // An event's journey names its own context's projections.
+            ...(sourceContext === context ? { applied: new ApplyRecorder(context.applyLog, key, context.log) } : {}),
           });
           projections.push({ context: context.name, source, ...(definition.partitioned ? { partition: p } : {}), runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
         }

@@ -34,3 +34,6 @@ export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';
 export * from './tracing/trace-context.ts';
 export * from './tracing/telemetry.ts';
+export { ApplyLog, applyLogRetentionDays, type AppliedBatch } from './journey/apply-log.ts';
+export { EventJourneySchema } from './journey/journey-schema.ts';
+export type { DeliverySource, DeliveryStep, EventJourney, JourneyEvent, ProjectionStep } from './journey/event-journey.ts';

@@ -11,6 +11,7 @@ import { asyncApiDocument } from './asyncapi.ts';
 import { ConsumerKeys } from './keys/consumer-keys.ts';
 import { consumerKeyRoutes, consumerKeysPath } from './keys/routes.ts';
 import { WebhookDispatcher, type DispatcherOptions } from './webhooks/dispatcher.ts';
+import { WebhookJourney } from './webhooks/journey.ts';
 import { webhookRoutes, webhooksPath } from './webhooks/routes.ts';
 import { WebhookStore } from './webhooks/subscriptions.ts';
 import type { WebhookTargets } from './webhooks/targets.ts';
@@ -40,6 +41,11 @@ export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, conte
   const names = contexts.map((context) => context.name);
   app.route(consumerKeysPath, consumerKeyRoutes(consumers.keys, names));
   app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas));
+  // Event journeys show the deliveries to the caller's webhooks (once per runtime).
+  for (const name of names) {
+    const sources = runtime.context(name).deliverySources;
+    if (sources && !sources.some((source) => source instanceof WebhookJourney)) sources.push(new WebhookJourney(runtime, consumers.webhooks, contexts));
+  }
   app.get('/asyncapi.json', (c) => c.json(asyncApiDocument(contexts, { host: new URL(c.req.url).host })));
 }
 

@@ -1,4 +1,4 @@
-import { cursorParam, defineRoute, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime } from '@eventloom/core';
+import { cursorParam, defineRoute, EventJourneySchema, limitParam, problems, readPage, withoutKeys, type AppEnv, type ContextRuntime } from '@eventloom/core';
 import { odata } from '@azure/data-tables';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { accountEventTypes } from '../account/events.ts';
@@ -74,15 +74,30 @@ const list = defineRoute({
   },
 });
 
+const eventIdParams = z.object({ eventId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'eventId must be an event id (a UUID)') });
+
 const one = defineRoute({
   method: 'get',
   path: '/events/{eventId}',
   tags: ['banking'],
   roles: readers,
   summary: 'One event in full: its envelope and data, read from the event store',
-  request: { params: z.object({ eventId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'eventId must be an event id (a UUID)') }) },
+  request: { params: eventIdParams },
   responses: {
     200: { description: 'The event', content: { 'application/json': { schema: z.object({ event: Envelope, log: LogEntry }) } } },
+    404: { description: 'No banking event with this id' },
+  },
+});
+
+const journey = defineRoute({
+  method: 'get',
+  path: '/events/{eventId}/journey',
+  tags: ['banking'],
+  roles: readers,
+  summary: "One event's journey: accepted, stored, placed in the feed, applied by each projection, delivered to each of your webhooks, with times",
+  request: { params: eventIdParams },
+  responses: {
+    200: { description: 'The journey, from the platform’s own records', content: { 'application/json': { schema: EventJourneySchema } } },
     404: { description: 'No banking event with this id' },
   },
 });
@@ -118,5 +133,15 @@ export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
     const [event] = await runtime.readStream(row.stream, { fromVersion: row.version, toVersion: row.version });
     if (!event) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
     return c.json({ event: event as z.infer<typeof Envelope>, log: toLogEntry(row) }, 200);
+  });
+
+  // Read exactly as the event is: the same roles, id and lookup, before any other work.
+  app.openapi(journey, async (c) => {
+    const { eventId } = c.req.valid('param');
+    const row = (await runtime.views.get(eventLogTable, logPartitions.byId, eventId.toLowerCase())) as LogRow | undefined;
+    if (!row) throw problems.notFound(`No banking event ${eventId}.`);
+    const found = await runtime.journey?.({ stream: row.stream, version: row.version, seq: row.seq }, c.get('principal')!);
+    if (!found) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
+    return c.json(found, 200);
   });
 }

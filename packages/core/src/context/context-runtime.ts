@@ -8,6 +8,7 @@ import type { ViewRow } from '../projection/define-projection.ts';
 import type { RebuildRecord } from '../projection/generations.ts';
 import type { DeadLetter } from '../projection/runner.ts';
 import type { ContextDefinition } from './define-context.ts';
+import type { DeliverySource, EventJourney, JourneyEvent } from '../journey/event-journey.ts';
 
 export interface CommandRequest {
   principal: Principal;
@@ -127,4 +128,12 @@ export interface ContextRuntime {
   readonly feed: FeedReader;
   /** Published-or-not feed entries after a seq, in order. */
   readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]>;
+  /**
+   * An event's journey from the platform's records: accepted, stored, placed, applied by
+   * each projection, delivered to what the caller may see (absent in test doubles).
+   * Authorize the caller for the event before asking.
+   */
+  journey?(event: JourneyEvent, principal: Principal): Promise<EventJourney | undefined>;
+  /** Where the gateway adds the records it keeps of an event's deliveries (absent in test doubles). */
+  readonly deliverySources?: DeliverySource[];
 }

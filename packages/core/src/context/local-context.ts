@@ -31,6 +31,9 @@ import type { CommandAccepted, CommandRequest, IngestItem, IngestResult, Command
 import { feedPartitions, type ContextDefinition } from './define-context.ts';
 import type { ProcessRunner } from '../process/process-runner.ts';
 import { Progress } from './progress.ts';
+import { ApplyLog } from '../journey/apply-log.ts';
+import { eventJourney, type DeliverySource, type EventJourney, type JourneyEvent } from '../journey/event-journey.ts';
+import type { Principal } from '../auth/principal.ts';
 import { StateCache } from './state-cache.ts';
 
 // Aggregates differ in state and command types; each is checked where it is defined.
@@ -63,6 +66,10 @@ export class LocalContext implements ContextRuntime {
   /** The process managers of this context, by name (set up by the runtime, which knows the other contexts). */
   // biome-ignore lint: processes differ in state and start types
   readonly processes = new Map<string, ProcessRunner<any, any>>();
+  /** When this context's projections applied what (written by their runners, read by journeys). */
+  readonly applyLog: ApplyLog;
+  /** Others that record an event's progress (the gateway's webhooks). */
+  readonly deliverySources: DeliverySource[] = [];
   private readonly storage: Storage;
   private readonly eventTypes: Map<string, EventDefinition>;
   private readonly aggregates: Map<string, AnyAggregate>;
@@ -99,6 +106,7 @@ export class LocalContext implements ContextRuntime {
       loadCheckpoint,
     );
     this.generations = new Generations(() => storage.container(definition.name));
+    this.applyLog = new ApplyLog(storage, definition.name);
     this.views = new GenerationalViews(storage, definition, this.generations);
   }
 
@@ -375,6 +383,24 @@ export class LocalContext implements ContextRuntime {
       version = event.version;
     }
     return { state, version };
+  }
+
+  journey(event: JourneyEvent, principal: Principal): Promise<EventJourney | undefined> {
+    return eventJourney(
+      {
+        definition: this.definition,
+        events: this.storage.table(this.name, 'Events'),
+        deadLetters: this.storage.table(this.name, 'DeadLetters'),
+        container: () => this.storage.container(this.name),
+        feed: this.feed,
+        ...(this.merged ? { journal: this.merged.journal } : {}),
+        partitions: this.partitions.length,
+        applyLog: this.applyLog,
+        sources: this.deliverySources,
+      },
+      event,
+      principal,
+    );
   }
 
   async readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]> {

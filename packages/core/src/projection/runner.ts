@@ -9,6 +9,7 @@ import { statusOf } from '../store/storage.ts';
 import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
+import type { ApplyRecorder } from '../journey/apply-log.ts';
 import type { ProjectionDefinition } from './define-projection.ts';
 import { DeadLetterBook, type DeadLetter } from './dead-letters.ts';
 import type { ProjectionCheckpoint } from './generations.ts';
@@ -50,6 +51,8 @@ export interface ProjectionParts {
   onChanged?: (change: ViewChange) => void;
   /** How often the live checkpoint is saved while events flow (default 1 s). */
   checkpointMs?: number;
+  /** Records when batches were applied, for event journeys (written after each save). */
+  applied?: ApplyRecorder;
 }
 
 const attempts = 3;
@@ -131,6 +134,7 @@ export class ProjectionRunner implements LeasedWork {
     this.parked = new Map((saved?.parked ?? []).map((letter) => [letter.seq, letter]));
     this.retrying = saved?.retrying;
     this.retriedAt = saved?.retriedAt ?? 0;
+    this.parts.applied?.reset();
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
@@ -239,6 +243,7 @@ export class ProjectionRunner implements LeasedWork {
       ...this.rebuild.saved(),
     };
     await this.parts.lease.write(state);
+    this.parts.applied?.saved(state.seq, this.generation);
     this.savedCheckpoint = state.seq;
     this.lastSave = performance.now();
   }
@@ -279,6 +284,7 @@ export class ProjectionRunner implements LeasedWork {
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
+    if (applied.length > 0) this.parts.applied?.applied(before, last, this.generation);
     // A rebuild of a partitioned projection, caught up, follows the live batches until every partition is.
     await this.rebuild.follow(entries, before);
     const change: ViewChange = {

@@ -2,7 +2,7 @@ import type { Quotas } from '../../quotas.ts';
 import { contextApp, defineRoute, problems, type Principal, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import { deliveryState } from './dispatcher.ts';
-import { withoutSecret, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
+import { mayRead, withoutSecret, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
 import { refusedTarget, type WebhookTargets } from './targets.ts';
 
 export const webhooksPath = '/api/webhooks';
@@ -117,10 +117,6 @@ const deliveries = defineRoute({
     404: { description: 'No such subscription (or not yours)' },
   },
 });
-
-function mayRead(principal: Principal, subscription: WebhookWithSecret): boolean {
-  return principal.role === 'admin' || subscription.owner === principal.sub;
-}
 
 /** `/api/webhooks`: consumers register receivers; admins see every subscription and its log. */
 export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets, quotas?: Quotas) {

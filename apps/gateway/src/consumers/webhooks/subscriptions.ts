@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { isNotFound, type Runtime } from '@eventloom/core';
+import { isNotFound, type Principal, type Runtime } from '@eventloom/core';
 import { loadSecretBox, type SecretBox } from './secret-box.ts';
 
 /** Subscriptions added or removed: delivery workers reconcile at once. */
@@ -65,6 +65,11 @@ let written = 0;
 function attemptKey(at: number): string {
   const order = String(999_999_999 - (written++ % 1_000_000_000)).padStart(9, '0');
   return `${String(9_999_999_999_999 - at).padStart(13, '0')}-${order}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Admins see every subscription; others their own. */
+export function mayRead(principal: Principal, subscription: WebhookSubscription): boolean {
+  return principal.role === 'admin' || subscription.owner === principal.sub;
 }
 
 /** Webhook subscriptions and their delivery log, in two platform tables. */
@@ -210,6 +215,23 @@ export class WebhookStore {
         });
         if (items.length >= limit) return items;
       }
+    }
+    return items;
+  }
+
+  /**
+   * One event's attempts, newest first: only rows since its placement (less a minute of
+   * clock skew) are looked at, and the log keeps at most `keptAttempts` per subscription.
+   */
+  async attemptsAt(subscription: string, eventId: string, placedAt: number): Promise<DeliveryAttempt[]> {
+    const since = String(9_999_999_999_999 - (placedAt - 60_000)).padStart(13, '0');
+    const items: DeliveryAttempt[] = [];
+    const rows = (await this.attempts()).listEntities<DeliveryAttempt>({
+      queryOptions: { filter: odata`PartitionKey eq ${subscription} and RowKey lt ${`${since}.`} and eventId eq ${eventId}` },
+    });
+    for await (const row of rows) {
+      items.push({ ...row, seq: Number(row.seq), attempt: Number(row.attempt), ok: Boolean(row.ok), status: Number(row.status), latencyMs: Number(row.latencyMs) });
+      if (items.length >= 50) break;
     }
     return items;
   }

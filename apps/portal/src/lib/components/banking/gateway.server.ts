@@ -12,6 +12,7 @@ import type {
 	Customer,
 	CustomerAsOf,
 	EventDetail,
+	EventJourney,
 	LogPage,
 	TransactionReply,
 	TransferPage,
@@ -64,6 +65,10 @@ export async function readLog(token: string, query: LogQuery): Promise<LogPage> 
 
 export async function readEvent(token: string, eventId: string): Promise<EventDetail> {
 	return body(gateway(token).api.GET('/api/banking/events/{eventId}', { params: { path: { eventId } } }));
+}
+
+export async function readJourney(token: string, eventId: string): Promise<EventJourney> {
+	return body(gateway(token).api.GET('/api/banking/events/{eventId}/journey', { params: { path: { eventId } } }));
 }
 
 export async function readCustomer(token: string, customer: string): Promise<Customer> {

@@ -139,3 +139,6 @@ export interface TransferPage {
 	items: TransferSummary[];
 	cursor?: string;
 }
+
+/** An event's journey: accepted, stored, placed, applied by each projection, delivered to each webhook. */
+export type EventJourney = components['schemas']['EventJourney'];
