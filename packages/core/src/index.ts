@@ -33,3 +33,5 @@ export { partitionOf, allowedPartitionCounts } from './relay/partitions.ts';
 export type { FeedNotice } from './relay/relay.ts';
 export { seqKey, versionKey, assertStreamId } from './store/keys.ts';
 export * from './tracing/trace-context.ts';
+export * from './lag/index.ts';
+export * from './metrics/index.ts';

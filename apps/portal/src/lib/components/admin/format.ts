@@ -39,3 +39,10 @@ export function workerName(worker: string): string {
 	const [host, pid] = worker.split(':');
 	return pid === undefined ? worker : `${host} · pid ${pid}`;
 }
+
+/** How far behind a projection is: `caught up`, or `120 events / 4.2 s behind`. */
+export function formatBehind(events: number, seconds: number): string {
+	if (events <= 0) return 'caught up';
+	const time = seconds < 10 ? `${(Math.round(seconds * 10) / 10).toFixed(1)} s` : formatDuration(seconds);
+	return `${formatCount(events)} event${events === 1 ? '' : 's'} / ${time} behind`;
+}
