@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BlobLease, LeasedWork } from '@eventloom/core';
+import { consumerAttributes, recordProcessed, type BlobLease, type LeasedWork } from '@eventloom/core';
 import { HTTP } from 'cloudevents';
 import type { Logger } from 'pino';
 import { fetch, type Dispatcher } from 'undici';
@@ -128,6 +128,7 @@ export class SubscriptionDelivery implements LeasedWork {
       return false;
     }
     const outcome = await this.post(next);
+    recordProcessed(consumerAttributes(next.context, this.subscription.id), 'deliver', outcome.latencyMs / 1000, 1, outcome.ok ? undefined : outcome.status ? String(outcome.status) : 'no_answer');
     const attempt = (failing?.eventId === next.entry.id ? failing.attempts : 0) + 1;
     this.unsavedLog.push({
       subscription: this.subscription.id,
