@@ -95,7 +95,13 @@ describe.skipIf(!haveAzurite)('time lag and stalled projections on Azurite and R
 
   it('says a caught-up projection is 0 s behind and not stalled', async () => {
     await increment('c-1');
-    await until('both projections applied', async () => (await metric('eventloom_projection_lag', projection('stuck'))) === 0 && (await metric('eventloom_projection_lag', projection('steady'))) === 0);
+    await until(
+      'both projections applied',
+      async () =>
+        (await metric('eventloom_feed_head', 'context="lagging"')) === 1 &&
+        (await metric('eventloom_projection_lag', projection('stuck'))) === 0 &&
+        (await metric('eventloom_projection_lag', projection('steady'))) === 0,
+    );
     // Well past the threshold with nothing to apply: idle, not stalled.
     await new Promise((resolve) => setTimeout(resolve, stallAfterMs + 500));
     for (const name of ['stuck', 'steady']) {

@@ -55,6 +55,11 @@ describe('admin page', () => {
 		await expect.poll(() => banking.getByTestId('relay-worker').textContent(), { timeout: 30_000 }).toMatch(/relay on .+ · pid \d+/);
 		const holder = /pid \d+/.exec((await banking.getByTestId('relay-worker').textContent()) ?? '')![0];
 		await expect.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-worker').textContent()).toContain(holder);
+		// How far behind, in events and seconds; nothing has stalled, so no alert.
+		await expect
+			.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-lag').textContent(), { timeout: 30_000 })
+			.toMatch(/^(caught up|[\d,]+ events? \/ [\d.]+ s behind)$/);
+		expect(await page.getByTestId('stalled-alert').count()).toBe(0);
 		// Orders' feed has four partitions: each one's relay, and the merger, on that worker.
 		const orders = page.locator('section[data-context="orders"]');
 		await expect.poll(() => orders.getByTestId('feed-partitions').textContent(), { timeout: 30_000 }).toBe('4 partitions');
