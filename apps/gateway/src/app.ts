@@ -100,7 +100,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.route('/auth', authRoutes(auth, quotas));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
-  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets(), quotas);
+  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets(), quotas, webhookLag);
   for (const context of contexts) {
     if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);

@@ -5,16 +5,23 @@
  * 0 s and not stalled once it applies again; a projection beside it that keeps up stays
  * 0 s behind and never stalled. A webhook subscription nobody delivers shows its lag too.
  */
+import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, defineContext, defineProjection, type Principal, type Runtime } from '@eventloom/core';
+import { createRuntime, defineAggregate, defineContext, defineEvent, defineProjection, type Principal, type Runtime } from '@eventloom/core';
 import { testConfig } from '@eventloom/core/testing/env';
 import { counter, Incremented } from '@eventloom/counter-context';
 import { pino } from 'pino';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.ts';
 import { loadAuth } from '../src/auth/auth.ts';
+import { startWebhookDelivery } from '../src/consumers/index.ts';
+import type { WebhookDispatcher } from '../src/consumers/webhooks/dispatcher.ts';
+import { deliveryState } from '../src/consumers/webhooks/dispatcher.ts';
 import { WebhookStore } from '../src/consumers/webhooks/subscriptions.ts';
 
 const haveAzurite = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
@@ -50,6 +57,24 @@ const lagging = defineContext({
   contracts: { published: [{ event: Incremented, style: 'delta', description: 'A counter went up.' }] },
 });
 
+/** A context that publishes its increments but not its notes: webhooks are sent only the former. */
+const Noted = defineEvent('Noted', { schema: z.object({ text: z.string() }), description: 'A note, kept to itself.' });
+const notebook = defineAggregate({
+  name: 'notebook',
+  initialState: () => ({}),
+  evolve: (state: object) => state,
+  commands: {
+    note: { schema: z.object({ text: z.string() }).strict(), stream: () => 'notebook-1', decide: (input: { text: string }) => [Noted({ text: input.text })] },
+  },
+});
+const noisy = defineContext({
+  name: 'noisy',
+  events: [Incremented, Noted],
+  aggregates: [counter, notebook],
+  projections: [],
+  contracts: { published: [{ event: Incremented, style: 'delta', description: 'A counter went up.' }] },
+});
+
 const owner: Principal = { sub: 'owner.scotia', role: 'owner', bank: 'Scotia Bank' };
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -66,6 +91,7 @@ describe.skipIf(!haveAzurite)('time lag and stalled projections on Azurite and R
   let runtime: Runtime;
   let app: ReturnType<typeof createGateway>;
   let adminToken: string;
+  let dispatcher: WebhookDispatcher;
 
   /** A /metrics series' value, by name and labels; undefined when absent. */
   const metric = async (name: string, labels: string): Promise<number | undefined> => {
@@ -84,12 +110,15 @@ describe.skipIf(!haveAzurite)('time lag and stalled projections on Azurite and R
   beforeAll(async () => {
     const logger = pino({ level: 'silent' });
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-lag-')));
-    runtime = await createRuntime({ contexts: [lagging], config: testConfig({ name: 'lag', LOG_LEVEL: 'silent' }), logger, tuning: { stallAfterMs } });
-    app = createGateway({ runtime, contexts: [lagging], auth, logger });
+    runtime = await createRuntime({ contexts: [lagging, noisy], config: testConfig({ name: 'lag', LOG_LEVEL: 'silent' }), logger, tuning: { stallAfterMs } });
+    app = createGateway({ runtime, contexts: [lagging, noisy], auth, logger });
+    // Deliveries of noisy's subscriptions only: lagging's are left undelivered.
+    dispatcher = await startWebhookDelivery(runtime, [noisy], logger, { idleMs: 500, reconcileMs: 500, targets: 'any' });
     adminToken = (await auth.issue({ sub: 'admin', role: 'admin' })).token;
   });
   afterAll(async () => {
     gate?.open();
+    await dispatcher?.stop();
     await runtime?.close();
   });
 
@@ -150,7 +179,7 @@ describe.skipIf(!haveAzurite)('time lag and stalled projections on Azurite and R
   it('shows how far behind a webhook subscription nobody delivers is, in events and seconds', async () => {
     const head = await runtime.context('lagging').feed.head();
     const store = new WebhookStore(runtime);
-    const subscription = await store.create({ url: 'https://receiver.example/hook', contexts: ['lagging'], owner: 'admin', start: { lagging: head } });
+    const subscription = await store.create({ url: 'http://127.0.0.1:9/never', contexts: ['lagging'], owner: 'admin', start: { lagging: head } });
     const labels = `context="lagging",subscription="${subscription.id}"`;
     expect(await metric('eventloom_consumer_lag', labels)).toBe(0);
     expect(await metric('eventloom_consumer_lag_seconds', labels)).toBe(0);
@@ -159,6 +188,42 @@ describe.skipIf(!haveAzurite)('time lag and stalled projections on Azurite and R
     await until('consumer behind', async () => (await metric('eventloom_consumer_lag', labels)) === 1);
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(await metric('eventloom_consumer_lag_seconds', labels)).toBeGreaterThan(1);
+    // The same on the subscription, for its owner and the admin.
+    const listed = (await (await app.request('/api/webhooks', { headers: { Authorization: `Bearer ${adminToken}` } })).json()) as {
+      items: { id: string; lag?: { context: string; events: number; seconds: number }[] }[];
+    };
+    const lag = listed.items.find((item) => item.id === subscription.id)!.lag!;
+    expect(lag).toEqual([{ context: 'lagging', events: 1, seconds: expect.any(Number) }]);
+    expect(lag[0]!.seconds).toBeGreaterThan(1);
     await store.remove(subscription.id);
+  });
+
+  it('moves a delivered subscription’s saved cursor past the events it is not sent, so it is not counted behind by them', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(204).end());
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const store = new WebhookStore(runtime);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      const subscription = await store.create({ url, contexts: ['noisy'], owner: 'admin', start: { noisy: await runtime.context('noisy').feed.head() } });
+      const labels = `context="noisy",subscription="${subscription.id}"`;
+      const noisyContext = runtime.context('noisy');
+      await noisyContext.execute('counter', 'increment', { id: 'n-1', by: 1 }, { principal: owner });
+      for (let i = 0; i < 5; i++) await noisyContext.execute('notebook', 'note', { text: `note ${i}` }, { principal: owner });
+      const head = await until('six entries placed', async () => {
+        const h = await noisyContext.feed.head();
+        return h >= 6 && h;
+      });
+      await until('the cursor past the notes', async () => (await deliveryState(runtime, subscription.id))?.cursors.noisy === head, 10_000);
+      expect((await deliveryState(runtime, subscription.id))?.delivered).toBe(1);
+      await until('0 behind in /metrics', async () => (await metric('eventloom_consumer_lag', labels)) === 0);
+      expect(await metric('eventloom_consumer_lag_seconds', labels)).toBe(0);
+      await store.remove(subscription.id);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

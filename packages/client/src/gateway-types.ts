@@ -1678,6 +1678,12 @@ export interface components {
             createdAt: string;
             id: string;
             keyId?: string;
+            /** @description Per context: feed entries after its cursor, and how long the oldest published event not delivered has waited (0 s when none) */
+            lag?: {
+                context: string;
+                events: number;
+                seconds: number;
+            }[];
             owner: string;
             start: {
                 [key: string]: number;

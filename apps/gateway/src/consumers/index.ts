@@ -11,6 +11,7 @@ import { asyncApiDocument } from './asyncapi.ts';
 import { ConsumerKeys } from './keys/consumer-keys.ts';
 import { consumerKeyRoutes, consumerKeysPath } from './keys/routes.ts';
 import { WebhookDispatcher, type DispatcherOptions } from './webhooks/dispatcher.ts';
+import type { WebhookLag } from './webhooks/lag.ts';
 import { webhookRoutes, webhooksPath } from './webhooks/routes.ts';
 import { WebhookStore } from './webhooks/subscriptions.ts';
 import type { WebhookTargets } from './webhooks/targets.ts';
@@ -36,10 +37,10 @@ export function createConsumers(runtime: Runtime, logger: Logger): Consumers {
 }
 
 /** `/api/consumer-keys`, `/api/webhooks` and `/asyncapi.json`. */
-export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets, quotas?: Quotas): void {
+export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets, quotas?: Quotas, lag?: WebhookLag): void {
   const names = contexts.map((context) => context.name);
   app.route(consumerKeysPath, consumerKeyRoutes(consumers.keys, names));
-  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas));
+  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas, lag));
   app.get('/asyncapi.json', (c) => c.json(asyncApiDocument(contexts, { host: new URL(c.req.url).host })));
 }
 
