@@ -1,4 +1,4 @@
-import { observeLag, type AppEnv, type ConsumerLag, type ContextStats, type LagReading, type Runtime } from '@eventloom/core';
+import { followMeterProvider, observeLag, type AppEnv, type ConsumerLag, type ContextStats, type LagReading, type Runtime } from '@eventloom/core';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -49,6 +49,7 @@ export function createMetrics(runtime: Runtime, logger: Logger, consumerLag?: (s
   let pending: Promise<LagReading> | undefined;
   const reading = (): Promise<LagReading> => {
     pending ??= (async () => {
+      followMeterProvider();
       const stats = await runtime.stats();
       // Projections' figures stand even when the webhooks' cursors cannot be read.
       const consumers = consumerLag

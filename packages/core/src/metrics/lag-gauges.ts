@@ -1,6 +1,6 @@
-import { metrics, type BatchObservableCallback } from '@opentelemetry/api';
+import type { BatchObservableCallback, Meter } from '@opentelemetry/api';
 import type { ContextStats } from '../runtime.ts';
-import { consumerAttributes, meterName } from './messaging.ts';
+import { consumerAttributes, observe } from './messaging.ts';
 
 /** One webhook subscription's standing in one context's feed. */
 export interface ConsumerLag {
@@ -22,10 +22,16 @@ export interface LagReading {
  * for all of them): per projection events and seconds behind and whether it has stalled,
  * per consumer events and seconds behind. The feed is the destination, the projection
  * (or subscription) the consumer group, the owning context `eventloom.context`.
- * Returns the function that stops observing. Register the SDK before calling it.
+ * Returns the function that stops observing. An SDK registered later is observed on once
+ * anything is measured or `followMeterProvider()` runs (the gateway's /metrics does).
  */
 export function observeLag(read: () => Promise<LagReading>): () => void {
-  const meter = metrics.getMeter(meterName);
+  // Held weakly: the observers outlive no gateway (tests build many), only their caller keeps `read`.
+  const held = new WeakRef(read);
+  return observe((meter) => lagGauges(meter, () => held.deref()?.() ?? Promise.resolve({ stats: [], consumers: [] })));
+}
+
+function lagGauges(meter: Meter, read: () => Promise<LagReading>): () => void {
   const projectionLag = meter.createObservableGauge('eventloom.projection.lag', { unit: '{event}', description: 'Feed entries a projection has not applied yet' });
   const projectionLagTime = meter.createObservableGauge('eventloom.projection.lag.time', { unit: 's', description: 'How long the oldest entry a projection has not applied has waited' });
   const stalled = meter.createObservableGauge('eventloom.projection.stalled', { unit: '1', description: '1 when a projection is behind and has not moved for the stall threshold' });

@@ -3,9 +3,10 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContextStats } from '../runtime.ts';
 import { observeLag } from './lag-gauges.ts';
-import { consumerAttributes, recordProcessed } from './messaging.ts';
+import { consumerAttributes, followMeterProvider, recordProcessed } from './messaging.ts';
 
 let exporter: InMemoryMetricExporter;
+const held: unknown[] = [];
 let reader: PeriodicExportingMetricReader;
 let provider: MeterProvider;
 
@@ -75,10 +76,13 @@ describe('messaging metrics', () => {
         ],
       },
     ];
-    const stop = observeLag(async () => {
+    const read = async () => {
       reads++;
       return { stats, consumers: [{ context: 'banking', consumer: 'sub-1', lag: 3, lagSeconds: 1.25 }] };
-    });
+    };
+    // observeLag holds `read` weakly, as the gateway's metrics would hold it strongly.
+    held.push(read);
+    const stop = observeLag(read);
     const found = await collected();
     expect(reads).toBe(1);
 
@@ -102,5 +106,19 @@ describe('messaging metrics', () => {
   it('costs nothing and records nothing before an SDK is registered', () => {
     metrics.disable();
     expect(() => recordProcessed(consumerAttributes('banking', 'balances'), 'apply', 0.01, 1)).not.toThrow();
+  });
+});
+
+describe('a meter provider registered after the observers', () => {
+  it('moves the lag gauges onto it once the provider is followed', async () => {
+    metrics.disable();
+    const read = async () => ({ stats: [], consumers: [{ context: 'banking', consumer: 'late', lag: 2, lagSeconds: 0.5 }] });
+    held.push(read);
+    const stop = observeLag(read);
+    metrics.setGlobalMeterProvider(provider);
+    followMeterProvider();
+    const found = await collected();
+    expect(found.get('eventloom.consumer.lag')!.dataPoints.map((p) => p.value)).toEqual([2]);
+    stop();
   });
 });

@@ -1,4 +1,4 @@
-import { metrics, type Attributes, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
+import { metrics, type Attributes, type Counter, type Histogram, type Meter, type MeterProvider } from '@opentelemetry/api';
 
 /*
  * What the runtime measures through OpenTelemetry, named after the messaging semantic
@@ -29,18 +29,28 @@ export type ProcessOperation = 'apply' | 'deliver';
 
 interface Instruments {
   provider: MeterProvider;
+  meter: Meter;
   processDuration: Histogram;
   consumed: Counter;
 }
 
 let instruments: Instruments | undefined;
 
-/** The instruments of the meter provider registered now (the API has no proxy: one registered later gets new ones). */
+/** Something observed at collection time: registers its observable instruments on a meter, returns how to remove them. */
+export type Observer = (meter: Meter) => () => void;
+const observers = new Map<Observer, () => void>();
+
+/**
+ * The instruments of the meter provider registered now. The API has no proxy: a provider
+ * registered later (an SDK set up after the gateway) gets new instruments, and the
+ * observers are moved onto it, at the next use.
+ */
 function current(): Instruments {
   const provider = metrics.getMeterProvider();
   if (instruments?.provider !== provider) {
     const meter = provider.getMeter(meterName);
     instruments = {
+      meter,
       provider,
       processDuration: meter.createHistogram('messaging.process.duration', {
         unit: 's',
@@ -52,8 +62,26 @@ function current(): Instruments {
         description: 'Number of messages that were delivered to the application',
       }),
     };
+    for (const [observer, remove] of observers) {
+      remove();
+      observers.set(observer, observer(meter));
+    }
   }
   return instruments;
+}
+
+/** Moves the instruments and observers onto the meter provider registered now, if it changed. */
+export function followMeterProvider(): void {
+  current();
+}
+
+/** Observes from now on, on whichever provider is registered; returns the function that stops. */
+export function observe(observer: Observer): () => void {
+  observers.set(observer, observer(current().meter));
+  return () => {
+    observers.get(observer)?.();
+    observers.delete(observer);
+  };
 }
 
 /**
