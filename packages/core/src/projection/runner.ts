@@ -106,12 +106,12 @@ export class ProjectionRunner implements LeasedWork {
     return this.parts.definition.name;
   }
 
-  /** Lease, checkpoint, dead letters and progress go by this name. */
   /** How OpenTelemetry's messaging metrics name this runner (its feed, the projection as consumer group). */
   private get consumer() {
     return { ...consumerAttributes(this.parts.feed.context, this.name, this.parts.partition?.index), 'eventloom.context': this.parts.context };
   }
 
+  /** Lease, checkpoint, dead letters and progress go by this name. */
   get key(): string {
     return this.parts.key ?? this.parts.definition.name;
   }
