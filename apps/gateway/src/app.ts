@@ -10,6 +10,7 @@ import type { Auth } from './auth/auth.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
 import { consumerPaths, createConsumers, mountConsumers, withConsumerKeys } from './consumers/index.ts';
+import { WebhookLag } from './consumers/webhooks/lag.ts';
 import { webhookTargets, type WebhookTargets } from './consumers/webhooks/targets.ts';
 import { mountContext } from './context-routes.ts';
 import { addDocs } from './docs.ts';
@@ -65,7 +66,9 @@ const reservedNames = new Set(['live', 'admin']);
 export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   const { runtime, contexts, auth, logger } = options;
   const maxBody = options.bodyLimit ?? 64 * 1024;
-  const metrics = createMetrics(runtime, logger);
+  const consumers = createConsumers(runtime, logger);
+  const webhookLag = new WebhookLag(runtime, consumers.webhooks);
+  const metrics = createMetrics(runtime, logger, (stats) => webhookLag.read(stats));
   const app = contextApp();
 
   app.use(headWithoutBody);
@@ -89,7 +92,6 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   const defaultLimit = limiter(maxBody);
   app.use((c, next) => (routeLimits.get(c.req.path) ?? defaultLimit)(c, next));
   app.use(noPrototypeKeys);
-  const consumers = createConsumers(runtime, logger);
   app.use(authenticate(withConsumerKeys(auth, consumers.keys), { queryTokenPaths: [livePath] }));
   const quotas = new Quotas(runtime, metrics.registry, options.quotas);
   app.use(quotas.streams());
@@ -98,7 +100,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<AppEnv> {
   app.route('/auth', authRoutes(auth, quotas));
   app.route(livePath, liveRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
   app.route(adminPath, adminRoutes(runtime, logger, { heartbeatMs: options.heartbeatMs }));
-  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets(), quotas);
+  mountConsumers(app, runtime, contexts, consumers, options.webhookTargets ?? webhookTargets(), quotas, webhookLag);
   for (const context of contexts) {
     if (reservedNames.has(context.name) || consumerPaths.includes(context.name)) throw new Error(`context name "${context.name}" is reserved by the gateway`);
     mountContext(app, runtime, context);

@@ -1,4 +1,4 @@
-import type { AppEnv, Runtime } from '@eventloom/core';
+import { followMeterProvider, observeLag, type AppEnv, type ConsumerLag, type ContextStats, type LagReading, type Runtime } from '@eventloom/core';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ export const httpDurationName = 'eventloom_http_request_duration_seconds';
  * A registry per gateway (not prom-client's global one) so tests can build many.
  * Runtime numbers are read at scrape time, never pushed.
  */
-export function createMetrics(runtime: Runtime, logger: Logger) {
+export function createMetrics(runtime: Runtime, logger: Logger, consumerLag?: (stats: ContextStats[]) => Promise<ConsumerLag[]>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'eventloom_gateway_' });
 
@@ -45,17 +45,31 @@ export function createMetrics(runtime: Runtime, logger: Logger) {
     },
   });
 
-  // Both lag gauges come from one stats() call per scrape.
-  let pendingStats: ReturnType<Runtime['stats']> | undefined;
-  const stats = () => {
-    pendingStats ??= runtime.stats().finally(() => {
-      pendingStats = undefined;
+  // Every lag gauge comes from one stats() call (and one read of the webhooks' cursors) per scrape.
+  let pending: Promise<LagReading> | undefined;
+  const reading = (): Promise<LagReading> => {
+    pending ??= (async () => {
+      followMeterProvider();
+      const stats = await runtime.stats();
+      // Projections' figures stand even when the webhooks' cursors cannot be read.
+      const consumers = consumerLag
+        ? await consumerLag(stats).catch((error: unknown) => {
+            logger.warn({ err: error }, 'webhook lag unavailable for /metrics');
+            return [];
+          })
+        : [];
+      return { stats, consumers };
+    })().finally(() => {
+      pending = undefined;
     });
-    return pendingStats.catch((error: unknown) => {
+    return pending.catch((error: unknown) => {
       logger.warn({ err: error }, 'runtime stats unavailable for /metrics');
-      return [];
+      return { stats: [], consumers: [] };
     });
   };
+  const stats = async () => (await reading()).stats;
+  // The same figures through OpenTelemetry (no-ops until the process registers an SDK).
+  observeLag(reading);
 
   new Gauge({
     name: 'eventloom_relay_lag',
@@ -102,6 +116,54 @@ export function createMetrics(runtime: Runtime, logger: Logger) {
       for (const context of await stats()) {
         for (const p of context.projections) this.set({ context: context.name, projection: p.name }, p.deadLetters);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'eventloom_projection_lag_seconds',
+    help: 'How long the oldest feed entry a projection has not applied has waited (0 when caught up)',
+    labelNames: ['context', 'projection'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const context of await stats()) {
+        for (const p of context.projections) this.set({ context: context.name, projection: p.name }, p.lagSeconds);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'eventloom_projection_stalled',
+    help: '1 when a projection is behind and its checkpoint has not moved while entries waited for the stall threshold (EVENTLOOM_STALL_AFTER_SECONDS, default 30 s)',
+    labelNames: ['context', 'projection'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const context of await stats()) {
+        for (const p of context.projections) this.set({ context: context.name, projection: p.name }, p.stalled ? 1 : 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'eventloom_consumer_lag',
+    help: 'Feed entries after a webhook subscription’s delivered cursor, per context',
+    labelNames: ['context', 'subscription'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of (await reading()).consumers) this.set({ context: c.context, subscription: c.consumer }, c.lag);
+    },
+  });
+
+  new Gauge({
+    name: 'eventloom_consumer_lag_seconds',
+    help: 'How long the oldest event not yet delivered to a webhook subscription has waited, per context (0 when caught up)',
+    labelNames: ['context', 'subscription'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of (await reading()).consumers) this.set({ context: c.context, subscription: c.consumer }, c.lagSeconds);
     },
   });
 

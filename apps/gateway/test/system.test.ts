@@ -65,7 +65,7 @@ describe('health, metrics and the API document', () => {
     const { app, runtime, bearer } = await testGateway();
     runtime.countersResult = { appends: { tally: 3 }, appendedEvents: { tally: 5 } };
     runtime.statsResult = [
-      { name: 'tally', feedHead: 10, relayLag: 2, projections: [{ name: 'totals', checkpoint: 7, lag: 3, state: 'live', deadLetters: 0 }] },
+      { name: 'tally', feedHead: 10, relayLag: 2, projections: [{ name: 'totals', checkpoint: 7, lag: 3, lagSeconds: 4.5, stalled: true, state: 'live', deadLetters: 0 }] },
     ];
     await app.request('/api/tally/commands/cmd-42', { headers: bearer('admin') });
     const response = await app.request('/metrics');
@@ -77,6 +77,8 @@ describe('health, metrics and the API document', () => {
     expect(text).toContain('eventloom_appended_events_total{context="tally"} 5');
     expect(text).toContain('eventloom_relay_lag{context="tally"} 2');
     expect(text).toContain('eventloom_projection_lag{context="tally",projection="totals"} 3');
+    expect(text).toContain('eventloom_projection_lag_seconds{context="tally",projection="totals"} 4.5');
+    expect(text).toContain('eventloom_projection_stalled{context="tally",projection="totals"} 1');
   });
 
   it('still serves /metrics when the runtime cannot report stats', async () => {

@@ -55,6 +55,11 @@ describe('admin page', () => {
 		await expect.poll(() => banking.getByTestId('relay-worker').textContent(), { timeout: 30_000 }).toMatch(/relay on .+ · pid \d+/);
 		const holder = /pid \d+/.exec((await banking.getByTestId('relay-worker').textContent()) ?? '')![0];
 		await expect.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-worker').textContent()).toContain(holder);
+		// How far behind, in events and seconds; nothing has stalled, so no alert.
+		await expect
+			.poll(() => banking.locator('tr[data-projection="banking/balances"]').getByTestId('projection-lag').textContent(), { timeout: 30_000 })
+			.toMatch(/^(caught up|[\d,]+ events? \/ [\d.]+ s behind)$/);
+		expect(await page.getByTestId('stalled-alert').count()).toBe(0);
 		// Orders' feed has four partitions: each one's relay, and the merger, on that worker.
 		const orders = page.locator('section[data-context="orders"]');
 		await expect.poll(() => orders.getByTestId('feed-partitions').textContent(), { timeout: 30_000 }).toBe('4 partitions');
@@ -94,6 +99,39 @@ describe('admin page', () => {
 		expect(await page.getByRole('button', { name: 'Rebuild banking/eventLog' }).isVisible()).toBe(true);
 		expect(await row.locator('td[data-label="Lag"]').evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Lag"');
 		assertNoConsoleErrors(admin);
+	});
+
+	it('alerts the admin to a stalled projection, with how far behind it is', async () => {
+		const account = e2e.stack.accounts.find((candidate) => candidate.role === 'admin')!;
+		const { page } = await openPage(await e2e.newContext({ viewport: { width: 1280, height: 900 } }));
+		// The live stream says what a gateway says of a projection that stopped applying (stalling one for real takes a worker down).
+		const overview = {
+			at: new Date().toISOString(),
+			contexts: [
+				{
+					name: 'banking',
+					title: 'Banking',
+					feedHead: 10,
+					relayLagMs: 0,
+					projections: [
+						{ context: 'banking', name: 'balances', source: 'banking', checkpoint: 7, lag: 3, lagSeconds: 42, stalled: true, eventsPerSecond: 0, state: 'stalled', generation: 0, deadLetters: 0, rebuild: null },
+						{ context: 'banking', name: 'eventLog', source: 'banking', checkpoint: 10, lag: 0, lagSeconds: 0, stalled: false, eventsPerSecond: 0, state: 'live', generation: 0, deadLetters: 0, rebuild: null },
+					],
+				},
+			],
+		};
+		await page.route('**/admin/live', (route) =>
+			route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `event: projections\ndata: ${JSON.stringify(overview)}\n\n` }),
+		);
+		await signIn(page, account, '/admin');
+		const alert = page.getByTestId('stalled-alert');
+		await alert.waitFor({ timeout: 15_000 });
+		expect(await alert.getAttribute('role')).toBe('alert');
+		expect(await alert.textContent()).toMatch(/A projection has stalled.*banking\/balances — 3 events \/ 42 s behind/s);
+		const row = page.locator('tr[data-projection="banking/balances"]');
+		expect(await row.getByTestId('projection-state').textContent()).toContain('stalled');
+		expect(await row.getByTestId('projection-lag').textContent()).toBe('3 events / 42 s behind');
+		expect(await page.locator('tr[data-projection="banking/eventLog"]').getByTestId('projection-lag').textContent()).toBe('caught up');
 	});
 
 	it('tells an owner the page is for admins', async () => {

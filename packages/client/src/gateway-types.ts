@@ -1558,8 +1558,11 @@ export interface components {
             at: string;
             contexts: components["schemas"]["ContextProjections"][];
         };
-        /** @enum {string} */
-        ProjectionState: "live" | "catching-up" | "rebuilding" | "failed" | "standby";
+        /**
+         * @description stalled: behind, and its checkpoint has not moved while entries waited for the stall threshold (EVENTLOOM_STALL_AFTER_SECONDS, default 30 s)
+         * @enum {string}
+         */
+        ProjectionState: "live" | "catching-up" | "rebuilding" | "failed" | "stalled" | "standby";
         ProjectionStatus: {
             checkpoint: number;
             context: string;
@@ -1569,6 +1572,8 @@ export interface components {
             eventsPerSecond: number;
             generation: number;
             lag: number;
+            /** @description How long the oldest entry it has not applied has waited, in seconds (0 when caught up) */
+            lagSeconds: number;
             name: string;
             /** @description A partitioned projection: each feed partition's runner, its checkpoint and lag in that partition's seqs (the fields above add them up) */
             partitions?: {
@@ -1576,13 +1581,17 @@ export interface components {
                 deadLetters: number;
                 error?: string;
                 lag: number;
+                lagSeconds: number;
                 partition: number;
+                stalled: boolean;
                 /** @enum {string} */
                 state: "live" | "catching-up" | "standby" | "failed";
                 worker?: string;
             }[];
             rebuild: components["schemas"]["Rebuild"] | null;
             source: string;
+            /** @description Behind, and not moving for the stall threshold: an alert (also while it rebuilds or fails) */
+            stalled: boolean;
             state: components["schemas"]["ProjectionState"];
             /** @description The worker process that holds it (host:pid:id, or single-process) */
             worker?: string;
@@ -1736,6 +1745,12 @@ export interface components {
             createdAt: string;
             id: string;
             keyId?: string;
+            /** @description Per context: feed entries after its cursor, and how long the oldest published event not delivered has waited (0 s when none) */
+            lag?: {
+                context: string;
+                events: number;
+                seconds: number;
+            }[];
             owner: string;
             start: {
                 [key: string]: number;

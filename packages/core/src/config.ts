@@ -23,6 +23,8 @@ const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must look like redis://host:port').default('redis://127.0.0.1:6379'),
   /** Prefix for every table and container name, so tests and apps can share one account. */
   EVENTLOOM_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lower-case letters or digits').default('el'),
+  /** Waiting work a projection has not applied for this long marks it stalled (stats, /metrics, the admin page). */
+  EVENTLOOM_STALL_AFTER_SECONDS: z.coerce.number().positive('must be a number of seconds above 0').max(3600).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

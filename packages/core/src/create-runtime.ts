@@ -15,6 +15,7 @@ import { mergerLeaseName, relayLeaseName, settleFeedLayout, type FeedLayout } fr
 import { Merger } from './relay/merger.ts';
 import { ProcessRunner } from './process/process-runner.ts';
 import { FeedFollower } from './reaction/feed-follower.ts';
+import { defaultStallAfterMs, LagWatch } from './lag/index.ts';
 import { reactionActor } from './reaction/reaction-runner.ts';
 import { Relay, type FeedNotice } from './relay/relay.ts';
 import { defaultStoreTuning, Storage, statusOf } from './store/storage.ts';
@@ -46,6 +47,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const mode = bus.kind === 'redis' ? 'redis' : 'single-process';
   const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX, tuning);
 
+  const lag = new LagWatch({
+    ...(options.clock ? { now: options.clock } : {}),
+    stallAfterMs: tuning.stallAfterMs ?? (config.EVENTLOOM_STALL_AFTER_SECONDS !== undefined ? config.EVENTLOOM_STALL_AFTER_SECONDS * 1000 : defaultStallAfterMs),
+  });
   const checkpointOf = async (context: string, projection: string) =>
     (await new BlobLease(await storage.container(context), `projection-${projection}`).read<ProjectionCheckpoint>())?.seq ?? 0;
 
@@ -371,7 +376,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return { ok: storageHealth.ok && redisOk, storage: storageHealth, redis };
     },
     async stats(): Promise<ContextStats[]> {
-      const sources: StatsSources = { bus, workerId, feeds, projections, contexts, checkpointOf };
+      const sources: StatsSources = { bus, workerId, feeds, projections, contexts, checkpointOf, lag };
       return Promise.all([...contexts.values()].map((context) => contextStats(sources, context)));
     },
     counters() {

@@ -37,3 +37,5 @@ export * from './tracing/telemetry.ts';
 export { ApplyLog, applyLogRetentionDays, type AppliedBatch } from './journey/apply-log.ts';
 export { EventJourneySchema } from './journey/journey-schema.ts';
 export type { DeliverySource, DeliveryStep, EventJourney, JourneyEvent, ProjectionStep } from './journey/event-journey.ts';
+export * from './lag/index.ts';
+export * from './metrics/index.ts';

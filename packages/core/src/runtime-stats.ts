@@ -1,8 +1,10 @@
 import type { Bus } from './bus/bus.ts';
 import type { LocalContext } from './context/local-context.ts';
+import { placedAt, type LagWatch } from './lag/index.ts';
 import type { ProjectionDefinition } from './projection/define-projection.ts';
 import type { ProjectionRunner } from './projection/runner.ts';
 import { runnerKeys } from './projection/runner-keys.ts';
+import type { FeedReader } from './relay/feed.ts';
 import type { Merger } from './relay/merger.ts';
 import type { Relay } from './relay/relay.ts';
 import type { ContextStats, PartitionStats, ProjectionStats } from './runtime.ts';
@@ -66,11 +68,13 @@ export interface StatsSources {
   projections: ProjectionWorker[];
   contexts: Map<string, LocalContext>;
   checkpointOf: (context: string, projection: string) => Promise<number>;
+  /** Remembers each runner's checkpoint between looks: time lag and stalls. */
+  lag: LagWatch;
 }
 
 /** One context's stats: its feed (each partition and the merger) and each projection (each partition's runner). */
 export async function contextStats(sources: StatsSources, context: LocalContext): Promise<ContextStats> {
-  const { bus, workerId, feeds, projections, contexts, checkpointOf } = sources;
+  const { bus, workerId, feeds, projections, contexts, checkpointOf, lag } = sources;
   const local = feeds.get(context.name);
   // Each partition's relay: here, or what its worker says.
   const partitions = await Promise.all(
@@ -85,33 +89,40 @@ export async function contextStats(sources: StatsSources, context: LocalContext)
   const mergerBeat = context.merged && !mergerHere ? await bus.recall<WorkerBeat | null>(beatKey(context.name, mergerWorker)) : undefined;
   const placedHead = context.merged ? (mergerHere?.head ?? mergerBeat?.head ?? 0) : partitions[0]!.head;
   const head = placedHead || context.progress.head || (await context.feed.head());
-  /** One runner's standing: here, or what its worker says, else what it saved. */
-  const standingOf = async (definition: ProjectionDefinition, key: string, sourceHead: number): Promise<ProjectionStats> => {
+  /** One runner's standing: here, or what its worker says, else what it saved; and how long its oldest pending entry has waited. */
+  const standingOf = async (definition: ProjectionDefinition, key: string, sourceHead: number, feed: FeedReader): Promise<ProjectionStats> => {
     const worker = projections.find((p) => p.context === context.name && p.runner.key === key);
-    const standing = (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): ProjectionStats => ({
-      name: definition.name,
-      checkpoint,
-      lag: Math.max(0, sourceHead - checkpoint),
-      state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
-      deadLetters,
-      ...(failed !== undefined ? { error: failed } : {}),
-      ...(holder !== undefined ? { worker: holder } : {}),
-    });
+    const standing = async (checkpoint: number, failed: string | undefined, deadLetters: number, holder?: string): Promise<ProjectionStats> => {
+      const { lagSeconds, stalled } = await lag.look(`${context.name}/${key}`, checkpoint, sourceHead, (seq) => placedAt(feed, seq));
+      return {
+        name: definition.name,
+        checkpoint,
+        lag: Math.max(0, sourceHead - checkpoint),
+        lagSeconds,
+        stalled,
+        state: failed !== undefined ? 'failed' : sourceHead - checkpoint > 500 ? 'catching-up' : 'live',
+        deadLetters,
+        ...(failed !== undefined ? { error: failed } : {}),
+        ...(holder !== undefined ? { worker: holder } : {}),
+      };
+    };
     if (worker?.loop.engaged) return standing(worker.runner.checkpoint, worker.loop.lastError, worker.runner.deadLetterCount, workerId);
     const [saved, beat] = await Promise.all([checkpointOf(context.name, key), bus.recall<WorkerBeat | null>(beatKey(context.name, key))]);
     const checkpoint = Math.max(saved, context.progress.projectionCheckpoint(key), beat?.checkpoint ?? 0);
-    if (!beat) return { ...standing(checkpoint, undefined, 0), state: 'standby' };
+    if (!beat) return { ...(await standing(checkpoint, undefined, 0)), state: 'standby' };
     return standing(checkpoint, beat.state === 'failed' ? (beat.error ?? 'failed') : undefined, beat.deadLetters ?? 0, beat.worker);
   };
   const stats = await Promise.all(
     context.definition.projections.map(async (definition): Promise<ProjectionStats> => {
+      const source = definition.source && definition.source !== context.name ? contexts.get(definition.source) : undefined;
       if (!definition.partitioned) {
-        const sourceHead = (definition.source && definition.source !== context.name ? contexts.get(definition.source)?.progress.head : head) ?? head;
-        return standingOf(definition, definition.name, sourceHead);
+        const sourceHead = (source ? source.progress.head : head) ?? head;
+        const standing = await standingOf(definition, definition.name, sourceHead, (source ?? context).feed);
+        return source ? { ...standing, source: source.name } : standing;
       }
       // Per partition (each against its partition's head), and summed.
       const keys = runnerKeys(definition, context.partitions.length);
-      const each = await Promise.all(keys.map((key, p) => standingOf(definition, key, partitions[p]!.head)));
+      const each = await Promise.all(keys.map((key, p) => standingOf(definition, key, partitions[p]!.head, context.partitions[p]!)));
       return summed(definition.name, each);
     }),
   );
@@ -127,7 +138,7 @@ export async function contextStats(sources: StatsSources, context: LocalContext)
   };
 }
 
-/** A partitioned projection as a whole: positions and lags added up, the worst state, and each partition's. */
+/** A partitioned projection as a whole: positions and lags added up, the oldest wait, the worst state, and each partition's. */
 function summed(name: string, each: ProjectionStats[]): ProjectionStats {
   const rank: ProjectionStats['state'][] = ['live', 'catching-up', 'standby', 'failed'];
   const worst = each.reduce((state, p) => (rank.indexOf(p.state) > rank.indexOf(state) ? p.state : state), 'live' as ProjectionStats['state']);
@@ -136,6 +147,8 @@ function summed(name: string, each: ProjectionStats[]): ProjectionStats {
     name,
     checkpoint: each.reduce((sum, p) => sum + p.checkpoint, 0),
     lag: each.reduce((sum, p) => sum + p.lag, 0),
+    lagSeconds: Math.max(...each.map((p) => p.lagSeconds)),
+    stalled: each.some((p) => p.stalled),
     state: worst,
     deadLetters: each.reduce((sum, p) => sum + p.deadLetters, 0),
     ...(error !== undefined ? { error } : {}),

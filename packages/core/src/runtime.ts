@@ -33,6 +33,8 @@ export interface Tuning extends StoreTuning {
    * about this, not by the lease's takeover.
    */
   processOverdueMs?: number;
+  /** Waiting work not applied for this long marks a projection stalled in stats (default EVENTLOOM_STALL_AFTER_SECONDS, 30 s). */
+  stallAfterMs?: number;
 }
 
 export interface RuntimeOptions {
@@ -57,9 +59,19 @@ export interface RuntimeOptions {
 export interface ProjectionStats {
   name: string;
   checkpoint: number;
+  /** Feed entries not applied yet. */
   lag: number;
+  /** How long the oldest entry not applied yet has waited, in seconds (0 when caught up). */
+  lagSeconds: number;
+  /**
+   * Behind, and its checkpoint has not moved while entries waited for `stallAfterMs`
+   * (default 30 s): it has stopped applying, whatever its worker says.
+   */
+  stalled: boolean;
   state: 'live' | 'catching-up' | 'standby' | 'failed';
   deadLetters: number;
+  /** The context whose feed it reads, when not its own. */
+  source?: string;
   /** The last error of its worker, while it keeps failing. */
   error?: string;
   /** The worker process that holds it, as its worker group names it (`single-process` without Redis). */
@@ -68,7 +80,7 @@ export interface ProjectionStats {
    * A partitioned projection: each partition's runner (its checkpoint and lag in that
    * partition's seqs). The fields above then add them up, with the worst state.
    */
-  partitions?: (Omit<ProjectionStats, 'name' | 'partitions'> & { partition: number })[];
+  partitions?: (Omit<ProjectionStats, 'name' | 'partitions' | 'source'> & { partition: number })[];
 }
 
 export interface ContextStats {

@@ -138,7 +138,7 @@ export class ProjectionMonitor {
     letters: { projection: string; state: string }[],
     at: number,
   ): Promise<ProjectionView> {
-    const stats: ProjectionStats = contextStats?.projections.find((p) => p.name === name) ?? { name, checkpoint: 0, lag: 0, state: 'standby', deadLetters: 0 };
+    const stats: ProjectionStats = contextStats?.projections.find((p) => p.name === name) ?? { name, checkpoint: 0, lag: 0, lagSeconds: 0, stalled: false, state: 'standby', deadLetters: 0 };
     const container = await this.runtime.storage.container(context.name);
     const [saved, leased, stored] = await Promise.all([
       new BlobLease(container, `projection-${name}`).read<{ seq?: number; generation?: number }>(),
@@ -157,6 +157,8 @@ export class ProjectionMonitor {
       source,
       checkpoint: stats.checkpoint,
       lag: stats.lag,
+      lagSeconds: stats.lagSeconds,
+      stalled: stats.stalled,
       eventsPerSecond: this.rate(key, stats.checkpoint, at),
       state: stateOf(stats, rebuild, leased),
       generation: saved?.generation ?? 0,
@@ -183,6 +185,8 @@ export class ProjectionMonitor {
 function stateOf(stats: ProjectionStats, rebuild: RebuildProgress | null, leased: boolean): ProjectionView['state'] {
   if (rebuildBusy(rebuild)) return 'rebuilding';
   if (stats.state === 'failed') return 'failed';
+  // Behind and not moving, whoever holds it (or nobody does): the alert an admin must see.
+  if (stats.stalled) return 'stalled';
   if (stats.state === 'live' || stats.state === 'catching-up') return stats.state;
   // Standby here; a worker in another process may hold the lease and run it.
   if (!leased) return 'standby';

@@ -31,7 +31,9 @@ export const Rebuild = z
   })
   .openapi('Rebuild');
 
-export const ProjectionState = z.enum(['live', 'catching-up', 'rebuilding', 'failed', 'standby']).openapi('ProjectionState');
+export const ProjectionState = z
+  .enum(['live', 'catching-up', 'rebuilding', 'failed', 'stalled', 'standby'])
+  .openapi('ProjectionState', { description: 'stalled: behind, and its checkpoint has not moved while entries waited for the stall threshold (EVENTLOOM_STALL_AFTER_SECONDS, default 30 s)' });
 
 export const Projection = z
   .object({
@@ -41,6 +43,8 @@ export const Projection = z
     source: z.string(),
     checkpoint: z.number().int(),
     lag: z.number().int(),
+    lagSeconds: z.number().openapi({ description: 'How long the oldest entry it has not applied has waited, in seconds (0 when caught up)' }),
+    stalled: z.boolean().openapi({ description: 'Behind, and not moving for the stall threshold: an alert (also while it rebuilds or fails)' }),
     eventsPerSecond: z.number(),
     state: ProjectionState,
     generation: z.number().int(),
@@ -55,6 +59,8 @@ export const Projection = z
           partition: z.number().int(),
           checkpoint: z.number().int(),
           lag: z.number().int(),
+          lagSeconds: z.number(),
+          stalled: z.boolean(),
           state: z.enum(['live', 'catching-up', 'standby', 'failed']),
           deadLetters: z.number().int(),
           error: z.string().optional(),

@@ -12,6 +12,7 @@ import { ConsumerKeys } from './keys/consumer-keys.ts';
 import { consumerKeyRoutes, consumerKeysPath } from './keys/routes.ts';
 import { WebhookDispatcher, type DispatcherOptions } from './webhooks/dispatcher.ts';
 import { WebhookJourney } from './webhooks/journey.ts';
+import type { WebhookLag } from './webhooks/lag.ts';
 import { webhookRoutes, webhooksPath } from './webhooks/routes.ts';
 import { WebhookStore } from './webhooks/subscriptions.ts';
 import type { WebhookTargets } from './webhooks/targets.ts';
@@ -37,10 +38,10 @@ export function createConsumers(runtime: Runtime, logger: Logger): Consumers {
 }
 
 /** `/api/consumer-keys`, `/api/webhooks` and `/asyncapi.json`. */
-export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets, quotas?: Quotas): void {
+export function mountConsumers(app: OpenAPIHono<AppEnv>, runtime: Runtime, contexts: readonly ContextDefinition[], consumers: Consumers, targets: WebhookTargets, quotas?: Quotas, lag?: WebhookLag): void {
   const names = contexts.map((context) => context.name);
   app.route(consumerKeysPath, consumerKeyRoutes(consumers.keys, names));
-  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas));
+  app.route(webhooksPath, webhookRoutes(runtime, consumers.webhooks, names, targets, quotas, lag));
   // Event journeys show the deliveries to the caller's webhooks (once per runtime).
   for (const name of names) {
     const sources = runtime.context(name).deliverySources;

@@ -3,6 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from 'pino';
 import { channels, type Bus, type ViewChange } from '../bus/bus.ts';
 import type { FeedEntry } from '../events/envelope.ts';
+import { consumerAttributes, recordProcessed } from '../metrics/index.ts';
 import type { FeedReader } from '../relay/feed.ts';
 import type { FeedPartition } from '../relay/partitions.ts';
 import { statusOf } from '../store/storage.ts';
@@ -107,6 +108,11 @@ export class ProjectionRunner implements LeasedWork {
 
   get name(): string {
     return this.parts.definition.name;
+  }
+
+  /** How OpenTelemetry's messaging metrics name this runner (its feed, the projection as consumer group). */
+  private get consumer() {
+    return { ...consumerAttributes(this.parts.feed.context, this.name, this.parts.partition?.index), 'eventloom.context': this.parts.context };
   }
 
   /** Lease, checkpoint, dead letters and progress go by this name. */
@@ -281,7 +287,9 @@ export class ProjectionRunner implements LeasedWork {
       return false;
     }
     const before = this.checkpoint;
+    const started = performance.now();
     const { applied, last } = await this.applyBatch(entries, this.views, this.cache, this.parked, this.generation);
+    recordProcessed(this.consumer, 'apply', (performance.now() - started) / 1000, applied.length);
     this.checkpoint = last;
     this.eventsApplied += applied.length;
     if (applied.length > 0) this.parts.applied?.applied(before, last, this.generation);

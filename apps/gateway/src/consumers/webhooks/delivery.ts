@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { activeSpan, linkedSpan, SpanKind, SpanStatusCode, traceHeader, type BlobLease, type LeasedWork } from '@eventloom/core';
+import { activeSpan, consumerAttributes, linkedSpan, recordProcessed, SpanKind, SpanStatusCode, traceHeader, type BlobLease, type LeasedWork } from '@eventloom/core';
 import { HTTP } from 'cloudevents';
 import type { Logger } from 'pino';
 import { fetch, type Dispatcher } from 'undici';
@@ -61,6 +61,8 @@ export class SubscriptionDelivery implements LeasedWork {
   /** A save running behind the deliveries (they do not wait for it), and how the last one failed. */
   private saving: Promise<void> | undefined;
   private saveFailed: Error | undefined;
+  /** The cursors passed unpublished entries since the last save. */
+  private cursorsPassed = false;
 
   readonly subscription: WebhookWithSecret;
   private readonly feeds: readonly PublishedFeed[];
@@ -101,6 +103,7 @@ export class SubscriptionDelivery implements LeasedWork {
     this.queues.clear();
     this.scanned.clear();
     this.unsavedLog = [];
+    this.cursorsPassed = false;
   }
 
   stop(): void {
@@ -124,10 +127,12 @@ export class SubscriptionDelivery implements LeasedWork {
     }
     const next = await this.next();
     if (!next) {
+      this.passUnpublished();
       await this.flush();
       return false;
     }
     const outcome = await this.post(next);
+    recordProcessed(consumerAttributes(next.context, this.subscription.id), 'deliver', outcome.latencyMs / 1000, 1, outcome.ok ? undefined : outcome.status ? String(outcome.status) : 'no_answer');
     const attempt = (failing?.eventId === next.entry.id ? failing.attempts : 0) + 1;
     this.unsavedLog.push({
       subscription: this.subscription.id,
@@ -171,6 +176,22 @@ export class SubscriptionDelivery implements LeasedWork {
     return false;
   }
 
+  /**
+   * Nothing left to send: every published event up to where each feed was read has been
+   * delivered, so the cursors pass the unpublished entries read after them. Saved at most
+   * once a second, so a context busy with events it does not publish writes little, and
+   * the saved cursor (what the lag figures read) does not stay behind them.
+   */
+  private passUnpublished(): void {
+    const cursors = { ...this.state.cursors };
+    for (const [context, seq] of this.scanned) {
+      if (seq <= (cursors[context] ?? 0)) continue;
+      cursors[context] = seq;
+      this.cursorsPassed = true;
+    }
+    if (this.cursorsPassed) this.state = { ...this.state, cursors };
+  }
+
   /** Starts a save unless one runs; deliveries go on meanwhile. */
   private saveBehind(): void {
     if (this.saving || this.unsavedLog.length === 0) return;
@@ -196,15 +217,18 @@ export class SubscriptionDelivery implements LeasedWork {
 
   /** Writes the cursor under the lease, then the attempts up to now (a snapshot: deliveries go on). */
   private async save(): Promise<void> {
-    if (this.unsavedLog.length === 0) return;
+    const passed = this.cursorsPassed && performance.now() - this.savedAt >= saveAfterMs;
+    if (this.unsavedLog.length === 0 && !passed) return;
     const state = this.state;
     const attempts = this.unsavedLog;
     this.unsavedLog = [];
     this.savedAt = performance.now();
+    this.cursorsPassed = false;
     try {
       await this.lease.write(state);
     } catch (error) {
       this.unsavedLog = [...attempts, ...this.unsavedLog];
+      this.cursorsPassed = passed;
       throw error;
     }
     await this.store.record(attempts);

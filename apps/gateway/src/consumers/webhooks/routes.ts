@@ -2,6 +2,7 @@ import type { Quotas } from '../../quotas.ts';
 import { contextApp, defineRoute, problems, type Principal, type Runtime } from '@eventloom/core';
 import { z } from '@hono/zod-openapi';
 import { deliveryState } from './dispatcher.ts';
+import type { WebhookLag } from './lag.ts';
 import { mayRead, withoutSecret, type WebhookStore, type WebhookWithSecret } from './subscriptions.ts';
 import { refusedTarget, type WebhookTargets } from './targets.ts';
 
@@ -27,6 +28,10 @@ const Subscription = z
       })
       .optional()
       .openapi({ description: 'Delivery progress; absent until the first delivery' }),
+    lag: z
+      .array(z.object({ context: z.string(), events: z.number().int(), seconds: z.number() }))
+      .optional()
+      .openapi({ description: 'Per context: feed entries after its cursor, and how long the oldest published event not delivered has waited (0 s when none)' }),
   })
   .openapi('WebhookSubscription');
 
@@ -119,12 +124,13 @@ const deliveries = defineRoute({
 });
 
 /** `/api/webhooks`: consumers register receivers; admins see every subscription and its log. */
-export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets, quotas?: Quotas) {
+export function webhookRoutes(runtime: Runtime, store: WebhookStore, contextNames: readonly string[], targets: WebhookTargets, quotas?: Quotas, lag?: WebhookLag) {
   const app = contextApp();
 
   const withState = async (subscription: WebhookWithSecret) => {
     const state = await deliveryState(runtime, subscription.id);
-    return { ...withoutSecret(subscription), ...(state ? { state } : {}) };
+    const behind = lag ? (await lag.of(subscription, state)).map((l) => ({ context: l.context, events: l.lag, seconds: l.lagSeconds })) : undefined;
+    return { ...withoutSecret(subscription), ...(state ? { state } : {}), ...(behind ? { lag: behind } : {}) };
   };
   const mine = async (principal: Principal, id: string) => {
     const subscription = await store.get(id);

@@ -26,6 +26,8 @@ export interface WebhookSubscription {
 	start?: Record<string, number>;
 	createdAt: string;
 	state?: DeliveryState;
+	/** Per context: entries after its cursor and how long the oldest undelivered published event has waited. */
+	lag?: { context: string; events: number; seconds: number }[];
 }
 
 export interface DeliveryAttempt {

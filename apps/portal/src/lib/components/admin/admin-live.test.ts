@@ -21,7 +21,7 @@ const overview = (current: Rebuild | null): Overview => ({
 			feedHead: 10,
 			relayLagMs: 0,
 			projections: [
-				{ context: 'banking', name: 'balances', source: 'banking', checkpoint: 10, lag: 0, eventsPerSecond: 0, state: current ? 'rebuilding' : 'live', generation: 0, deadLetters: 0, rebuild: current },
+				{ context: 'banking', name: 'balances', source: 'banking', checkpoint: 10, lag: 0, lagSeconds: 0, stalled: false, eventsPerSecond: 0, state: current ? 'rebuilding' : 'live', generation: 0, deadLetters: 0, rebuild: current },
 			],
 		},
 	],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRate, rebuildPercent, workerName } from './format.ts';
+import { formatBehind, formatDuration, formatRate, rebuildPercent, workerName } from './format.ts';
 import type { Rebuild } from './types.ts';
 
 const rebuild = (fields: Partial<Rebuild>): Rebuild => ({
@@ -36,5 +36,14 @@ describe('admin figures', () => {
 		expect(rebuildPercent(rebuild({ done: 1000, total: 1000 }))).toBe(99);
 		expect(rebuildPercent(rebuild({ state: 'done', done: 10, total: 1000 }))).toBe(100);
 		expect(rebuildPercent(rebuild({ state: 'requested' }))).toBe(0);
+	});
+});
+
+describe('how far behind', () => {
+	it('says events and seconds behind, and caught up at 0', () => {
+		expect(formatBehind(0, 0)).toBe('caught up');
+		expect(formatBehind(1, 0.25)).toBe('1 event / 0.3 s behind');
+		expect(formatBehind(1200, 4.2)).toBe('1,200 events / 4.2 s behind');
+		expect(formatBehind(5, 95)).toBe('5 events / 1 min 35 s behind');
 	});
 });

@@ -39,3 +39,13 @@ export function workerName(worker: string): string {
 	const [host, pid] = worker.split(':');
 	return pid === undefined ? worker : `${host} · pid ${pid}`;
 }
+
+/** How long the oldest waiting event has waited: tenths under 10 s (`0.3 s`), then as `formatDuration`. */
+export const formatWait = (seconds: number): string => (seconds < 10 ? `${(Math.round(seconds * 10) / 10).toFixed(1)} s` : formatDuration(seconds));
+
+export const formatEvents = (events: number): string => `${formatCount(events)} event${events === 1 ? '' : 's'}`;
+
+/** How far behind a projection is: `caught up`, or `120 events / 4.2 s behind`. */
+export function formatBehind(events: number, seconds: number): string {
+	return events <= 0 ? 'caught up' : `${formatEvents(events)} / ${formatWait(seconds)} behind`;
+}

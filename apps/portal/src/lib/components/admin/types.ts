@@ -19,7 +19,7 @@ export interface Rebuild {
 	error?: string;
 }
 
-export type ProjectionState = 'live' | 'catching-up' | 'rebuilding' | 'failed' | 'standby';
+export type ProjectionState = 'live' | 'catching-up' | 'rebuilding' | 'failed' | 'stalled' | 'standby';
 
 export interface ProjectionStatus {
 	context: string;
@@ -27,6 +27,10 @@ export interface ProjectionStatus {
 	source: string;
 	checkpoint: number;
 	lag: number;
+	/** How long the oldest entry it has not applied has waited (0 when caught up). */
+	lagSeconds: number;
+	/** Behind and not moving for the stall threshold: an alert, whatever its state. */
+	stalled: boolean;
 	eventsPerSecond: number;
 	state: ProjectionState;
 	generation: number;
@@ -37,7 +41,7 @@ export interface ProjectionStatus {
 	/** The worker process that holds it (host:pid:id, or single-process). */
 	worker?: string;
 	/** A partitioned projection: each feed partition's runner (checkpoint and lag in its partition's seqs). */
-	partitions?: { partition: number; checkpoint: number; lag: number; state: 'live' | 'catching-up' | 'standby' | 'failed'; deadLetters: number; error?: string; worker?: string }[];
+	partitions?: { partition: number; checkpoint: number; lag: number; lagSeconds: number; stalled: boolean; state: 'live' | 'catching-up' | 'standby' | 'failed'; deadLetters: number; error?: string; worker?: string }[];
 }
 
 export interface ContextProjections {
