@@ -70,6 +70,11 @@ const attribute = (span: OtlpSpan, key: string) => {
   const value = span.attributes?.find((a) => a.key === key)?.value;
   return value?.stringValue ?? value?.boolValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
 };
+const metricNames = (posted: Posted[]): string[] =>
+  posted
+    .filter((p) => p.path === '/v1/metrics')
+    .flatMap((p) => (JSON.parse(p.body) as { resourceMetrics: { scopeMetrics: { metrics: { name: string }[] }[] }[] }).resourceMetrics)
+    .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)));
 const linksTo = (span: OtlpSpan, traceId: string, spanId: string) => (span.links ?? []).some((l) => l.traceId === traceId && l.spanId === spanId);
 
 describe.skipIf(!haveAzurite)('OpenTelemetry export to an OTLP endpoint', () => {
@@ -89,7 +94,7 @@ describe.skipIf(!haveAzurite)('OpenTelemetry export to an OTLP endpoint', () => 
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
     });
     telemetry = await startTelemetry('eventloom-test');
     const auth = await loadAuth(await mkdtemp(join(tmpdir(), 'eventloom-otel-')));
@@ -106,7 +111,7 @@ describe.skipIf(!haveAzurite)('OpenTelemetry export to an OTLP endpoint', () => 
     await receiver?.close();
   });
 
-  it('exports the request’s spans as children of the caller’s, and every asynchronous step as a linked trace of its own', { timeout: 60_000 }, async () => {
+  it('exports the request’s spans as children of the caller’s, every asynchronous step as a linked trace of its own, and the messaging and lag metrics', { timeout: 60_000 }, async () => {
     expect(telemetry.enabled).toBe(true);
     const created = await gateway.request('/api/consumer-keys', { method: 'POST', headers: admin, body: JSON.stringify({ name: 'traced', contexts: ['banking'] }) });
     const asKey = { Authorization: `Bearer ${((await created.json()) as { secret: string }).secret}`, 'Content-Type': 'application/json' };
@@ -156,6 +161,10 @@ describe.skipIf(!haveAzurite)('OpenTelemetry export to an OTLP endpoint', () => 
     // The receiver was told the delivery's own span.
     expect(parseTraceparent(delivery.headers.traceparent as string)).toMatchObject({ traceId: deliver.traceId, spanId: deliver.spanId });
     expect(attribute(linked.find((s) => s.name === 'apply balances')!, 'messaging.consumer.group.name')).toBe('balances');
+
+    // Metrics go to the same collector: the messaging conventions' and the lag gauges.
+    await expect.poll(() => metricNames(collector.posted).includes('messaging.process.duration'), { timeout: 10_000, interval: 200 }).toBe(true);
+    await expect.poll(() => metricNames(collector.posted).includes('eventloom.projection.lag'), { timeout: 10_000, interval: 200 }).toBe(true);
 
     // A rebuild replays the event in spans linked to it, in traces of their own.
     const before = all.length;
