@@ -116,6 +116,21 @@ describe('ApplyRecorder', () => {
     expect(batchHolding(written, 10_000)?.at).toBe(10_000);
   });
 
+  it('writes at most one row per interval however often the checkpoint is saved, and the last batches without another save', async () => {
+    const { log, rows } = memoryLog();
+    const recorder = new ApplyRecorder(log, 'balances', silent, 200);
+    for (let seq = 1; seq <= 50; seq++) {
+      recorder.applied(seq - 1, seq, 0, seq);
+      recorder.saved(seq, 0);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(rows).toHaveLength(1); // the first save's batch, at once
+    // The other 49 wait for the interval, then go in one row: no further save is needed.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.batches.map((b) => b.seq)).toEqual(Array.from({ length: 49 }, (_, i) => i + 2));
+  });
+
   it('a failed write loses times, not the projection', async () => {
     const log = { write: async () => Promise.reject(new Error('storage down')) } as unknown as ApplyLog;
     const recorder = new ApplyRecorder(log, 'balances', silent);

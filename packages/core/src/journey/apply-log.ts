@@ -164,15 +164,25 @@ async function firstRowFrom(table: TableClient, partitionKey: string, seq: numbe
  */
 export class ApplyRecorder {
   private pending: (AppliedBatch & { generation: number })[] = [];
+  /** Batches a saved checkpoint covers, waiting for the next write. */
+  private ready: (AppliedBatch & { generation: number })[] = [];
   private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastWrite = -Infinity;
   private readonly log: ApplyLog;
   private readonly runner: string;
   private readonly logger: Logger;
+  private readonly writeEveryMs: number;
 
-  constructor(log: ApplyLog, runner: string, logger: Logger) {
+  /**
+   * `writeEveryMs`: rows are written at most this often (a runner that keeps catching up
+   * saves its checkpoint after nearly every batch; one row a second holds them all).
+   */
+  constructor(log: ApplyLog, runner: string, logger: Logger, writeEveryMs = 1000) {
     this.log = log;
     this.runner = runner;
     this.logger = logger;
+    this.writeEveryMs = writeEveryMs;
   }
 
   /** The runner (re)started from its saved checkpoint: what it applied before is taken back. */
@@ -187,24 +197,57 @@ export class ApplyRecorder {
   }
 
   /**
-   * The checkpoint was saved at `seq` under the lease: records its batches, in the
-   * background (one write at a time; a failed write only loses times, never states a false one).
+   * The checkpoint was saved at `seq` under the lease: its batches are recorded, in the
+   * background, at most once per `writeEveryMs` (one write at a time; a failed write only
+   * loses times, never states a false one).
    */
   saved(seq: number, generation: number): void {
-    if (this.writing) return;
     const covered = this.pending.filter((batch) => batch.seq <= seq && batch.generation === generation);
     this.pending = this.pending.filter((batch) => batch.seq > seq && batch.generation === generation);
-    if (covered.length === 0) return;
-    this.writing = this.log
-      .write(this.runner, generation, covered.map(({ from, seq: to, at }) => ({ from, seq: to, at })))
+    this.ready.push(...covered);
+    if (this.ready.length > maxPending) this.ready.splice(0, this.ready.length - maxPending);
+    this.writeSoon();
+  }
+
+  /** Writes what is ready now (tests, and stopping), and waits for it. */
+  async settled(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    if (this.ready.length > 0) this.write();
+    await this.writing;
+  }
+
+  private writeSoon(): void {
+    if (this.writing || this.timer || this.ready.length === 0) return;
+    const wait = this.lastWrite + this.writeEveryMs - performance.now();
+    if (wait <= 0) return this.write();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.writeSoon();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private write(): void {
+    const batches = this.ready;
+    this.ready = [];
+    this.lastWrite = performance.now();
+    const generations = [...new Set(batches.map((batch) => batch.generation))];
+    this.writing = Promise.all(
+      generations.map((generation) =>
+        this.log.write(
+          this.runner,
+          generation,
+          batches.filter((batch) => batch.generation === generation).map(({ from, seq, at }) => ({ from, seq, at })),
+        ),
+      ),
+    )
+      .then(() => undefined)
       .catch((error) => this.logger.warn({ runner: this.runner, err: (error as Error).message }, 'apply log not written (journey times of these batches are lost)'))
       .finally(() => {
         this.writing = undefined;
+        this.writeSoon();
       });
-  }
-
-  /** Waits for a write in progress (tests, and stopping). */
-  async settled(): Promise<void> {
-    await this.writing;
   }
 }
