@@ -1,14 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineAggregate } from '../src/command/define-aggregate.ts';
-import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
+import type { ContextDefinition } from '../src/context/define-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
-import { defineEvent } from '../src/events/define-event.ts';
-import { defineProjection } from '../src/projection/define-projection.ts';
 import { ApplyLog } from '../src/journey/apply-log.ts';
 import type { EventJourney } from '../src/journey/event-journey.ts';
 import { partitionOf } from '../src/relay/partitions.ts';
 import type { Runtime } from '../src/runtime.ts';
+import { unluckyMeters } from './unlucky-meters.ts';
 import { Closer, config, counter, local, owner, storageOf, waitUntil } from './helpers.ts';
 
 const closer = new Closer();
@@ -78,32 +75,7 @@ describe('event journey', () => {
   });
 });
 
-/** A context whose view fails on 13 until it is fixed: its events park as dead letters. */
-const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
-const meter = defineAggregate({
-  name: 'meter',
-  initialState: () => ({}),
-  evolve: (state: object) => state,
-  commands: {
-    bump: {
-      schema: z.object({ id: z.string(), by: z.number().int() }),
-      stream: (input: { id: string }) => `meter-${input.id}`,
-      decide: (input: { id: string; by: number }) => [Bumped({ meterId: input.id, by: input.by })],
-    },
-  },
-});
-let thirteenFixed = false;
-const meters = defineProjection({
-  name: 'meters',
-  tables: ['Meters'],
-  handles: ['Bumped'],
-  async apply(entry, { view }) {
-    const data = entry.data as { meterId: string; by: number };
-    if (data.by === 13 && !thirteenFixed) throw new Error('unlucky thirteen');
-    view('Meters').put({ partitionKey: 'meter', rowKey: data.meterId, value: data.by });
-  },
-});
-const faulty = defineContext({ name: 'faulty', events: [Bumped], aggregates: [meter], projections: [meters] });
+const { context: faulty, fix } = unluckyMeters('faulty');
 
 describe('event journey of a dead letter', () => {
   it('says parked, with the error, and applied at the retry once an admin retried it', { timeout: 60_000 }, async () => {
@@ -116,7 +88,7 @@ describe('event journey of a dead letter', () => {
     const parked = await context.journey(located, owner);
     expect(parked?.projections).toEqual([expect.objectContaining({ projection: 'meters', state: 'parked', error: 'Error: unlucky thirteen' })]);
 
-    thirteenFixed = true;
+    fix();
     try {
       await context.resolveDeadLetter('meters', letter!.seq, 'retry');
       await waitUntil('retried', async () => (await context.deadLetters('meters'))[0]?.state === 'retried');
@@ -124,7 +96,7 @@ describe('event journey of a dead letter', () => {
       expect(retried.state).toBe('applied');
       expect(Date.parse(retried.at!)).toBeGreaterThan(Date.parse(letter!.at));
     } finally {
-      thirteenFixed = false;
+      fix(false);
     }
   });
 });

@@ -8,14 +8,10 @@ import { trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineAggregate } from '../src/command/define-aggregate.ts';
-import { defineContext } from '../src/context/define-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
-import { defineEvent } from '../src/events/define-event.ts';
-import { defineProjection } from '../src/projection/define-projection.ts';
 import { childOf, currentTraceparent, formatTraceparent, parseTraceparent, withTrace } from '../src/tracing/trace-context.ts';
 import { inSpan, linkedSpan, maxLinks, serverSpan, setTracing, SpanKind, telemetryWanted } from '../src/tracing/telemetry.ts';
+import { unluckyMeters } from './unlucky-meters.ts';
 import { Closer, config, owner, waitUntil } from './helpers.ts';
 
 const exporter = new InMemorySpanExporter();
@@ -104,31 +100,7 @@ describe('telemetry helpers', () => {
 });
 
 // A projection whose handler fails on 13 until "fixed": its letter is retried by an admin.
-const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
-const meter = defineAggregate({
-  name: 'meter',
-  initialState: () => ({}),
-  evolve: (state) => state,
-  commands: {
-    bump: {
-      schema: z.object({ id: z.string(), by: z.number().int() }),
-      stream: (input: { id: string }) => `meter-${input.id}`,
-      decide: (input: { id: string; by: number }) => [Bumped({ meterId: input.id, by: input.by })],
-    },
-  },
-});
-let fixed = false;
-const meters = defineProjection({
-  name: 'meters',
-  tables: ['Meters'],
-  handles: ['Bumped'],
-  async apply(entry, { view }) {
-    const data = entry.data as { meterId: string; by: number };
-    if (data.by === 13 && !fixed) throw new Error('unlucky thirteen');
-    await view('Meters').update('meter', data.meterId, (row) => ({ partitionKey: 'meter', rowKey: data.meterId, value: Number(row?.value ?? 0) + data.by }));
-  },
-});
-const traced = defineContext({ name: 'traced', events: [Bumped], aggregates: [meter], projections: [meters] });
+const { context: traced, fix } = unluckyMeters('traced');
 
 describe.skipIf(!process.env.AZURE_STORAGE_CONNECTION_STRING)('spans of a dead letter’s retry', () => {
   const closer = new Closer();
@@ -143,7 +115,7 @@ describe.skipIf(!process.env.AZURE_STORAGE_CONNECTION_STRING)('spans of a dead l
     const append = parseTraceparent(event!.traceparent)!;
     expect(append.traceId).toBe(caller.traceId);
 
-    fixed = true;
+    fix();
     const admin = '6bf92f3577b34da6a3ce929d0e0e4736';
     await serverSpan('POST', parseTraceparent(traceparent(admin, 'cccccccccccccccc')), {}, () => context.resolveDeadLetter('meters', event!.seq, 'retry'));
     await waitUntil('retried', async () => (await context.views.get('Meters', 'meter', 'm1'))?.value === 13);
