@@ -42,7 +42,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
       });
       const body = await response.text();
       if (response.status !== 200 && response.status !== 202) throw new Error(`deposit ${customer}: ${response.status} ${body.slice(0, 300)}`);
-      return response.status;
+      return { status: response.status, eventId: (JSON.parse(body) as { events: { id: string }[] }).events[0]?.id };
     };
 
     // Warm-up: every account opened and visible (runtime, relay, projections, state cache).
@@ -51,15 +51,20 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
     const total = Math.round((rate * durationMs) / 1000);
     const visible: number[] = [];
     let notVisible = 0;
+    const sampled: Sample[] = [];
     const { achieved, lateSends, errors } = await openLoop(rate, total, async (i, due) => {
-      const status = await deposit(`B${i % accounts}`, true);
+      const sentAt = Date.now() - (performance.now() - due);
+      const { status, eventId } = await deposit(`B${i % accounts}`, true);
       if (status === 200) visible.push(performance.now() - due);
       else notVisible++;
+      if (eventId && i % 5 === 0) sampled.push({ eventId, sentAt, answeredAt: Date.now() });
     });
     const p50 = percentile(visible, 50);
     const p99 = percentile(visible, 99);
     ctx.log(`${total} deposits at ${round(achieved, 1)}/s sent (${lateSends} late): ${visible.length} answered 200, ${notVisible} answered 202 after 10 s, ${errors} errors`);
     ctx.log(`deposit → balance visible p50 ${round(p50)} ms, p99 ${round(p99)} ms`);
+    const segments = await whereTimeGoes(sampled.slice(-300), (id) => app.request(`/api/banking/events/${id}/journey`, { headers: { Authorization: `Bearer ${token}` } }));
+    ctx.log(`where it goes (p50 / p99 ms over ${segments.events} deposits' journeys): ${Object.entries(segments.ms).map(([k, v]) => `${k} ${round(v.p50)} / ${round(v.p99)}`).join(', ')}`);
 
     // Throughput: 32 clients, each on its own account, alternating with raw inserts at 32.
     const next = new Array<number>(32).fill(0);
@@ -88,6 +93,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
       notVisible,
       errors,
       ...visibleFigures(visible, reference),
+      segments,
     };
     const rawFigure = { value: rawP50, unit: 'ms', label: 'p50 raw insert' };
     return [
@@ -123,4 +129,48 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
     await bench.close();
     await rm(home, { recursive: true, force: true });
   }
+}
+
+interface Sample {
+  eventId: string;
+  /** Wall clock (the journey's records are), when the request was due and when it was answered. */
+  sentAt: number;
+  answeredAt: number;
+}
+
+interface Journey {
+  accepted: { at: string };
+  stored: { at?: string };
+  placed: { at?: string };
+  projections: { projection: string; at?: string }[];
+}
+
+/**
+ * Where a deposit's time goes, from the events' journeys (the platform's own records):
+ * request → decided, decided → stored, stored → placed in the feed, placed → applied by
+ * each view, last view → the answer. Read once the apply log has been written.
+ */
+async function whereTimeGoes(samples: Sample[], read: (eventId: string) => Response | Promise<Response>) {
+  await new Promise((resolve) => setTimeout(resolve, 3500));
+  const spans = new Map<string, number[]>();
+  const add = (name: string, from: string | number | undefined, to: string | number | undefined) => {
+    if (from === undefined || to === undefined) return;
+    const ms = (typeof to === 'string' ? Date.parse(to) : to) - (typeof from === 'string' ? Date.parse(from) : from);
+    spans.set(name, [...(spans.get(name) ?? []), ms]);
+  };
+  let events = 0;
+  for (const sample of samples) {
+    const response = await read(sample.eventId);
+    if (response.status !== 200) continue;
+    const journey = (await response.json()) as Journey;
+    events++;
+    add('request→decided', sample.sentAt, journey.accepted.at);
+    add('append', journey.accepted.at, journey.stored.at);
+    add('relay', journey.stored.at, journey.placed.at);
+    for (const step of journey.projections) add(step.projection, journey.placed.at, step.at);
+    const lastApplied = Math.max(...journey.projections.map((p) => (p.at ? Date.parse(p.at) : Number.NaN)));
+    if (Number.isFinite(lastApplied)) add('→answer', lastApplied, sample.answeredAt);
+  }
+  const ms = Object.fromEntries([...spans].map(([name, values]) => [name, { p50: percentile(values, 50), p99: percentile(values, 99) }]));
+  return { events, ms };
 }
