@@ -220,7 +220,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             // An event's journey names its own context's projections.
             ...(sourceContext === context ? { applied: new ApplyRecorder(context.applyLog, key, context.log) } : {}),
           });
-          projections.push({ context: context.name, source, ...(definition.partitioned ? { partition: p } : {}), runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
+          const loop = new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log));
+          runner.wakeLoop = () => loop.wake();
+          projections.push({ context: context.name, source, ...(definition.partitioned ? { partition: p } : {}), runner, loop });
         }
       }
     }

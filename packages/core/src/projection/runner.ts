@@ -52,6 +52,8 @@ export interface ProjectionParts {
   onChanged?: (change: ViewChange) => void;
   /** How often the live checkpoint is saved while events flow (default 1 s). */
   checkpointMs?: number;
+  /** The least time between two saves when the feed runs dry (default 250 ms; needs `wakeLoop`). */
+  drySaveMs?: number;
   /** Records when batches were applied, for event journeys (written after each save). */
   applied?: ApplyRecorder;
 }
@@ -170,6 +172,8 @@ export class ProjectionRunner implements LeasedWork {
 
   stop(): void {
     this.cache = undefined;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     this.rebuild.suspend();
   }
 
@@ -236,6 +240,27 @@ export class ProjectionRunner implements LeasedWork {
     this.retrying = undefined;
   }
 
+  /** Set by whoever runs the runner's loop: asks it for a step soon (a deferred save). */
+  wakeLoop: (() => void) | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The feed ran dry: save, unless a save was written less than `drySaveMs` ago. A
+   * runner that keeps catching up runs dry after nearly every batch, and a save there
+   * is one more storage write in the way of the next event; the deferred save comes
+   * with a step the runner asks its loop for (or with the next batch's).
+   */
+  private async saveWhenDry(): Promise<void> {
+    const wait = this.lastSave + (this.parts.drySaveMs ?? 250) - performance.now();
+    if (wait <= 0 || !this.wakeLoop) return this.save();
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.wakeLoop?.();
+    }, wait);
+    this.saveTimer.unref();
+  }
+
   /** The durable state: live checkpoint, generation and any shadow in progress. */
   async save(): Promise<void> {
     for (const seq of this.parked.keys()) if (seq <= this.checkpoint) this.parked.delete(seq);
@@ -283,7 +308,7 @@ export class ProjectionRunner implements LeasedWork {
   private async stepLive(): Promise<boolean> {
     const entries = await this.parts.feed.read(this.checkpoint, this.batchSize);
     if (entries.length === 0) {
-      if (this.checkpoint !== this.savedCheckpoint) await this.save();
+      if (this.checkpoint !== this.savedCheckpoint) await this.saveWhenDry();
       return false;
     }
     const before = this.checkpoint;
