@@ -1,4 +1,4 @@
-import { childOf, parseTraceparent, serverSpan, traceContextOf, tracingOn, withTrace, type AppEnv } from '@eventloom/core';
+import { childOf, parseTraceparent, serverSpan, SpanStatusCode, traceContextOf, tracingOn, withTrace, type AppEnv } from '@eventloom/core';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 
@@ -22,7 +22,7 @@ export const requestTrace: MiddlewareHandler<AppEnv> = (c, next) => {
         span.setAttribute('http.route', route);
       }
       span.setAttribute('http.response.status_code', c.res.status);
-      if (c.res.status >= 500) span.setStatus({ code: 2 });
+      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     }
   });
 };

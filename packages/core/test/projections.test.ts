@@ -1,10 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { MemoryBus } from '../src/bus/memory-bus.ts';
-import { defineAggregate } from '../src/command/define-aggregate.ts';
 import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
 import { createRuntime } from '../src/create-runtime.ts';
-import { defineEvent } from '../src/events/define-event.ts';
 import { createLogger } from '../src/logger.ts';
 import { defineProjection } from '../src/projection/define-projection.ts';
 import { ProjectionRunner, type DeadLetter } from '../src/projection/runner.ts';
@@ -13,6 +10,7 @@ import { Feed, type FeedReader } from '../src/relay/feed.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { Storage } from '../src/store/storage.ts';
 import { BlobLease } from '../src/worker/blob-lease.ts';
+import { Bumped, meter } from './unlucky-meters.ts';
 import {
   Closer,
   compareFeedWithStore,
@@ -165,35 +163,8 @@ describe('projection idempotency', () => {
   });
 
   it('saves its checkpoint once the feed runs dry and when stopped, not with every batch', async () => {
-    const cfg = config('saving');
-    const storage = storageOf(cfg);
-    const relay = closer.add(await createRuntime({ contexts: [relayOnly], config: cfg }));
-    await incrementMany(relay, 300, 40);
-    await waitUntil('feed complete', async () => (await feedHead(storage)) === 300);
-    await relay.close();
-
-    const container = await storage.container('counter');
-    const lease = new BlobLease(container, 'projection-counters');
-    expect(await lease.tryAcquire()).toBe(true);
-    closer.defer(() => lease.release());
-    const saved = async () => (await lease.read<{ seq: number }>())?.seq ?? 0;
-    const runner = new ProjectionRunner(
-      {
-        context: 'counter',
-        definition: counter.projections[0]!,
-        feed: new Feed(storage, 'counter'),
-        viewsFor: async () => new Map([['Counters', tableViewStore(await storage.table('counter', 'View', 'Counters'))]]),
-        dropGeneration: async () => undefined,
-        container: async () => container,
-        deadLetters: await storage.table('counter', 'DeadLetters'),
-        lease,
-        bus: new MemoryBus(),
-        log: createLogger('silent'),
-        upcast: (entry) => entry,
-        checkpointMs: 60_000,
-      },
-      100,
-    );
+    const { storage, runner: runnerOver, saved } = await checkpointBench('saving');
+    const runner = await runnerOver(new Feed(storage, 'counter'));
     await runner.start();
     expect(await runner.step()).toBe(true);
     expect(await runner.step()).toBe(true);
@@ -210,33 +181,26 @@ describe('projection idempotency', () => {
   });
 });
 
-describe('checkpoint saves of a runner that keeps catching up', () => {
-  // Bench 3 tallied 288 checkpoint writes for 1,200 commands at 200/s: the feed ran dry after
-  // nearly every batch, and each dry step saved (a storage write in the way of the next event).
-  it('saves at most once per drySaveMs when the feed runs dry, and the deferred save comes without another event', async () => {
-    const cfg = config('drysave');
-    const storage = storageOf(cfg);
-    const relay = closer.add(await createRuntime({ contexts: [relayOnly], config: cfg }));
-    await incrementMany(relay, 300, 40);
-    await waitUntil('feed complete', async () => (await feedHead(storage)) === 300);
-    await relay.close();
+/**
+ * 300 increments in the counter feed (placed by a relay that is then closed), the
+ * projection's lease held, and a runner of batches of 100 over a given feed that saves
+ * its checkpoint only when a step says so (checkpointMs one minute).
+ */
+async function checkpointBench(name: string) {
+  const cfg = config(name);
+  const storage = storageOf(cfg);
+  const relay = closer.add(await createRuntime({ contexts: [relayOnly], config: cfg }));
+  await incrementMany(relay, 300, 40);
+  await waitUntil('feed complete', async () => (await feedHead(storage)) === 300);
+  await relay.close();
 
-    const container = await storage.container('counter');
-    const lease = new BlobLease(container, 'projection-counters');
-    expect(await lease.tryAcquire()).toBe(true);
-    closer.defer(() => lease.release());
-    const saved = async () => (await lease.read<{ seq: number }>())?.seq ?? 0;
-    // The feed as the runner sees it: it grows by 100 at a time.
-    const whole = new Feed(storage, 'counter');
-    let visible = 100;
-    const feed: FeedReader = {
-      context: 'counter',
-      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, visible - after))),
-      read: async (after, limit) => (after >= visible ? [] : whole.read(after, Math.min(limit, visible - after))),
-      decode: (row) => whole.decode(row),
-      head: async () => visible,
-    };
-    const runner = new ProjectionRunner(
+  const container = await storage.container('counter');
+  const lease = new BlobLease(container, 'projection-counters');
+  expect(await lease.tryAcquire()).toBe(true);
+  closer.defer(() => lease.release());
+  const saved = async () => (await lease.read<{ seq: number }>())?.seq ?? 0;
+  const runner = async (feed: FeedReader, options: { drySaveMs?: number } = {}) =>
+    new ProjectionRunner(
       {
         context: 'counter',
         definition: counter.projections[0]!,
@@ -250,10 +214,29 @@ describe('checkpoint saves of a runner that keeps catching up', () => {
         log: createLogger('silent'),
         upcast: (entry) => entry,
         checkpointMs: 60_000,
-        drySaveMs: 1500,
+        ...options,
       },
       100,
     );
+  return { storage, saved, runner };
+}
+
+describe('checkpoint saves of a runner that keeps catching up', () => {
+  // Bench 3 tallied 288 checkpoint writes for 1,200 commands at 200/s: the feed ran dry after
+  // nearly every batch, and each dry step saved (a storage write in the way of the next event).
+  it('saves at most once per drySaveMs when the feed runs dry, and the deferred save comes without another event', async () => {
+    const { storage, runner: runnerOver, saved } = await checkpointBench('drysave');
+    // The feed as the runner sees it: it grows by 100 at a time.
+    const whole = new Feed(storage, 'counter');
+    let visible = 100;
+    const feed: FeedReader = {
+      context: 'counter',
+      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, visible - after))),
+      read: async (after, limit) => (after >= visible ? [] : whole.read(after, Math.min(limit, visible - after))),
+      decode: (row) => whole.decode(row),
+      head: async () => visible,
+    };
+    const runner = await runnerOver(feed, { drySaveMs: 1500 });
     let wakes = 0;
     runner.wakeLoop = () => void wakes++;
     await runner.start(); // counts as a save
@@ -279,19 +262,6 @@ describe('checkpoint saves of a runner that keeps catching up', () => {
   });
 });
 
-const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
-const meter = defineAggregate({
-  name: 'meter',
-  initialState: () => ({}),
-  evolve: (state: object) => state,
-  commands: {
-    bump: {
-      schema: z.object({ id: z.string(), by: z.number().int() }),
-      stream: (input: { id: string }) => `meter-${input.id}`,
-      decide: (input: { id: string; by: number }) => [Bumped({ meterId: input.id, by: input.by })],
-    },
-  },
-});
 let attemptsOn13 = 0;
 /** Set by the retry test: the "fixed" handler accepts thirteen. */
 let thirteenFixed = false;

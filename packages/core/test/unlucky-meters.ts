@@ -1,12 +1,12 @@
-/** A context whose view fails on a bump of 13 until the test fixes it: its events park as dead letters. */
+/** Meters bumped by commands, and a context whose view fails on a bump of 13 until the test fixes it: its events park as dead letters. */
 import { z } from 'zod';
 import { defineAggregate } from '../src/command/define-aggregate.ts';
 import { defineContext, type ContextDefinition } from '../src/context/define-context.ts';
 import { defineEvent } from '../src/events/define-event.ts';
 import { defineProjection } from '../src/projection/define-projection.ts';
 
-const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
-const meter = defineAggregate({
+export const Bumped = defineEvent('Bumped', { schema: z.object({ meterId: z.string(), by: z.number().int() }) });
+export const meter = defineAggregate({
   name: 'meter',
   initialState: () => ({}),
   evolve: (state: object) => state,

@@ -348,7 +348,7 @@ export class ProjectionRunner implements LeasedWork {
   }
 
   private spanAttributes(operation: string) {
-    return { 'messaging.system': 'eventloom', 'messaging.operation.name': operation, 'messaging.destination.name': this.parts.context, 'messaging.consumer.group.name': this.key };
+    return { ...this.consumer, 'messaging.operation.name': operation };
   }
 
   private async applyEntries(entries: FeedEntry[], views: Map<string, ViewStore>, cache: RowCache | undefined, parked: Parked, generation: number): Promise<{ applied: FeedEntry[]; last: number }> {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { FeedEntry } from '../events/envelope.ts';
+import { consumerAttributes } from '../metrics/index.ts';
 import type { FeedReader } from '../relay/feed.ts';
 import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
@@ -64,7 +65,7 @@ export class FeedFollower implements LeasedWork {
   }
 
   private attributes(entry: FeedEntry) {
-    return { 'messaging.system': 'eventloom', 'messaging.operation.name': 'process', 'messaging.consumer.group.name': this.parts.name, 'messaging.message.id': entry.id, 'eventloom.seq': entry.seq };
+    return { ...consumerAttributes(this.parts.feed.context, this.parts.name), 'messaging.operation.name': 'process', 'messaging.message.id': entry.id, 'eventloom.seq': entry.seq };
   }
 
   private async save(): Promise<void> {

@@ -253,9 +253,8 @@ export class SubscriptionDelivery implements LeasedWork {
   /** One POST in a span of its own, linked to the event's trace; the receiver gets the span as `traceparent`. */
   private async post(item: PublishedEntry): Promise<Outcome> {
     const attributes = {
-      'messaging.system': 'eventloom',
+      ...consumerAttributes(item.context, this.subscription.id),
       'messaging.operation.name': 'send',
-      'messaging.destination.name': this.subscription.id,
       'messaging.message.id': item.entry.id,
       'server.address': new URL(this.subscription.url).hostname,
     };
