@@ -94,13 +94,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   let beats: NodeJS.Timeout | undefined;
   /** Wakes the projections of a source that have not reached its head yet. */
   const wakeProjections = (source: string, head: number) => {
-    for (const p of projections) if (p.source === source && p.partition === undefined && p.runner.checkpoint < head) p.loop.wake();
-    for (const r of reactions) if (r.source === source && r.runner.checkpoint < head) r.loop.wake();
+    for (const p of projections) if (p.source === source && p.partition === undefined) told(p, head);
+    for (const r of reactions) if (r.source === source) told(r, head);
   };
   /** Wakes the runners of partitioned projections of a feed partition that have not reached its head yet. */
   const wakePartition = (context: string, notice: FeedNotice) => {
     const partition = notice.partition ?? 0;
-    for (const p of projections) if (p.context === context && p.partition === partition && p.runner.checkpoint < notice.head) p.loop.wake();
+    for (const p of projections) if (p.context === context && p.partition === partition) told(p, notice.head);
+  };
+  /** A reader hears of a head; woken only when it has not reached it (a second notice of one head reads nothing). */
+  const told = (reader: { runner: ProjectionRunner | FeedFollower; loop: LeasedLoop }, head: number) => {
+    reader.runner.told(head);
+    if (reader.runner.checkpoint < head) reader.loop.wake();
   };
   const unsubscribe: (() => Promise<void>)[] = [];
 
@@ -217,6 +222,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             upcast: foreign ? (entry) => foreign.toPublished(entry) : (entry) => sourceContext.upcast(entry),
             onChanged: (change) => context.progress.onView(change),
             checkpointMs: tuning.checkpointMs,
+            askFreshMs: tuning.projectionIdleMs / 2,
             // An event's journey names its own context's projections.
             ...(sourceContext === context ? { applied: new ApplyRecorder(context.applyLog, key, context.log) } : {}),
           });
@@ -251,6 +257,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             },
             lease: followLease,
             log: context.log,
+            askFreshMs: tuning.projectionIdleMs / 2,
           });
           reactions.push({ source: listen.source, runner: follower, loop: new LeasedLoop(followLease, follower, loopOptions(tuning.projectionIdleMs, context.log)) });
         }
@@ -280,6 +287,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           act: reactionActor(definition, context.name, target, context.log),
           lease,
           log: context.log,
+          askFreshMs: tuning.projectionIdleMs / 2,
         });
         reactions.push({ source: definition.source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
       }

@@ -6,6 +6,7 @@ import type { FeedEntry } from '../events/envelope.ts';
 import { consumerAttributes, recordProcessed } from '../metrics/index.ts';
 import type { FeedReader } from '../relay/feed.ts';
 import type { FeedPartition } from '../relay/partitions.ts';
+import { ToldHead } from '../relay/told-head.ts';
 import { statusOf } from '../store/storage.ts';
 import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
@@ -56,6 +57,12 @@ export interface ProjectionParts {
   drySaveMs?: number;
   /** Records when batches were applied, for event journeys (written after each save). */
   applied?: ApplyRecorder;
+  /**
+   * Skips a step's read when every entry it was told of (`told`) is applied and it read
+   * the feed less than this long ago (default 0: always read). The runtime sets half its
+   * idle poll, so the poll still reads.
+   */
+  askFreshMs?: number;
 }
 
 const attempts = 3;
@@ -99,10 +106,12 @@ export class ProjectionRunner implements LeasedWork {
   private retrying: ProjectionCheckpoint['retrying'];
   /** Where the last retry was applied: retries between two seqs each get their own position. */
   private retriedAt = 0;
+  private readonly toldHead: ToldHead;
 
   constructor(parts: ProjectionParts, batchSize = 500) {
     this.parts = parts;
     this.batchSize = batchSize;
+    this.toldHead = new ToldHead(parts.askFreshMs ?? 0);
     this.handles = new Set(parts.handles ?? parts.definition.handles);
     this.letters = new DeadLetterBook(parts.deadLetters, parts.key ?? parts.definition.name);
     this.rebuild = new Rebuild(this);
@@ -143,6 +152,7 @@ export class ProjectionRunner implements LeasedWork {
     this.retrying = saved?.retrying;
     this.retriedAt = saved?.retriedAt ?? 0;
     this.parts.applied?.reset();
+    this.toldHead.forget();
     this.views = await this.parts.viewsFor(this.generation);
     this.cache = new RowCache(rowCacheSize, this.checkpoint === 0 && (await emptyViews(this.views)));
     await this.rebuild.resume(saved);
@@ -186,6 +196,11 @@ export class ProjectionRunner implements LeasedWork {
     if (!more && (this.retryDue || performance.now() - this.lastRetryPoll > retryPollMs)) await this.retryParked();
     const rebuilding = await this.rebuild.step();
     return more || rebuilding;
+  }
+
+  /** A notice: the feed holds entries up to `head` (in this runner's order). */
+  told(head: number): void {
+    this.toldHead.told(head);
   }
 
   /** An admin asked for something: look at requests on the next step. */
@@ -306,7 +321,7 @@ export class ProjectionRunner implements LeasedWork {
    * and when the feed runs dry, and a successor replays at most that second exactly.
    */
   private async stepLive(): Promise<boolean> {
-    const entries = await this.parts.feed.read(this.checkpoint, this.batchSize);
+    const entries = this.toldHead.shouldAsk(this.checkpoint) ? await this.parts.feed.read(this.checkpoint, this.batchSize) : [];
     if (entries.length === 0) {
       if (this.checkpoint !== this.savedCheckpoint) await this.saveWhenDry();
       return false;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { FeedEntry } from '../events/envelope.ts';
 import { consumerAttributes } from '../metrics/index.ts';
 import type { FeedReader } from '../relay/feed.ts';
+import { ToldHead } from '../relay/told-head.ts';
 import { linkedSpan, SpanKind } from '../tracing/telemetry.ts';
 import type { BlobLease } from '../worker/blob-lease.ts';
 import type { LeasedWork } from '../worker/leased-loop.ts';
@@ -18,6 +19,8 @@ export interface FollowerParts {
   act: (entry: FeedEntry) => Promise<boolean>;
   lease: BlobLease;
   log: Logger;
+  /** As a projection runner's: skip a step's read when told of nothing new and it read lately (default 0: always read). */
+  askFreshMs?: number;
 }
 
 const batchSize = 200;
@@ -35,19 +38,28 @@ export class FeedFollower implements LeasedWork {
   checkpoint = 0;
   acted = 0;
   private readonly types: Set<string>;
+  private readonly toldHead: ToldHead;
 
   constructor(parts: FollowerParts) {
     this.parts = parts;
     this.types = new Set(parts.types);
+    this.toldHead = new ToldHead(parts.askFreshMs ?? 0);
   }
 
   async start(): Promise<void> {
     this.checkpoint = (await this.parts.lease.read<{ seq: number }>())?.seq ?? 0;
+    this.toldHead.forget();
+  }
+
+  /** A notice: the feed holds entries up to `head`. */
+  told(head: number): void {
+    this.toldHead.told(head);
   }
 
   stop(): void {}
 
   async step(): Promise<boolean> {
+    if (!this.toldHead.shouldAsk(this.checkpoint)) return false;
     const entries = await this.parts.feed.read(this.checkpoint, batchSize);
     if (entries.length === 0) return false;
     const before = this.checkpoint;

@@ -1,0 +1,36 @@
+/**
+ * Whether a feed reader that was woken needs to ask the table. A reader that has applied
+ * every entry it was told of (each notice's head) and asked within `freshMs` skips the
+ * read: the bus notice that follows this process's own, a step asked for a deferred save,
+ * an admin's request. Such a read found nothing yet cost a storage request in front of
+ * the next event. The reader's idle poll comes after a pause longer than `freshMs`, so
+ * entries nobody told it of are found there, as before.
+ */
+export class ToldHead {
+  private head = 0;
+  private askedAt = Number.NEGATIVE_INFINITY;
+  private readonly freshMs: number;
+
+  /** `freshMs` 0: always ask (a reader run by hand, without notices). */
+  constructor(freshMs: number) {
+    this.freshMs = freshMs;
+  }
+
+  /** A notice: the feed holds entries up to `head`. */
+  told(head: number): void {
+    if (head > this.head) this.head = head;
+  }
+
+  /** Whether a reader at `position` should read the table now; true counts as asking. */
+  shouldAsk(position: number): boolean {
+    const now = performance.now();
+    if (position >= this.head && now - this.askedAt < this.freshMs) return false;
+    this.askedAt = now;
+    return true;
+  }
+
+  /** After a restart or a takeover: ask at once. */
+  forget(): void {
+    this.askedAt = Number.NEGATIVE_INFINITY;
+  }
+}
