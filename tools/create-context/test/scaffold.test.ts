@@ -174,6 +174,10 @@ describe(`pnpm create-context ${name}`, () => {
     };
     await timed('steps 3-5 (code)', () => followGuide(guide, copy, name));
     const shell = guideBlocks(guide.replaceAll('shipping', name)).filter((b) => b.lang === 'sh');
+    // Step 3's command: the typed client learns the archive route (its types test checks it in steps 7-8).
+    const [generate, wrote] = shell.find((b) => b.step === 3)!.code.split('#').map((part) => part.trim());
+    expect(generate).toBe('pnpm --filter @eventloom/client generate');
+    expect(await timed('step 3 (client types)', () => run('pnpm', generate!.split(' ').slice(1), 120_000))).toContain(wrote);
     // Step 6: the check names the unrecorded schema, --record writes it, then it passes.
     const record = shell.find((b) => b.step === 6)!.code;
     const said = (command: string) => record.split('\n').find((line) => line.startsWith(command))!.split('#')[1]!.trim();
@@ -194,12 +198,15 @@ describe(`pnpm create-context ${name}`, () => {
       .code.split('\n')
       .flatMap((line) => /^# "(\/api\/[^"]+)"$/.exec(line)?.slice(1) ?? []);
     expect(listed).toContain(`/api/${name}/items/{id}/archive`);
-    const [types, lint, tests, schemas] = await timed('steps 7-8', () =>
+    // Step 7's ./eventloom test also runs the client's types test: the copy's client must know every route now.
+    writeFileSync(join(copy, 'vitest.client-types.config.ts'), `export default { test: { include: ['packages/client/test/gateway-types.test.ts'], testTimeout: 60_000 } };\n`);
+    const [types, lint, tests, schemas, clientTypes] = await timed('steps 7-8', () =>
       Promise.all([
         run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'check-types'], 180_000),
         run('pnpm', ['--filter', `@eventloom/${name}-context`, 'run', 'lint'], 180_000),
         run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.scaffolded.config.ts'], 180_000),
         run(process.execPath, ['tools/schema-check/src/main.ts', '--context', name], 60_000),
+        run('pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.client-types.config.ts'], 180_000),
         gatewayAnswers(listed),
       ]),
     );
@@ -207,6 +214,7 @@ describe(`pnpm create-context ${name}`, () => {
     expect(lint).toContain('tsc -p tsconfig.json --noUnusedLocals');
     expect(plain(tests)).toMatch(/Tests\s+12 passed/);
     expect(schemas).toContain('schema-check: ok');
+    expect(plain(clientTypes)).toMatch(/Tests\s+1 passed/);
   });
 });
 
