@@ -157,7 +157,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Deposit into an account */
-        post: operations["banking.postAccountsByCustomerByBankDeposits"];
+        post: operations["banking.deposit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -174,7 +174,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Freeze an account: it refuses deposits and withdrawals until unfrozen */
-        post: operations["banking.postAccountsByCustomerByBankFreeze"];
+        post: operations["banking.freeze"];
         delete?: never;
         options?: never;
         head?: never;
@@ -191,7 +191,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Unfreeze an account: it takes deposits and withdrawals again */
-        post: operations["banking.postAccountsByCustomerByBankUnfreeze"];
+        post: operations["banking.unfreeze"];
         delete?: never;
         options?: never;
         head?: never;
@@ -208,7 +208,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Void: register the customer at the bank, no money moves */
-        post: operations["banking.postAccountsByCustomerByBankVoids"];
+        post: operations["banking.void"];
         delete?: never;
         options?: never;
         head?: never;
@@ -225,7 +225,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Withdraw from an account (never below zero) */
-        post: operations["banking.postAccountsByCustomerByBankWithdrawals"];
+        post: operations["banking.withdraw"];
         delete?: never;
         options?: never;
         head?: never;
@@ -415,7 +415,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Deposit, withdraw or void on a customer’s account (the transaction form) */
-        post: operations["banking.postTransactions"];
+        post: operations["banking.transact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2246,7 +2246,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postAccountsByCustomerByBankDeposits": {
+    "banking.deposit": {
         parameters: {
             query?: never;
             header?: {
@@ -2320,7 +2320,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postAccountsByCustomerByBankFreeze": {
+    "banking.freeze": {
         parameters: {
             query?: never;
             header?: {
@@ -2394,7 +2394,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postAccountsByCustomerByBankUnfreeze": {
+    "banking.unfreeze": {
         parameters: {
             query?: never;
             header?: {
@@ -2468,7 +2468,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postAccountsByCustomerByBankVoids": {
+    "banking.void": {
         parameters: {
             query?: never;
             header?: {
@@ -2534,7 +2534,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postAccountsByCustomerByBankWithdrawals": {
+    "banking.withdraw": {
         parameters: {
             query?: never;
             header?: {
@@ -2941,7 +2941,7 @@ export interface operations {
             429: components["responses"]["Problem429"];
         };
     };
-    "banking.postTransactions": {
+    "banking.transact": {
         parameters: {
             query?: never;
             header?: {

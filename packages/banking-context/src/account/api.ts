@@ -79,6 +79,7 @@ const transactRoles: ('owner' | 'admin')[] = ['owner', 'admin'];
 const transaction = defineRoute({
   method: 'post',
   path: '/transactions',
+  operationId: 'banking.transact',
   tags: ['banking'],
   roles: transactRoles,
   summary: 'Deposit, withdraw or void on a customer’s account (the transaction form)',
@@ -86,10 +87,12 @@ const transaction = defineRoute({
   responses: commandResponses(moneyRefusals),
 });
 
-const accountRoute = <B extends typeof MoneyBody | typeof VoidBody | typeof FreezeBody>(path: string, summary: string, body: B, refused?: string) =>
+/** A command on one account; its operation is named by the command (`banking.deposit`), as a generated client's method. */
+const accountRoute = <B extends typeof MoneyBody | typeof VoidBody | typeof FreezeBody>(path: string, command: string, summary: string, body: B, refused?: string) =>
   defineRoute({
     method: 'post',
     path: `/accounts/{customer}/{bank}/${path}`,
+    operationId: `banking.${command}`,
     tags: ['banking'],
     roles: transactRoles,
     summary,
@@ -97,11 +100,11 @@ const accountRoute = <B extends typeof MoneyBody | typeof VoidBody | typeof Free
     responses: commandResponses(refused),
   });
 
-const deposits = accountRoute('deposits', 'Deposit into an account', MoneyBody, moneyRefusals);
-const withdrawals = accountRoute('withdrawals', 'Withdraw from an account (never below zero)', MoneyBody, moneyRefusals);
-const voids = accountRoute('voids', 'Void: register the customer at the bank, no money moves', VoidBody);
-const freeze = accountRoute('freeze', 'Freeze an account: it refuses deposits and withdrawals until unfrozen', FreezeBody, '`already-frozen`; `no-account`: the customer has no account at the bank');
-const unfreeze = accountRoute('unfreeze', 'Unfreeze an account: it takes deposits and withdrawals again', FreezeBody, '`not-frozen`');
+const deposits = accountRoute('deposits', 'deposit', 'Deposit into an account', MoneyBody, moneyRefusals);
+const withdrawals = accountRoute('withdrawals', 'withdraw', 'Withdraw from an account (never below zero)', MoneyBody, moneyRefusals);
+const voids = accountRoute('voids', 'void', 'Void: register the customer at the bank, no money moves', VoidBody);
+const freeze = accountRoute('freeze', 'freeze', 'Freeze an account: it refuses deposits and withdrawals until unfrozen', FreezeBody, '`already-frozen`; `no-account`: the customer has no account at the bank');
+const unfreeze = accountRoute('unfreeze', 'unfreeze', 'Unfreeze an account: it takes deposits and withdrawals again', FreezeBody, '`not-frozen`');
 
 const commandOf: Record<TransactionType, string> = { deposit: 'deposit', withdraw: 'withdraw', void: 'void' };
 
