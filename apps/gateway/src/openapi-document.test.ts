@@ -19,7 +19,12 @@ describe('the completed OpenAPI document', () => {
         openapi: '3.1.0',
         paths: {
           '/api/shipping/items/{id}/archive': {
-            post: { parameters: [{ in: 'path', name: 'id' }], requestBody: {}, security: [{ bearer: ['owner'] }], responses: { '200': { description: 'ok' }, '404': { description: 'no such item' } } },
+            post: {
+              parameters: [{ in: 'path', name: 'id' }],
+              requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } } } } },
+              security: [{ bearer: ['owner'] }],
+              responses: { '200': { description: 'ok' }, '404': { description: 'no such item' } },
+            },
           },
           '/health': { get: { operationId: 'health', security: [], responses: { '200': { description: 'ok' } } } },
         },
@@ -28,6 +33,7 @@ describe('the completed OpenAPI document', () => {
     ) as { paths: Record<string, Record<string, { operationId: string; tags: string[]; responses: Record<string, { $ref?: string; description?: string }> }>>; tags: unknown[]; servers: unknown[]; components: { responses: Record<string, unknown> } };
     const archive = document.paths['/api/shipping/items/{id}/archive']!.post!;
     expect(archive.operationId).toBe('shipping.postItemsByIdArchive');
+    expect((archive as { requestBody?: { content: Record<string, { example?: unknown }> } }).requestBody!.content['application/json']!.example).toEqual({ reason: 'example' });
     expect(archive.tags).toEqual(['shipping']);
     expect(Object.keys(archive.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '422', '429']);
     expect(archive.responses['404']).toEqual({ description: 'no such item' });

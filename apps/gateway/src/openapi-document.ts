@@ -3,8 +3,11 @@
  * a client from `/openapi.json` gets stable method names and typed errors without any
  * route spelling them out (issue 17): an `operationId` for every operation (derived from
  * its path, unless the route names one), the problem responses each operation can answer,
- * the tags with their descriptions, and the server it was fetched from.
+ * an example of each JSON body that shows none (openapi-examples.ts), the tags with their
+ * descriptions, and the server it was fetched from.
  */
+
+import { exampleOf } from './openapi-examples.ts';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +16,7 @@ interface Operation {
   tags?: string[];
   security?: unknown[];
   parameters?: { in?: string }[];
-  requestBody?: unknown;
+  requestBody?: { content?: Record<string, { schema?: Json; example?: unknown; examples?: unknown }> };
   responses?: Record<string, unknown>;
 }
 
@@ -122,6 +125,12 @@ export function completeDocument(generated: Json, options: DocumentOptions): Jso
         referenced.add(status);
       }
       for (const tag of operation.tags ?? []) used.add(tag);
+      // A JSON body that shows no example gets one made from its schema.
+      const body = operation.requestBody?.content?.['application/json'];
+      if (body?.schema && body.example === undefined && body.examples === undefined) {
+        const example = exampleOf(body.schema, (document.components?.schemas ?? {}) as Record<string, Json>);
+        if (example !== undefined) body.example = example;
+      }
     }
   }
   const components = (document.components ??= {}) as Json & { schemas?: Json; responses?: Json };

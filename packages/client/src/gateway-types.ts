@@ -1401,7 +1401,10 @@ export interface components {
             version: number;
         };
         Freeze: {
-            /** @description Why (shown in the event log) */
+            /**
+             * @description Why (shown in the event log)
+             * @example Card reported stolen
+             */
             memo?: string;
         };
         Health: {
@@ -1426,7 +1429,9 @@ export interface components {
             token: string;
         };
         MoneyMovement: {
+            /** @example 2500 */
             amountCents: number;
+            /** @example March salary */
             memo?: string;
         };
         Movie: {
@@ -1723,6 +1728,7 @@ export interface components {
             updatedAt: string;
         };
         Void: {
+            /** @example Registered at the branch */
             memo?: string;
         };
         WebhookDelivery: {
@@ -2082,6 +2088,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "context": "banking",
+                 *       "projection": "balances"
+                 *     }
+                 */
                 "application/json": {
                     /** @example banking */
                     context?: string;
@@ -2263,6 +2275,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amountCents": 2500,
+                 *       "memo": "March salary"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoneyMovement"];
             };
         };
@@ -2337,6 +2355,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "memo": "Card reported stolen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Freeze"];
             };
         };
@@ -2411,6 +2434,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "memo": "Card reported stolen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Freeze"];
             };
         };
@@ -2485,6 +2513,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "memo": "Registered at the branch"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Void"];
             };
         };
@@ -2551,6 +2584,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amountCents": 2500,
+                 *       "memo": "March salary"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoneyMovement"];
             };
         };
@@ -2955,6 +2994,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customer": "example",
+                 *       "bank": "first-citizens",
+                 *       "type": "deposit"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Transaction"];
             };
         };
@@ -3064,6 +3110,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from": {
+                 *         "customer": "example",
+                 *         "bank": "first-citizens"
+                 *       },
+                 *       "to": {
+                 *         "customer": "example",
+                 *         "bank": "first-citizens"
+                 *       },
+                 *       "amountCents": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["TransferRequest"];
             };
         };
@@ -3189,6 +3248,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example",
+                 *       "contexts": [
+                 *         "example"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     contexts: string[];
                     name: string;
@@ -3360,6 +3427,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "by": 1
+                 *     }
+                 */
                 "application/json": {
                     by: number;
                 };
@@ -3538,6 +3610,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CategoryName"];
             };
         };
@@ -3695,6 +3772,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CategoryName"];
             };
         };
@@ -3939,6 +4021,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "Region": "example",
+                 *       "OrderDate": "2026-03-01T14:00:00.000Z",
+                 *       "FirstName": "example",
+                 *       "LastName": "example",
+                 *       "Address": "example",
+                 *       "City": "example",
+                 *       "State": "example",
+                 *       "PostalCode": "example",
+                 *       "Country": "example",
+                 *       "Phone": "+1 555 0100",
+                 *       "Email": "ada@example.com",
+                 *       "Total": 1,
+                 *       "PaymentTransactionId": "example",
+                 *       "Details": [
+                 *         {
+                 *           "Email": "ada@example.com",
+                 *           "ProductId": 1,
+                 *           "Quantity": 1,
+                 *           "UnitPrice": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["Order"];
             };
         };
@@ -4021,6 +4128,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example [] */
                 "application/json": unknown[];
                 "application/x-ndjson": string;
             };
@@ -4133,6 +4241,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decision": "investigated",
+                 *       "note": "example"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AlertDecision"];
             };
         };
@@ -4456,6 +4570,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://consumer.example.com/hooks/eventloom",
+                 *       "contexts": [
+                 *         "example"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     contexts: string[];
                     /**
@@ -4611,6 +4733,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "example",
+                 *       "password": "example"
+                 *     }
+                 */
                 "application/json": {
                     password: string;
                     username: string;

@@ -8,9 +8,9 @@ const transactionTypes = ['deposit', 'withdraw', 'void'] as const;
 type TransactionType = (typeof transactionTypes)[number];
 
 const AccountParams = z.object({ customer: customerId, bank: bankId });
-const MoneyBody = z.object({ amountCents, memo: memo.optional() }).strict().openapi('MoneyMovement');
-const VoidBody = z.object({ memo: memo.optional() }).strict().openapi('Void');
-const FreezeBody = z.object({ memo: memo.optional().openapi({ description: 'Why (shown in the event log)' }) }).strict().openapi('Freeze');
+const MoneyBody = z.object({ amountCents: amountCents.openapi({ example: 2500 }), memo: memo.optional().openapi({ example: 'March salary' }) }).strict().openapi('MoneyMovement');
+const VoidBody = z.object({ memo: memo.optional().openapi({ example: 'Registered at the branch' }) }).strict().openapi('Void');
+const FreezeBody = z.object({ memo: memo.optional().openapi({ description: 'Why (shown in the event log)', example: 'Card reported stolen' }) }).strict().openapi('Freeze');
 
 /** What the portal's transaction form posts: one body for all three types. */
 export const TransactionBody = z
