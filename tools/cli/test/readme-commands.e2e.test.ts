@@ -143,6 +143,9 @@ const plans: Plan[] = [
   briefly(/^BENCH_PROFILE_DIR=\/tmp\/prof pnpm --filter @eventloom\/bench bench --quick --only rebuild --out \/tmp\/r\.json$/, /Azurite \(in-memory\).*\n\n\[rebuild\]/),
   // The profile of the gateway path, for one second (DURATION_MS) on the run's Azurite (the README says to start one).
   run('node --cpu-prof --cpu-prof-dir=/tmp/prof tools/bench/src/profile/gateway-deposits.ts', { env: () => ({ DURATION_MS: '1000' }), expect: /deposits in 1000 ms: \d+\/s/, seconds: 90 }),
+  // Storage requests per deposit, with few deposits (N) on the run's Azurite.
+  run('N=200 node tools/bench/src/profile/requests-per-deposit.ts', { rewrite: [{ why: '20 deposits', apply: (s) => s.replace('N=200', 'N=20') }], expect: /20 deposits \(one after another, Prefer: wait\)[^]*\d+\.\d\d {2}in all/, seconds: 90 }),
+  run('N=640 CLIENTS=32 node tools/bench/src/profile/requests-per-deposit.ts', { rewrite: [{ why: '64 deposits', apply: (s) => s.replace('N=640', 'N=64') }], expect: /64 deposits \(32 clients\)[^]*\d+\.\d\d {2}in all/, seconds: 90 }),
   // Load and abuse: each starts its stack of its own and its clients.
   ...['pnpm load', 'pnpm load --clients 20 --duration 10s', 'pnpm load --no-hostile', 'pnpm load --json /tmp/load.json'].map((c) => briefly(c, /^load: \d+ clients for \d+ s$/m, { seconds: 120 })),
   briefly('pnpm load --gateway http://127.0.0.1:8787', /^load: \d+ clients for \d+ s$/m, { where: 'stack', seconds: 120 }),
