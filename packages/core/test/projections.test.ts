@@ -263,49 +263,76 @@ describe('checkpoint saves of a runner that keeps catching up', () => {
 });
 
 describe('reads of a runner told where the feed ends', () => {
+  /** The counter feed as a runner sees it: its first `visible` entries; reads counted. */
+  const countedFeed = (storage: Storage) => {
+    const whole = new Feed(storage, 'counter');
+    const state = { visible: 100, reads: 0 };
+    const feed: FeedReader = {
+      context: 'counter',
+      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, state.visible - after))),
+      read: async (after, limit) => {
+        state.reads++;
+        return after >= state.visible ? [] : whole.read(after, Math.min(limit, state.visible - after));
+      },
+      decode: (row) => whole.decode(row),
+      head: async () => state.visible,
+    };
+    return { feed, state };
+  };
+  const askFreshMs = 400;
+
   // Bench B1 tallied 2.3 feed-table reads per deposit that found nothing: after applying an
   // entry its own relay announced, each runner was woken again by the bus notice of the
   // same head (and by its deferred save), and asked the table.
   it('reads on a wake-up only when told of entries past its checkpoint, and at its poll', async () => {
     const { storage, runner: runnerOver } = await checkpointBench('toldhead');
-    const whole = new Feed(storage, 'counter');
-    let visible = 100;
-    let reads = 0;
-    const feed: FeedReader = {
-      context: 'counter',
-      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, visible - after))),
-      read: async (after, limit) => {
-        reads++;
-        return after >= visible ? [] : whole.read(after, Math.min(limit, visible - after));
-      },
-      decode: (row) => whole.decode(row),
-      head: async () => visible,
-    };
-    const askFreshMs = 400;
+    const { feed, state } = countedFeed(storage);
+    // Batches of 100 that come back short (a full one means more may follow: it reads on).
+    state.visible = 50;
     const runner = await runnerOver(feed, { askFreshMs });
     await runner.start();
-    runner.told(100);
+    runner.told(50);
     await runner.step();
-    expect(runner.checkpoint).toBe(100);
-    expect(reads).toBe(1);
+    expect(runner.checkpoint).toBe(50);
+    expect(state.reads).toBe(1);
     // The bus notice of the same head, a deferred save's step: nothing to ask.
-    runner.told(100);
+    runner.told(50);
     expect(await runner.step()).toBe(false);
-    expect(reads).toBe(1);
+    expect(state.reads).toBe(1);
     // Told of more: it reads at once.
-    visible = 200;
-    runner.told(200);
+    state.visible = 120;
+    runner.told(120);
     await runner.step();
-    expect(runner.checkpoint).toBe(200);
-    expect(reads).toBe(2);
+    expect(runner.checkpoint).toBe(120);
+    expect(state.reads).toBe(2);
     // Entries nobody told it of are found by the poll, which comes after a longer pause.
-    visible = 300;
+    state.visible = 200;
     expect(await runner.step()).toBe(false);
-    expect(reads).toBe(2);
+    expect(state.reads).toBe(2);
     await new Promise((resolve) => setTimeout(resolve, askFreshMs + 50));
     await runner.step();
-    expect(runner.checkpoint).toBe(300);
-    expect(reads).toBe(3);
+    expect(runner.checkpoint).toBe(200);
+    expect(state.reads).toBe(3);
+    runner.stop();
+  });
+
+  // The first version skipped after any read: a runner started on a backlog nobody
+  // announced read one batch per poll (bench R1's live projection never caught up).
+  it('reads on through a backlog nobody announced while batches come back full', async () => {
+    const { storage, runner: runnerOver } = await checkpointBench('toldbacklog');
+    const { feed, state } = countedFeed(storage);
+    state.visible = 300;
+    const runner = await runnerOver(feed, { askFreshMs });
+    await runner.start();
+    for (const reached of [100, 200, 300]) {
+      await runner.step();
+      expect(runner.checkpoint).toBe(reached);
+    }
+    // The fourth read comes back short (empty): at the end now, the next wake-up within askFreshMs reads nothing.
+    expect(await runner.step()).toBe(false);
+    expect(state.reads).toBe(4);
+    expect(await runner.step()).toBe(false);
+    expect(state.reads).toBe(4);
     runner.stop();
   });
 });
