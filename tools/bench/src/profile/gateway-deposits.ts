@@ -7,10 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@eventloom/core';
-import { createGateway } from '@eventloom/gateway';
-import { loadAuth } from '../../../../apps/gateway/src/auth/auth.ts';
-import banking from '../../../../packages/banking-context/src/index.ts';
+import { banking, bankingGateway } from '../banking-gateway.ts';
 import { startRuntime } from '../env.ts';
 
 const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
@@ -18,18 +15,8 @@ if (!connectionString) throw new Error('set AZURE_STORAGE_CONNECTION_STRING (an 
 const durationMs = Number(process.env.DURATION_MS ?? 10_000);
 const home = await mkdtemp(join(tmpdir(), 'eventloom-prof-'));
 const bench = await startRuntime(connectionString, `prof${Date.now().toString(36)}`, { workers: true, contexts: [banking] });
-const auth = await loadAuth(home);
-const app = createGateway({ runtime: bench.runtime, contexts: [banking], auth, logger: createLogger('silent', 'gateway') });
-const token = (await auth.issue({ sub: 'admin', role: 'admin' })).token;
-const deposit = async (customer: string) => {
-  const response = await app.request(`/api/banking/accounts/${customer}/republic/deposits`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ amountCents: 100 }),
-  });
-  await response.text();
-  if (response.status !== 202 && response.status !== 200) throw new Error(`deposit: ${response.status}`);
-};
+const gateway = await bankingGateway(bench.runtime, home);
+const deposit = (customer: string) => gateway.deposit(customer, false);
 await Promise.all(Array.from({ length: 32 }, (_, w) => deposit(`P${w}`)));
 let done = 0;
 const until = performance.now() + durationMs;

@@ -12,10 +12,7 @@ import type { ClientRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@eventloom/core';
-import { createGateway } from '@eventloom/gateway';
-import { loadAuth } from '../../../../apps/gateway/src/auth/auth.ts';
-import banking from '../../../../packages/banking-context/src/index.ts';
+import { banking, bankingGateway } from '../banking-gateway.ts';
 import { startRuntime } from '../env.ts';
 
 const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
@@ -38,18 +35,7 @@ subscribe('http.client.request.start', (message) => {
 
 const home = await mkdtemp(join(tmpdir(), 'eventloom-requests-'));
 const bench = await startRuntime(connectionString, prefix, { workers: true, contexts: [banking] });
-const auth = await loadAuth(home);
-const app = createGateway({ runtime: bench.runtime, contexts: [banking], auth, logger: createLogger('silent', 'gateway') });
-const token = (await auth.issue({ sub: 'admin', role: 'admin' })).token;
-const deposit = async (customer: string, wait: boolean) => {
-  const response = await app.request(`/api/banking/accounts/${customer}/republic/deposits`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(wait ? { Prefer: 'wait=10' } : {}) },
-    body: JSON.stringify({ amountCents: 100 }),
-  });
-  await response.text();
-  if (response.status !== 200 && response.status !== 202) throw new Error(`deposit: ${response.status}`);
-};
+const { deposit } = await bankingGateway(bench.runtime, home);
 
 // Accounts opened and every loop warm before counting.
 await Promise.all(Array.from({ length: 32 }, (_, i) => deposit(`R${i}`, true)));

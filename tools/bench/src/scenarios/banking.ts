@@ -1,10 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@eventloom/core';
-import { createGateway } from '@eventloom/gateway';
-import { loadAuth } from '../../../../apps/gateway/src/auth/auth.ts';
-import banking from '../../../../packages/banking-context/src/index.ts';
+import { banking, bankingGateway } from '../banking-gateway.ts';
 import { eventLikeRow, startRuntime } from '../env.ts';
 import type { Row, ScenarioContext } from '../report.ts';
 import { insertReference, openLoop, visibleFigures } from '../open-loop.ts';
@@ -31,19 +28,7 @@ export async function bankingScenario(ctx: ScenarioContext): Promise<Row[]> {
   const home = await mkdtemp(join(tmpdir(), 'eventloom-bench-'));
   const bench = await startRuntime(ctx.connectionString, prefix, { workers: true, contexts: [banking] });
   try {
-    const auth = await loadAuth(home);
-    const app = createGateway({ runtime: bench.runtime, contexts: [banking], auth, logger: createLogger('silent', 'gateway') });
-    const token = (await auth.issue({ sub: 'admin', role: 'admin' })).token;
-    const deposit = async (customer: string, wait: boolean) => {
-      const response = await app.request(`/api/banking/accounts/${customer}/republic/deposits`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(wait ? { Prefer: 'wait=10' } : {}) },
-        body: JSON.stringify({ amountCents: 100 }),
-      });
-      const body = await response.text();
-      if (response.status !== 200 && response.status !== 202) throw new Error(`deposit ${customer}: ${response.status} ${body.slice(0, 300)}`);
-      return { status: response.status, eventId: (JSON.parse(body) as { events: { id: string }[] }).events[0]?.id };
-    };
+    const { app, token, deposit } = await bankingGateway(bench.runtime, home);
 
     // Warm-up: every account opened and visible (runtime, relay, projections, state cache).
     await Promise.all(Array.from({ length: accounts }, (_, i) => deposit(`B${i}`, true)));
