@@ -138,6 +138,9 @@ describe('report pages', () => {
 		expect(await card.textContent()).toContain('Republic Bank');
 		expect(await card.textContent()).toContain('$740.00');
 
+		// The deposit landed at Scotia: freezing it is Scotia's owner's call, not Republic's.
+		expect(await card.getByRole('checkbox').count()).toBe(0);
+
 		// No note: the form says so next to the field.
 		await card.getByRole('radio', { name: 'Dismissed' }).check();
 		await card.getByRole('button', { name: 'Record decision' }).click();
@@ -152,6 +155,40 @@ describe('report pages', () => {
 		expect(await decided.textContent()).toContain('dismissed');
 		expect(await decided.textContent()).toContain('moving savings');
 		expect(await card.count()).toBe(0);
+		assertNoConsoleErrors(alerts);
+	});
+
+	it('lets the receiving bank’s owner freeze the account while the alert is investigated', async () => {
+		const alerts = await signedIn('owner.scotia', '/alerts');
+		const { page } = alerts;
+		const customer = `F${run.toUpperCase()}`;
+		for (const [bank, kind, amountCents] of [
+			['republic', 'deposits', 200_000],
+			['republic', 'withdrawals', 75_000],
+			['scotia', 'deposits', 74_000],
+		] as const) {
+			expect((await api('POST', `/api/banking/accounts/${customer}/${bank}/${kind}`, { amountCents })).status).toBe(202);
+		}
+		const card = page.locator('li[data-alert]', { hasText: customer });
+		await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+		const freeze = card.getByRole('checkbox', { name: `Freeze ${customer}’s account at Scotia Bank while it is investigated` });
+		await freeze.check();
+		await card.getByLabel(/^Note/).fill('Same amount moved within the hour; holding it while we call.');
+
+		// Dismissed and frozen do not go together: said next to the box, nothing recorded, the choices kept.
+		await card.getByRole('radio', { name: 'Dismissed' }).check();
+		await card.getByRole('button', { name: 'Record decision' }).click();
+		await expect.poll(() => card.locator('.field-error').textContent(), { timeout: 10_000 }).toContain('frozen only while its alert is investigated');
+		expectFailedRequest(alerts, 400, '/alerts?/decide');
+		expect(await freeze.isChecked()).toBe(true);
+
+		await card.getByRole('radio', { name: 'Investigated' }).check();
+		await card.getByRole('button', { name: 'Record decision' }).click();
+		await expect.poll(() => page.getByTestId('decision-status').textContent(), { timeout: 10_000 }).toContain('is being frozen');
+		// Banking froze the receiving account: a deposit there is refused.
+		await expect
+			.poll(async () => (await api<{ type?: string }>('POST', `/api/banking/accounts/${customer}/scotia/deposits`, { amountCents: 100 })).body.type ?? '', { timeout: 15_000 })
+			.toContain('account-frozen');
 		assertNoConsoleErrors(alerts);
 	});
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from '@sveltejs/kit';
+import { ownBank } from '#lib/components/banking/gateway.server.ts';
 import { decideAlert, ProblemError, GatewayUnreachable, listAlerts, readFailure } from '#lib/components/reports/gateway.server.ts';
 import type { Alert } from '#lib/components/reports/types.ts';
 import { problemMessage } from '#lib/server/problem.ts';
@@ -10,11 +11,17 @@ export const load: PageServerLoad = async ({ locals, url, cookies, depends }) =>
 	// The page's live stream invalidates this key when alerts or decisions change.
 	depends('app:alerts');
 	const token = requireSignIn(locals, url);
-	const mayDecide = locals.principal?.role === 'owner' || locals.principal?.role === 'admin';
+	const principal = locals.principal;
+	const mayDecide = principal?.role === 'owner' || principal?.role === 'admin';
+	// Freezing acts at the receiving bank: an admin, or that bank's owner (the gateway checks it too).
+	const mayFreeze = (alert: Alert) =>
+		principal?.role === 'admin' || (principal?.role === 'owner' && ownBank([{ bank: alert.deposit.bank, bankName: alert.deposit.bankName }], principal.bank) === alert.deposit.bank);
 	try {
 		const { items, counts } = await listAlerts(token);
+		const open = items.filter((alert) => alert.state === 'open');
 		return {
-			open: items.filter((alert) => alert.state === 'open'),
+			open,
+			freezable: open.filter(mayFreeze).map((alert) => alert.id),
 			decided: items.filter((alert) => alert.state !== 'open').sort((a, b) => (b.decision?.at ?? '').localeCompare(a.decision?.at ?? '')),
 			counts,
 			mayDecide,
@@ -25,6 +32,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies, depends }) =>
 	} catch (error) {
 		return {
 			open: [] as Alert[],
+			freezable: [] as string[],
 			decided: [] as Alert[],
 			counts: { open: 0, investigated: 0, dismissed: 0 },
 			mayDecide,
@@ -41,14 +49,16 @@ export const actions: Actions = {
 		const id = String(form.get('id') ?? '');
 		const decision = String(form.get('decision') ?? '');
 		const note = String(form.get('note') ?? '');
+		const freeze = form.get('freeze') === 'on';
 		const key = String(form.get('key') ?? '') || randomUUID();
-		const refuse = (status: number, errors: Record<string, string[]>, message: string | null) => fail(status, { id, decision, note, errors, message });
+		const refuse = (status: number, errors: Record<string, string[]>, message: string | null) => fail(status, { id, decision, note, freeze, errors, message });
 
 		if (decision !== 'investigated' && decision !== 'dismissed') return refuse(400, { decision: ['Choose investigated or dismissed'] }, null);
 		if (!note.trim()) return refuse(400, { note: ['Say what you found, or why the alert is dismissed'] }, null);
+		if (freeze && decision !== 'investigated') return refuse(400, { freeze: ['An account is frozen only while its alert is investigated: choose Investigated, or leave it unfrozen'] }, null);
 		try {
-			const reply = await decideAlert(token, id, decision, note, `${key}-${id}`);
-			return { decided: { id, decision, status: reply.status } };
+			const reply = await decideAlert(token, id, decision, note, `${key}-${id}`, freeze);
+			return { decided: { id, decision, froze: freeze, status: reply.status } };
 		} catch (error) {
 			endSessionOn401(error, cookies, url);
 			if (error instanceof ProblemError) return refuse(error.status, error.problem.errors ?? {}, problemMessage(error.problem));

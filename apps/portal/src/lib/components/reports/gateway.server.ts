@@ -36,12 +36,13 @@ export async function listAlerts(token: string): Promise<{ items: Alert[]; count
 
 type Decision = components['schemas']['AlertDecision'];
 
-export async function decideAlert(token: string, id: string, decision: Decision['decision'], note: string, idempotencyKey: string) {
+/** `freeze`: with `investigated`, banking freezes the account that received the deposit. */
+export async function decideAlert(token: string, id: string, decision: Decision['decision'], note: string, idempotencyKey: string, freeze = false) {
 	return body(
 		gateway(token).api.POST('/api/reporting/alerts/{id}/decisions', {
 			// Hold the reply until the decisions view has it, so the reloaded page shows it.
 			params: { path: { id }, header: command({ wait: 5, idempotencyKey }) },
-			body: { decision, note },
+			body: { decision, note, ...(freeze ? { freezeReceivingAccount: true } : {}) },
 		}),
 	);
 }
