@@ -33,6 +33,20 @@ describe('report pages', () => {
 		return { status: response.status, body: (await response.json()) as T };
 	}
 
+	/** $750 leaves Republic Bank and $740 arrives at Scotia Bank for `customer`; resolves with the alert's card on `page` once shown. */
+	async function raiseAlert(page: Page, customer: string) {
+		for (const [bank, kind, amountCents] of [
+			['republic', 'deposits', 200_000],
+			['republic', 'withdrawals', 75_000],
+			['scotia', 'deposits', 74_000],
+		] as const) {
+			expect((await api('POST', `/api/banking/accounts/${customer}/${bank}/${kind}`, { amountCents })).status).toBe(202);
+		}
+		const card = page.locator('li[data-alert]', { hasText: customer });
+		await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+		return card;
+	}
+
 	/** Orders in the shop's JSON (seed 004) for one movie, placed at `at`. */
 	function orders(movie: Movie, count: number, quantity: number, at: Date) {
 		return Array.from({ length: count }, (_, i) => ({
@@ -126,15 +140,7 @@ describe('report pages', () => {
 		const alerts = await signedIn('owner.republic', '/alerts');
 		const { page } = alerts;
 		const customer = `X${run.toUpperCase()}`;
-		for (const [bank, kind, amountCents] of [
-			['republic', 'deposits', 200_000],
-			['republic', 'withdrawals', 75_000],
-			['scotia', 'deposits', 74_000],
-		] as const) {
-			expect((await api('POST', `/api/banking/accounts/${customer}/${bank}/${kind}`, { amountCents })).status).toBe(202);
-		}
-		const card = page.locator('li[data-alert]', { hasText: customer });
-		await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+		const card = await raiseAlert(page, customer);
 		expect(await card.textContent()).toContain('Republic Bank');
 		expect(await card.textContent()).toContain('$740.00');
 
@@ -162,15 +168,7 @@ describe('report pages', () => {
 		const alerts = await signedIn('owner.scotia', '/alerts');
 		const { page } = alerts;
 		const customer = `F${run.toUpperCase()}`;
-		for (const [bank, kind, amountCents] of [
-			['republic', 'deposits', 200_000],
-			['republic', 'withdrawals', 75_000],
-			['scotia', 'deposits', 74_000],
-		] as const) {
-			expect((await api('POST', `/api/banking/accounts/${customer}/${bank}/${kind}`, { amountCents })).status).toBe(202);
-		}
-		const card = page.locator('li[data-alert]', { hasText: customer });
-		await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+		const card = await raiseAlert(page, customer);
 		const freeze = card.getByRole('checkbox', { name: `Freeze ${customer}’s account at Scotia Bank while it is investigated` });
 		await freeze.check();
 		await card.getByLabel(/^Note/).fill('Same amount moved within the hour; holding it while we call.');
