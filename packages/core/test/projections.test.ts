@@ -221,28 +221,37 @@ async function checkpointBench(name: string) {
   return { storage, saved, runner };
 }
 
+/** The counter feed as a runner sees it: its first `state.visible` entries (100 to begin with); reads counted. */
+function countedFeed(storage: Storage) {
+  const whole = new Feed(storage, 'counter');
+  const state = { visible: 100, reads: 0 };
+  const feed: FeedReader = {
+    context: 'counter',
+    rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, state.visible - after))),
+    read: async (after, limit) => {
+      state.reads++;
+      return after >= state.visible ? [] : whole.read(after, Math.min(limit, state.visible - after));
+    },
+    decode: (row) => whole.decode(row),
+    head: async () => state.visible,
+  };
+  return { feed, state };
+}
+
 describe('checkpoint saves of a runner that keeps catching up', () => {
   // Bench 3 tallied 288 checkpoint writes for 1,200 commands at 200/s: the feed ran dry after
   // nearly every batch, and each dry step saved (a storage write in the way of the next event).
   it('saves at most once per drySaveMs when the feed runs dry, and the deferred save comes without another event', async () => {
     const { storage, runner: runnerOver, saved } = await checkpointBench('drysave');
     // The feed as the runner sees it: it grows by 100 at a time.
-    const whole = new Feed(storage, 'counter');
-    let visible = 100;
-    const feed: FeedReader = {
-      context: 'counter',
-      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, visible - after))),
-      read: async (after, limit) => (after >= visible ? [] : whole.read(after, Math.min(limit, visible - after))),
-      decode: (row) => whole.decode(row),
-      head: async () => visible,
-    };
+    const { feed, state } = countedFeed(storage);
     const runner = await runnerOver(feed, { drySaveMs: 1500 });
     let wakes = 0;
     runner.wakeLoop = () => void wakes++;
     await runner.start(); // counts as a save
     await runner.step(); // 100
     expect(await runner.step()).toBe(false); // dry, right after the start: deferred
-    visible = 200;
+    state.visible = 200;
     await runner.step(); // 200
     expect(await runner.step()).toBe(false); // dry again: still deferred, one wake asked for
     expect(await saved()).toBe(0);
@@ -251,7 +260,7 @@ describe('checkpoint saves of a runner that keeps catching up', () => {
     await waitUntil('the loop woken for the deferred save', () => wakes === 1, 5_000, 20);
     expect(await runner.step()).toBe(false);
     expect(await saved()).toBe(200);
-    visible = 300;
+    state.visible = 300;
     await runner.step(); // 300
     expect(await runner.step()).toBe(false);
     expect(await saved()).toBe(200);
@@ -263,22 +272,6 @@ describe('checkpoint saves of a runner that keeps catching up', () => {
 });
 
 describe('reads of a runner told where the feed ends', () => {
-  /** The counter feed as a runner sees it: its first `visible` entries; reads counted. */
-  const countedFeed = (storage: Storage) => {
-    const whole = new Feed(storage, 'counter');
-    const state = { visible: 100, reads: 0 };
-    const feed: FeedReader = {
-      context: 'counter',
-      rowsAfter: (after, limit) => whole.rowsAfter(after, Math.max(0, Math.min(limit, state.visible - after))),
-      read: async (after, limit) => {
-        state.reads++;
-        return after >= state.visible ? [] : whole.read(after, Math.min(limit, state.visible - after));
-      },
-      decode: (row) => whole.decode(row),
-      head: async () => state.visible,
-    };
-    return { feed, state };
-  };
   const askFreshMs = 400;
 
   // Bench B1 tallied 2.3 feed-table reads per deposit that found nothing: after applying an
