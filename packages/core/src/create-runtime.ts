@@ -113,6 +113,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const group = (options.workers ?? true) && bus.redis ? new WorkerGroup(bus, { log }) : undefined;
   const workerId = group?.id ?? 'single-process';
   const loopOptions = (idleMs: number, log: Logger) => ({ idleMs, log, group });
+  /** Feed readers skip a look within half their idle poll when told of nothing new (relay/told-head.ts). */
+  const askFreshMs = tuning.projectionIdleMs / 2;
 
   if (options.workers ?? true) {
     // Each store's feed must be laid out as its definition asks (grown if need be) before anything is placed.
@@ -222,7 +224,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             upcast: foreign ? (entry) => foreign.toPublished(entry) : (entry) => sourceContext.upcast(entry),
             onChanged: (change) => context.progress.onView(change),
             checkpointMs: tuning.checkpointMs,
-            askFreshMs: tuning.projectionIdleMs / 2,
+            askFreshMs,
             // An event's journey names its own context's projections.
             ...(sourceContext === context ? { applied: new ApplyRecorder(context.applyLog, key, context.log) } : {}),
           });
@@ -257,7 +259,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             },
             lease: followLease,
             log: context.log,
-            askFreshMs: tuning.projectionIdleMs / 2,
+            askFreshMs,
           });
           reactions.push({ source: listen.source, runner: follower, loop: new LeasedLoop(followLease, follower, loopOptions(tuning.projectionIdleMs, context.log)) });
         }
@@ -287,7 +289,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           act: reactionActor(definition, context.name, target, context.log),
           lease,
           log: context.log,
-          askFreshMs: tuning.projectionIdleMs / 2,
+          askFreshMs,
         });
         reactions.push({ source: definition.source, runner, loop: new LeasedLoop(lease, runner, loopOptions(tuning.projectionIdleMs, context.log)) });
       }

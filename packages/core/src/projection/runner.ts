@@ -321,9 +321,7 @@ export class ProjectionRunner implements LeasedWork {
    * and when the feed runs dry, and a successor replays at most that second exactly.
    */
   private async stepLive(): Promise<boolean> {
-    const asked = this.toldHead.shouldAsk(this.checkpoint);
-    const entries = asked ? await this.parts.feed.read(this.checkpoint, this.batchSize) : [];
-    if (asked) this.toldHead.read(entries.length < this.batchSize);
+    const entries = await this.toldHead.read(this.checkpoint, this.batchSize, () => this.parts.feed.read(this.checkpoint, this.batchSize));
     if (entries.length === 0) {
       if (this.checkpoint !== this.savedCheckpoint) await this.saveWhenDry();
       return false;

@@ -59,9 +59,7 @@ export class FeedFollower implements LeasedWork {
   stop(): void {}
 
   async step(): Promise<boolean> {
-    if (!this.toldHead.shouldAsk(this.checkpoint)) return false;
-    const entries = await this.parts.feed.read(this.checkpoint, batchSize);
-    this.toldHead.read(entries.length < batchSize);
+    const entries = await this.toldHead.read(this.checkpoint, batchSize, () => this.parts.feed.read(this.checkpoint, batchSize));
     if (entries.length === 0) return false;
     const before = this.checkpoint;
     for (const stored of entries) {

@@ -25,17 +25,14 @@ export class ToldHead {
     if (head > this.head) this.head = head;
   }
 
-  /** Whether a reader at `position` should read the table now; true counts as asking (say what it found with `read`). */
-  shouldAsk(position: number): boolean {
+  /** The entries after `position` from `read` (at most `limit`), or none when the reader may skip asking (above). */
+  async read<T>(position: number, limit: number, read: () => Promise<T[]>): Promise<T[]> {
     const now = performance.now();
-    if (this.atEnd && position >= this.head && now - this.askedAt < this.freshMs) return false;
+    if (this.atEnd && position >= this.head && now - this.askedAt < this.freshMs) return [];
     this.askedAt = now;
-    return true;
-  }
-
-  /** What the read found: `short` when it returned fewer entries than it asked for. */
-  read(short: boolean): void {
-    this.atEnd = short;
+    const entries = await read();
+    this.atEnd = entries.length < limit;
+    return entries;
   }
 
   /** After a restart or a takeover: ask at once. */
