@@ -151,7 +151,7 @@ describe.skipIf(!haveAzurite)('OpenTelemetry export to an OTLP endpoint', () => 
     // Asynchronous steps: new traces, linked to the event's context, never parented to it.
     const linked = all.filter((s) => linksTo(s, caller.traceId, append.spanId));
     const names = linked.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['place', 'apply balances', 'apply eventLog', expect.stringMatching(/^deliver /)]));
+    expect(names).toEqual(expect.arrayContaining(['place', 'apply balances', 'apply ledger', expect.stringMatching(/^deliver /)]));
     for (const span of linked) {
       expect(span.traceId, span.name).not.toBe(caller.traceId);
       expect(span.parentSpanId ?? '', span.name).toBe('');

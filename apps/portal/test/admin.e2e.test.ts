@@ -89,14 +89,14 @@ describe('admin page', () => {
 	it('fits a phone screen, every figure labelled', async () => {
 		const admin = await signedIn('admin', 390);
 		const { page } = admin;
-		const row = page.locator('tr[data-projection="banking/eventLog"]');
+		const row = page.locator('tr[data-projection="banking/ledger"]');
 		await row.waitFor();
 		const widths = await page.evaluate(() => {
 			const sections = [...document.querySelectorAll('main section')];
 			return sections.map((section) => section.getBoundingClientRect().right);
 		});
 		for (const right of widths) expect(right).toBeLessThanOrEqual(390);
-		expect(await page.getByRole('button', { name: 'Rebuild banking/eventLog' }).isVisible()).toBe(true);
+		expect(await page.getByRole('button', { name: 'Rebuild banking/ledger' }).isVisible()).toBe(true);
 		expect(await row.locator('td[data-label="Lag"]').evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Lag"');
 		assertNoConsoleErrors(admin);
 	});
@@ -115,7 +115,7 @@ describe('admin page', () => {
 					relayLagMs: 0,
 					projections: [
 						{ context: 'banking', name: 'balances', source: 'banking', checkpoint: 7, lag: 3, lagSeconds: 42, stalled: true, eventsPerSecond: 0, state: 'stalled', generation: 0, deadLetters: 0, rebuild: null },
-						{ context: 'banking', name: 'eventLog', source: 'banking', checkpoint: 10, lag: 0, lagSeconds: 0, stalled: false, eventsPerSecond: 0, state: 'live', generation: 0, deadLetters: 0, rebuild: null },
+						{ context: 'banking', name: 'ledger', source: 'banking', checkpoint: 10, lag: 0, lagSeconds: 0, stalled: false, eventsPerSecond: 0, state: 'live', generation: 0, deadLetters: 0, rebuild: null },
 					],
 				},
 			],
@@ -131,7 +131,7 @@ describe('admin page', () => {
 		const row = page.locator('tr[data-projection="banking/balances"]');
 		expect(await row.getByTestId('projection-state').textContent()).toContain('stalled');
 		expect(await row.getByTestId('projection-lag').textContent()).toBe('3 events / 42 s behind');
-		expect(await page.locator('tr[data-projection="banking/eventLog"]').getByTestId('projection-lag').textContent()).toBe('caught up');
+		expect(await page.locator('tr[data-projection="banking/ledger"]').getByTestId('projection-lag').textContent()).toBe('caught up');
 	});
 
 	it('tells an owner the page is for admins', async () => {

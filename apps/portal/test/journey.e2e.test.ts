@@ -55,7 +55,7 @@ describe('event journey', () => {
 		expect(await step('placed').getAttribute('data-state')).toBe('done');
 		expect(await step('placed').textContent()).toMatch(/Position \d+/);
 		const views = await journey.locator('li[data-step^="projection:"] .label').allTextContents();
-		expect(views).toEqual(expect.arrayContaining(['Applied by balances', 'Applied by eventLog']));
+		expect(views).toEqual(expect.arrayContaining(['Applied by balances', 'Applied by ledger']));
 		// Every step so far has a time, and each after the first how long it took.
 		for (const key of ['accepted', 'stored', 'placed', 'projection:balances']) expect(await step(key).locator('time').count()).toBe(1);
 		expect(await step('stored').locator('.took').textContent()).toMatch(/^\+\d+(\.\d)? (ms|s)$/);

@@ -6,7 +6,7 @@ import { Voided, Withdrawn, accountEvents } from './account/events.ts';
 import { balanceRoutes } from './balances/api.ts';
 import { balances } from './balances/projection.ts';
 import { eventLogRoutes } from './event-log/api.ts';
-import { eventLog } from './event-log/projection.ts';
+import { ledger } from './event-log/projection.ts';
 import { freezeOnAlert } from './alert-reaction/freeze-on-alert.ts';
 import { accountOpenedContract, depositedContract, transactionLink } from './published/account.ts';
 import { seedDemo } from './seed.ts';
@@ -23,7 +23,7 @@ export default defineContext({
   title: 'Banking',
   events: [...accountEvents, ...transferEvents],
   aggregates: [account],
-  projections: [balances, eventLog, transfers],
+  projections: [balances, ledger, transfers],
   // Cross-bank transfers (issue 13): POST /transfers starts one, GET /transfers/{id} follows it.
   processes: [transferProcess()],
   // Choreographed: an alert reporting decides with `freeze` freezes the receiving account here.
@@ -53,6 +53,6 @@ export default defineContext({
   seed: seedDemo,
 });
 
-export { account, balances, eventLog, seedDemo, transferProcess };
+export { account, balances, ledger, seedDemo, transferProcess };
 export { banks, bankById, bankByName, type Bank, type BankId } from './banks.ts';
 export { accountStream, type AccountState } from './account/decide.ts';

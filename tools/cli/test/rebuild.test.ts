@@ -70,14 +70,14 @@ describe('./eventloom rebuild', () => {
   it('rebuilds every projection of a context with --context', async () => {
     const { code, stdout } = await rebuild('--context', 'banking', '--gateway', gateway);
     expect(stdout).toContain('banking/balances rebuilt');
-    expect(stdout).toContain('banking/eventLog rebuilt');
+    expect(stdout).toContain('banking/ledger rebuilt');
     expect(stdout).toContain('banking/transfers rebuilt');
     expect(code).toBe(0);
   }, 60_000);
 
   it('names the known projections when the one asked for does not exist', async () => {
     const { code, stderr } = await rebuild('balance');
-    expect(stderr.trim()).toBe('eventloom rebuild: There is no projection balance; the projections are banking/balances, banking/eventLog, banking/transfers.');
+    expect(stderr.trim()).toBe('eventloom rebuild: There is no projection balance; the projections are banking/balances, banking/ledger, banking/transfers.');
     expect(code).not.toBe(0);
   }, 60_000);
 

@@ -4,7 +4,8 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { accountStream, type AccountState } from '../account/decide.ts';
 import { customerId } from '../account/fields.ts';
 import { bankById, bankId, banks, type BankId } from '../banks.ts';
-import { eventLogTable, logPartitions } from '../event-log/projection.ts';
+import { logKeyFilter } from '../event-log/api.ts';
+import { eventLogTable, logPartition, logRange } from '../event-log/projection.ts';
 import { LogEntry, toLogEntry } from '../event-log/api.ts';
 import { balanceTables, bankTotalsPartition, type BalanceRow, type BankTotalRow } from './projection.ts';
 
@@ -115,7 +116,7 @@ export function balanceRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime)
     const { customer: id } = c.req.valid('param');
     const [accounts, recent] = await Promise.all([
       runtime.views.query(balanceTables.balances, { partitionKey: id }),
-      runtime.views.query(eventLogTable, { partitionKey: logPartitions.customer(id), limit: c.req.valid('query').limit ?? 20 }),
+      runtime.views.query(eventLogTable, { partitionKey: logPartition, filter: logKeyFilter(logRange.customer(id)), limit: c.req.valid('query').limit ?? 20 }),
     ]);
     if (accounts.rows.length === 0) throw problems.notFound(`No account for customer ${id} at any bank.`);
     const items = accounts.rows.map(toBalance);

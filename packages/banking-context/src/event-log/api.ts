@@ -4,7 +4,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { accountEventTypes } from '../account/events.ts';
 import { customerId } from '../account/fields.ts';
 import { bankId, type BankId } from '../banks.ts';
-import { eventLogTable, invertedTime, logPartitions, type LogRow } from './projection.ts';
+import { eventLogTable, idRowKey, invertedTime, logPartition, logRange, type LogRange, type LogRow } from './projection.ts';
 
 const readers: ('owner' | 'admin' | 'consumer')[] = ['owner', 'admin', 'consumer'];
 
@@ -102,24 +102,30 @@ const journey = defineRoute({
   },
 });
 
-/** The partition that answers a query: the narrowest one its filters allow. */
-function partitionFor(customer: string | undefined, bank: BankId | undefined): { partitionKey: string; filters: string[] } {
-  if (customer) return { partitionKey: logPartitions.customer(customer), filters: bank ? [odata`bank eq ${bank}`] : [] };
-  if (bank) return { partitionKey: logPartitions.bank(bank), filters: [] };
-  return { partitionKey: logPartitions.all, filters: [] };
+/** The rows that answer a query: the narrowest listing its filters allow. */
+function rangeFor(customer: string | undefined, bank: BankId | undefined): { range: LogRange; filters: string[] } {
+  if (customer) return { range: logRange.customer(customer), filters: bank ? [odata`bank eq ${bank}`] : [] };
+  if (bank) return { range: logRange.bank(bank), filters: [] };
+  return { range: logRange.all, filters: [] };
+}
+
+/** A listing's row keys, newest first; `from`/`to` (epoch ms) narrow it to a time range. */
+export function logKeyFilter({ prefix, end }: LogRange, from?: number, to?: number): string {
+  const lower = to === undefined ? prefix : `${prefix}${invertedTime(to)}`;
+  const upper = from === undefined ? end : `${prefix}${invertedTime(from)}.`;
+  return odata`RowKey ge ${lower} and RowKey lt ${upper}`;
 }
 
 export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query');
-    const { partitionKey, filters } = partitionFor(query.customer, query.bank);
+    const { range, filters } = rangeFor(query.customer, query.bank);
+    // Row keys go on with the inverted time: a time range is a row-key range.
+    filters.unshift(logKeyFilter(range, query.from ? Date.parse(query.from) : undefined, query.to ? Date.parse(query.to) : undefined));
     if (query.type) filters.push(odata`type eq ${query.type}`);
-    // Row keys start with the inverted time: a time range is a row-key range.
-    if (query.to) filters.push(odata`RowKey ge ${invertedTime(Date.parse(query.to))}`);
-    if (query.from) filters.push(odata`RowKey lt ${`${invertedTime(Date.parse(query.from))}.`}`);
     const page = await readPage(runtime.views, eventLogTable, {
-      partitionKey,
-      ...(filters.length ? { filter: filters.join(' and ') } : {}),
+      partitionKey: logPartition,
+      filter: filters.join(' and '),
       limit: query.limit ?? 50,
       ...(query.cursor ? { cursor: query.cursor } : {}),
     });
@@ -128,7 +134,7 @@ export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
 
   app.openapi(one, async (c) => {
     const { eventId } = c.req.valid('param');
-    const row = (await runtime.views.get(eventLogTable, logPartitions.byId, eventId.toLowerCase())) as LogRow | undefined;
+    const row = (await runtime.views.get(eventLogTable, logPartition, idRowKey(eventId.toLowerCase()))) as LogRow | undefined;
     if (!row) throw problems.notFound(`No banking event ${eventId}.`);
     const [event] = await runtime.readStream(row.stream, { fromVersion: row.version, toVersion: row.version });
     if (!event) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
@@ -138,7 +144,7 @@ export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
   // Read exactly as the event is: the same roles, id and lookup, before any other work.
   app.openapi(journey, async (c) => {
     const { eventId } = c.req.valid('param');
-    const row = (await runtime.views.get(eventLogTable, logPartitions.byId, eventId.toLowerCase())) as LogRow | undefined;
+    const row = (await runtime.views.get(eventLogTable, logPartition, idRowKey(eventId.toLowerCase()))) as LogRow | undefined;
     if (!row) throw problems.notFound(`No banking event ${eventId}.`);
     const found = await runtime.journey?.({ stream: row.stream, version: row.version, seq: row.seq }, c.get('principal')!);
     if (!found) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
