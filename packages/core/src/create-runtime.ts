@@ -45,7 +45,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     options.bus ??
     (await connectBus(config.REDIS_URL, log, options.busNamespace ?? busNamespace(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX), { commandTimeoutMs: tuning.redisCommandTimeoutMs }));
   const mode = bus.kind === 'redis' ? 'redis' : 'single-process';
-  const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX, tuning);
+  const storage = new Storage(config.AZURE_STORAGE_CONNECTION_STRING, config.EVENTLOOM_PREFIX, tuning, options.clock);
 
   const lag = new LagWatch({
     ...(options.clock ? { now: options.clock } : {}),
@@ -75,7 +75,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             return target;
           },
           log: context.log,
-          ...(options.clock ? { clock: options.clock } : {}),
+          // Timers are due on the storage service's clock when this process's is off (see ServerTime).
+          clock: () => storage.serverTime.now(),
           ...(tuning.processQuietMs !== undefined ? { quietMs: tuning.processQuietMs } : {}),
         }),
       );

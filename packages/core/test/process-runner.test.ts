@@ -194,6 +194,21 @@ describe('process managers', () => {
     await ghost.release();
   });
 
+  // Found by the fault simulator (seed 103): a gateway whose clock ran 70 s ahead set a
+  // transfer's 300 ms timer 70 s late for the worker that sweeps it.
+  it("fires a timer on the storage service's time when the process that set it runs 70 s ahead", async () => {
+    const cfg = config('pm-skew');
+    const gateway = closer.add(await createRuntime({ contexts: [pots], config: cfg, workers: false, tuning, clock: () => Date.now() + 70_000 }));
+    await fill(gateway, 'a8', 40);
+    // stall8 never answers: the give waits for its 600 ms timeout, set by the gateway.
+    await runner(gateway).begin({ id: 'm8', from: 'a8', to: 'stall8', amount: 25 }, { principal: owner });
+    expect(await runner(gateway).load('m8')).toMatchObject({ state: { step: 'giving' } });
+    const worker = closer.add(await createRuntime({ contexts: [pots], config: cfg, tuning }));
+    await waitUntil('the timeout fired and the coins came back', async () => (await runner(worker).load('m8'))?.done === true, 20_000);
+    expect(await runner(worker).load('m8')).toMatchObject({ state: { step: 'given-back', reason: 'timeout' } });
+    expect(await coins(worker, 'a8')).toBe(40);
+  });
+
   it('two processes advancing one instance at once send each step once and record each answer once', async () => {
     const cfg = config('pm-race');
     const one = closer.add(await createRuntime({ contexts: [pots], config: cfg, workers: false, tuning }));

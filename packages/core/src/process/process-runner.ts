@@ -226,7 +226,7 @@ export class ProcessRunner<TState, TStart> implements LeasedWork {
     }
   }
 
-  /** When the sweep should look at the instance next (ms on the writer's clock; only compared to decide "now or later"). */
+  /** When the sweep should look at the instance next (ms on the writer's clock, the storage service's when its own is off; see ServerTime). */
   private async touch(instance: string, nextDue: number): Promise<void> {
     await (await this.pending).upsertEntity({ partitionKey: this.definition.name, rowKey: instance, nextDue }, 'Merge');
   }

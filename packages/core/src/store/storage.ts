@@ -1,4 +1,5 @@
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { ServerTime } from './server-time.ts';
 import { BlobServiceClient, type BlobClient, type ContainerClient } from '@azure/storage-blob';
 
 /** Azure error codes we act on, read from either SDK's RestError. */
@@ -73,15 +74,21 @@ export class Storage {
   private readonly blobService: BlobServiceClient;
   private readonly tableService: TableServiceClient;
   private readonly options: TableServiceClientOptions;
+  /** The service's clock as seen from the Date headers of this account's table answers. */
+  readonly serverTime: ServerTime;
 
-  constructor(connectionString: string, prefix: string, tuning: Partial<StoreTuning> = {}) {
+  constructor(connectionString: string, prefix: string, tuning: Partial<StoreTuning> = {}, clock?: () => number) {
     this.connectionString = connectionString;
     this.prefix = prefix;
     this.tuning = { ...defaultStoreTuning, ...tuning };
     if (this.tuning.markerFreshMs + this.tuning.appendAttemptMs >= this.tuning.markerRetireMs) {
       throw new Error('markerRetireMs must exceed markerFreshMs + appendAttemptMs: a commit could land after its marker was retired');
     }
-    this.options = { allowInsecureConnection: /DefaultEndpointsProtocol=http;|http:\/\//.test(connectionString) };
+    this.serverTime = new ServerTime(clock);
+    this.options = {
+      allowInsecureConnection: /DefaultEndpointsProtocol=http;|http:\/\//.test(connectionString),
+      additionalPolicies: [{ policy: this.serverTime.policy(), position: 'perCall' }],
+    };
     this.blobService = BlobServiceClient.fromConnectionString(connectionString);
     this.tableService = TableServiceClient.fromConnectionString(connectionString, this.options);
   }
