@@ -116,6 +116,13 @@ export function logKeyFilter({ prefix, end }: LogRange, from?: number, to?: numb
   return odata`RowKey ge ${lower} and RowKey lt ${upper}`;
 }
 
+/** The ledger's row of one event, by its id; 404 when there is none. */
+async function logRowById(runtime: ContextRuntime, eventId: string): Promise<LogRow> {
+  const row = (await runtime.views.get(eventLogTable, logPartition, idRowKey(eventId.toLowerCase()))) as LogRow | undefined;
+  if (!row) throw problems.notFound(`No banking event ${eventId}.`);
+  return row;
+}
+
 export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime): void {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query');
@@ -134,8 +141,7 @@ export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
 
   app.openapi(one, async (c) => {
     const { eventId } = c.req.valid('param');
-    const row = (await runtime.views.get(eventLogTable, logPartition, idRowKey(eventId.toLowerCase()))) as LogRow | undefined;
-    if (!row) throw problems.notFound(`No banking event ${eventId}.`);
+    const row = await logRowById(runtime, eventId);
     const [event] = await runtime.readStream(row.stream, { fromVersion: row.version, toVersion: row.version });
     if (!event) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
     return c.json({ event: event as z.infer<typeof Envelope>, log: toLogEntry(row) }, 200);
@@ -144,8 +150,7 @@ export function eventLogRoutes(app: OpenAPIHono<AppEnv>, runtime: ContextRuntime
   // Read exactly as the event is: the same roles, id and lookup, before any other work.
   app.openapi(journey, async (c) => {
     const { eventId } = c.req.valid('param');
-    const row = (await runtime.views.get(eventLogTable, logPartition, idRowKey(eventId.toLowerCase()))) as LogRow | undefined;
-    if (!row) throw problems.notFound(`No banking event ${eventId}.`);
+    const row = await logRowById(runtime, eventId);
     const found = await runtime.journey?.({ stream: row.stream, version: row.version, seq: row.seq }, c.get('principal')!);
     if (!found) throw problems.notFound(`Event ${eventId} is in the log but not in the store.`);
     return c.json(found, 200);
